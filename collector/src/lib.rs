@@ -1,0 +1,3 @@
+pub mod enrich;
+pub mod salt;
+pub mod import;

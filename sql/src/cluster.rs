@@ -1,0 +1,131 @@
+//! Renders the single-server migrations in their cluster form.
+//!
+//! For every `CREATE TABLE x … ENGINE = <Kind>MergeTree(args)`:
+//! - `x_local ON CLUSTER c` with `Replicated<Kind>MergeTree('/clickhouse/tables/{shard}/db/x_local', '{replica}', args)`;
+//! - `x ON CLUSTER c AS x_local ENGINE = Distributed(c, db, x_local, <shard key>)`, so every
+//!   query and insert of the services keeps using the plain name.
+//!
+//! Materialized views read and write the `_local` tables, so each shard rolls up its own rows.
+//! A statement form the renderer does not know is an error, not a silent pass-through.
+use crate::SqlError;
+use regex::Regex;
+use std::sync::LazyLock;
+
+static CREATE_TABLE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^CREATE TABLE IF NOT EXISTS (\w+) \(").expect("regex"));
+static ENGINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"ENGINE = (\w*)MergeTree\(([^)]*)\)").expect("regex"));
+static CREATE_MV: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS").expect("regex")
+});
+static FROM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bFROM (\w+)").expect("regex"));
+
+/// How rows of a table are spread over shards. Rows that must merge with each other
+/// (collapsing pairs of one session, versions of one registry row) land on one shard.
+pub fn shard_key(table: &str) -> &'static str {
+    match table {
+        "events" | "sessions" => "cityHash64(site, visitor_id)",
+        "agencies" => "cityHash64(id)",
+        "sites" => "cityHash64(code)",
+        "users" | "api_tokens" => "cityHash64(username)",
+        "schema_migrations" => "version",
+        _ => "rand()",
+    }
+}
+
+/// The cluster form of every statement, in order.
+pub fn render_all(statements: &[String], cluster: &str, database: &str) -> Result<Vec<String>, SqlError> {
+    let mut out = Vec::with_capacity(statements.len() * 2);
+    for stmt in statements {
+        out.extend(render_one(stmt, cluster, database)?);
+    }
+    Ok(out)
+}
+
+fn render_one(stmt: &str, cluster: &str, database: &str) -> Result<Vec<String>, SqlError> {
+    if let Some(c) = CREATE_TABLE.captures(stmt) {
+        let table = &c[1];
+        let local = format!("{table}_local");
+        let e = ENGINE
+            .captures(stmt)
+            .ok_or_else(|| SqlError::Render(format!("table {table}: no MergeTree engine")))?;
+        let (kind, args) = (&e[1], e[2].trim());
+        let path = format!("'/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}'");
+        let all_args = if args.is_empty() { path } else { format!("{path}, {args}") };
+        let engine = format!("ENGINE = Replicated{kind}MergeTree({all_args})");
+        let head = format!("CREATE TABLE IF NOT EXISTS {local} ON CLUSTER {cluster} (");
+        let local_stmt = ENGINE.replace(&CREATE_TABLE.replace(stmt, head.as_str()), engine.as_str()).into_owned();
+        let dist = format!(
+            "CREATE TABLE IF NOT EXISTS {table} ON CLUSTER {cluster} AS {local} \
+             ENGINE = Distributed({cluster}, {database}, {local}, {})",
+            shard_key(table)
+        );
+        return Ok(vec![local_stmt, dist]);
+    }
+    if let Some(c) = CREATE_MV.captures(stmt) {
+        let (view, target) = (&c[1], &c[2]);
+        let head = format!("CREATE MATERIALIZED VIEW IF NOT EXISTS {view} ON CLUSTER {cluster} TO {target}_local AS");
+        let body = CREATE_MV.replace(stmt, head.as_str());
+        let body = FROM.replace_all(&body, "FROM ${1}_local").into_owned();
+        return Ok(vec![body]);
+    }
+    Err(SqlError::Render(format!(
+        "unknown statement form (teach cluster.rs about it): {}",
+        stmt.lines().next().unwrap_or_default()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::migrate::{render_all, MigrateOptions, Topology};
+
+    fn cluster_sql() -> Vec<String> {
+        let opts = MigrateOptions { timezone: "Asia/Ho_Chi_Minh".into(), topology: Topology::Cluster { name: "emc".into() } };
+        render_all(&opts, "emc").expect("renders")
+    }
+
+    #[test]
+    fn every_statement_is_on_cluster() {
+        for s in cluster_sql() {
+            assert!(s.contains(" ON CLUSTER emc "), "{s}");
+        }
+    }
+
+    #[test]
+    fn every_mergetree_is_replicated_with_a_distributed_twin() {
+        let all = cluster_sql();
+        let locals: Vec<&String> = all.iter().filter(|s| s.contains("MergeTree(")).collect();
+        assert!(locals.len() >= 10, "expected the whole schema, got {}", locals.len());
+        for s in &locals {
+            assert!(s.contains("ENGINE = Replicated"), "{s}");
+            assert!(s.contains("'/clickhouse/tables/{shard}/emc/"), "{s}");
+            let table = s.split_whitespace().nth(5).unwrap().trim_end_matches("_local");
+            let twin = format!("CREATE TABLE IF NOT EXISTS {table} ON CLUSTER emc AS {table}_local ENGINE = Distributed(emc, emc, {table}_local,");
+            assert!(all.iter().any(|d| d.starts_with(&twin)), "no Distributed twin for {table}");
+        }
+    }
+
+    #[test]
+    fn collapsing_keeps_its_sign_and_replacing_its_version() {
+        let all = cluster_sql().join("\n");
+        assert!(all.contains("ReplicatedCollapsingMergeTree('/clickhouse/tables/{shard}/emc/sessions_local', '{replica}', sign)"));
+        assert!(all.contains("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/emc/sites_local', '{replica}', version)"));
+        assert!(all.contains("Distributed(emc, emc, sessions_local, cityHash64(site, visitor_id))"));
+    }
+
+    #[test]
+    fn views_read_and_write_local_tables() {
+        let views: Vec<String> = cluster_sql().into_iter().filter(|s| s.contains("MATERIALIZED VIEW")).collect();
+        assert_eq!(views.len(), 4);
+        for v in views {
+            assert!(v.contains("_local AS"), "{v}");
+            assert!(v.contains("FROM events_local") || v.contains("FROM sessions_local"), "{v}");
+        }
+    }
+
+    #[test]
+    fn unknown_forms_are_refused() {
+        let err = super::render_all(&["DROP TABLE x".to_string()], "emc", "emc").unwrap_err();
+        assert!(err.to_string().contains("unknown statement form"));
+    }
+}

@@ -1,0 +1,153 @@
+//! The ClickHouse handle every binary and test uses.
+//!
+//! `EMC_CLICKHOUSE_URL` set: an external server (production). Unset: a server managed under
+//! `EMC_DATA_DIR/clickhouse`, started by the first binary that needs it and reused by the
+//! others while it answers `/ping` (its ports are in `server.json` there).
+use crate::migrate::{self, MigrateOptions, MigrationReport};
+use crate::server::{self, LocalServer, Ports, ServerSpec};
+use crate::SqlError;
+use clickhouse::Client;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where the database lives.
+#[derive(Debug, Clone)]
+pub enum DbTarget {
+    External { url: String },
+    Managed { data_dir: PathBuf },
+}
+
+impl DbTarget {
+    /// `url` (from EMC_CLICKHOUSE_URL) wins; otherwise a managed server under `data_dir`.
+    pub fn from_config(url: Option<&str>, data_dir: &Path) -> DbTarget {
+        match url.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => DbTarget::External { url: u.trim_end_matches('/').to_owned() },
+            None => DbTarget::Managed { data_dir: data_dir.to_owned() },
+        }
+    }
+}
+
+/// A client bound to one database, plus the managed server it keeps alive (if it started one).
+#[derive(Clone)]
+pub struct Db {
+    client: Client,
+    url: String,
+    database: String,
+    _server: Option<Arc<LocalServer>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("url", &self.url).field("database", &self.database).finish()
+    }
+}
+
+/// A client for 18.16 and later: no schema validation (it needs RowBinaryWithNamesAndTypes)
+/// and never compressed responses (broken in 18.16).
+pub fn client(url: &str) -> Client {
+    Client::default().with_url(url).with_validation(false)
+}
+
+impl Db {
+    /// A handle on an existing server; no database is created and nothing is migrated.
+    pub fn from_url(url: &str, database: &str) -> Db {
+        Db {
+            client: client(url).with_database(database),
+            url: url.to_owned(),
+            database: database.to_owned(),
+            _server: None,
+        }
+    }
+
+    /// Connects (starting the managed server if needed), creates the database and applies
+    /// pending migrations: any binary can be the first to meet an empty server.
+    pub async fn open(target: &DbTarget, database: &str, opts: &MigrateOptions) -> Result<Db, SqlError> {
+        let (url, server) = match target {
+            DbTarget::External { url } => (url.clone(), None),
+            DbTarget::Managed { data_dir } => managed(data_dir).await?,
+        };
+        let mut db = Db::from_url(&url, database);
+        db._server = server;
+        db.ensure_database().await?;
+        db.migrate(opts).await?;
+        Ok(db)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// True when this handle started (and will stop) the managed server.
+    pub fn owns_server(&self) -> bool {
+        self._server.is_some()
+    }
+
+    pub async fn ensure_database(&self) -> Result<(), SqlError> {
+        let stmt = format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(&self.database)?);
+        client(&self.url).query(&stmt).execute().await?;
+        Ok(())
+    }
+
+    pub async fn migrate(&self, opts: &MigrateOptions) -> Result<MigrationReport, SqlError> {
+        migrate::apply(&self.client, opts, &self.database).await
+    }
+}
+
+/// Database names come from config, not users, but are still checked: `[A-Za-z0-9_]+`.
+pub fn quote_ident(name: &str) -> Result<String, SqlError> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(format!("`{name}`"))
+    } else {
+        Err(SqlError::Registry(format!("invalid database name {name:?}: use letters, digits and _")))
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ManagedState {
+    pid: u32,
+    ports: Ports,
+}
+
+/// Reuses the managed server under `data_dir` when it answers, else starts it.
+async fn managed(data_dir: &Path) -> Result<(String, Option<Arc<LocalServer>>), SqlError> {
+    let dir = data_dir.join("clickhouse");
+    let state_path = dir.join("server.json");
+    if let Ok(text) = std::fs::read_to_string(&state_path) {
+        if let Ok(state) = serde_json::from_str::<ManagedState>(&text) {
+            let url = format!("http://127.0.0.1:{}", state.ports.http);
+            if server::ping(&url).await {
+                tracing::info!(url, pid = state.pid, "reusing the managed ClickHouse");
+                return Ok((url, None));
+            }
+        }
+    }
+    let preferred = Ports { http: 18123, tcp: 19000, interserver: 19009 };
+    let ports = if [preferred.http, preferred.tcp, preferred.interserver]
+        .iter()
+        .all(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+    {
+        preferred
+    } else {
+        Ports::free()?
+    };
+    let spec = ServerSpec {
+        dir: dir.clone(),
+        ports,
+        binary: PathBuf::from(server::DEFAULT_BINARY),
+        die_with_parent: false,
+    };
+    let server = LocalServer::start(spec).await?;
+    let state = ManagedState { pid: server.pid().unwrap_or(0), ports };
+    let text = serde_json::to_string(&state).map_err(|e| SqlError::Server(e.to_string()))?;
+    std::fs::write(&state_path, text).map_err(|e| SqlError::io("writing", state_path, e))?;
+    tracing::info!(url = server.url(), dir = %dir.display(), "started the managed ClickHouse");
+    Ok((server.url(), Some(Arc::new(server))))
+}

@@ -1,0 +1,22 @@
+//! EMC's schema and its storage helpers.
+//!
+//! - [`migrate`]: numbered, forward-only migrations (`sql/migrations/*.sql`) and the runner that
+//!   records them in `schema_migrations`; [`cluster`] renders the same migrations for a cluster.
+//! - [`rows`]: the row types the collector writes (`EventRow`, `SessionRow`, `ConnectionLogRow`).
+//! - [`registry`]: agencies and sites.
+//! - [`server`]: a ClickHouse server started as a child process from a config this crate owns.
+//! - [`db`]: the connection handle every binary uses, managed or external.
+//! - [`catalog`]: every query the project runs, for the modern-ClickHouse check.
+pub mod catalog;
+pub mod cluster;
+pub mod db;
+pub mod error;
+pub mod migrate;
+pub mod registry;
+pub mod rows;
+pub mod server;
+pub mod testing;
+
+pub use db::{Db, DbTarget};
+pub use error::SqlError;
+pub use migrate::{MigrateOptions, Topology};

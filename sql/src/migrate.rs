@@ -1,0 +1,191 @@
+//! Forward-only migrations, applied by one runner that records them in `schema_migrations`.
+//!
+//! Every statement is idempotent (`IF NOT EXISTS`), so two processes that start at once and
+//! both apply a pending migration end in the same state; the record table is a
+//! `ReplacingMergeTree`, read with `FINAL`, so a double record is harmless.
+use crate::{cluster, SqlError};
+use clickhouse::Client;
+use serde::Deserialize;
+
+/// One migration file, embedded at build time.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// All migrations, in order. Add a file and a line here; never edit an applied one.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "events", sql: include_str!("../migrations/0001_events.sql") },
+    Migration { version: 2, name: "sessions", sql: include_str!("../migrations/0002_sessions.sql") },
+    Migration { version: 3, name: "connection_log", sql: include_str!("../migrations/0003_connection_log.sql") },
+    Migration { version: 4, name: "rollups", sql: include_str!("../migrations/0004_rollups.sql") },
+    Migration { version: 5, name: "registry", sql: include_str!("../migrations/0005_registry.sql") },
+];
+
+/// The bootstrap statement: the table that records applied migrations.
+pub const SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version UInt32,
+    name String,
+    checksum String,
+    applied_at DateTime
+) ENGINE = ReplacingMergeTree()
+ORDER BY version";
+
+pub const APPLIED: &str = "SELECT version, checksum FROM schema_migrations FINAL ORDER BY version";
+
+/// Single server or a cluster (`ON CLUSTER`, `Replicated…MergeTree`, `Distributed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Topology {
+    Single,
+    Cluster { name: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct MigrateOptions {
+    /// IANA timezone that cuts days in the daily rollups (EMC_TIMEZONE).
+    pub timezone: String,
+    pub topology: Topology,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        MigrateOptions { timezone: "Asia/Ho_Chi_Minh".into(), topology: Topology::Single }
+    }
+}
+
+/// Splits a migration file into statements: `--` comment lines dropped, `;` ends a statement.
+pub fn statements(sql: &str) -> Vec<String> {
+    let text: String = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// The statements of one migration as they will be sent, for the given options.
+pub fn render(m: &Migration, opts: &MigrateOptions, database: &str) -> Result<Vec<String>, SqlError> {
+    let with_tz = m.sql.replace("{timezone}", &opts.timezone);
+    let single = statements(&with_tz);
+    match &opts.topology {
+        Topology::Single => Ok(single),
+        Topology::Cluster { name } => cluster::render_all(&single, name, database),
+    }
+}
+
+/// Every statement of every migration, bootstrap first, rendered for `opts`.
+pub fn render_all(opts: &MigrateOptions, database: &str) -> Result<Vec<String>, SqlError> {
+    let boot = Migration { version: 0, name: "schema_migrations", sql: SCHEMA_MIGRATIONS };
+    let mut out = render(&boot, opts, database)?;
+    for m in MIGRATIONS {
+        out.extend(render(m, opts, database)?);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, clickhouse::Row, Deserialize)]
+struct Applied {
+    version: u32,
+    checksum: String,
+}
+
+#[derive(Debug, clickhouse::Row, serde::Serialize)]
+struct AppliedRecord<'a> {
+    version: u32,
+    name: &'a str,
+    checksum: &'a str,
+    applied_at: u32,
+}
+
+/// What a run of the runner did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MigrationReport {
+    pub applied: Vec<u32>,
+    pub already: Vec<u32>,
+}
+
+/// Applies every pending migration to `client`'s database (which must exist).
+pub async fn apply(client: &Client, opts: &MigrateOptions, database: &str) -> Result<MigrationReport, SqlError> {
+    let boot = Migration { version: 0, name: "schema_migrations", sql: SCHEMA_MIGRATIONS };
+    for stmt in render(&boot, opts, database)? {
+        client.query(&stmt).execute().await?;
+    }
+    let applied: Vec<Applied> = client
+        .query(APPLIED)
+        .fetch_all()
+        .await?;
+    let mut report = MigrationReport::default();
+    for m in MIGRATIONS {
+        let sum = checksum(m.sql);
+        if let Some(a) = applied.iter().find(|a| a.version == m.version) {
+            if a.checksum != sum {
+                return Err(SqlError::MigrationChanged {
+                    version: m.version,
+                    name: m.name.into(),
+                    applied: a.checksum.clone(),
+                    current: sum,
+                });
+            }
+            report.already.push(m.version);
+            continue;
+        }
+        for (index, stmt) in render(m, opts, database)?.iter().enumerate() {
+            client.query(stmt).execute().await.map_err(|source| SqlError::Migration {
+                version: m.version,
+                name: m.name.into(),
+                index,
+                source,
+            })?;
+        }
+        let mut insert = client.insert::<AppliedRecord>("schema_migrations").await?;
+        insert
+            .write(&AppliedRecord {
+                version: m.version,
+                name: m.name,
+                checksum: &sum,
+                applied_at: chrono::Utc::now().timestamp() as u32,
+            })
+            .await?;
+        insert.end().await?;
+        tracing::info!(version = m.version, name = m.name, "applied migration");
+        report.applied.push(m.version);
+    }
+    Ok(report)
+}
+
+/// A stable checksum of a migration's text (SipHash-1-3 with a zero key, hex). Not a security
+/// hash: it only detects an applied migration that was edited afterwards.
+pub fn checksum(text: &str) -> String {
+    use std::hash::Hasher;
+    let mut h = siphasher::sip::SipHasher13::new();
+    h.write(text.as_bytes());
+    format!("{:016x}", h.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_dense_and_ordered() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1, "{}", m.name);
+        }
+    }
+
+    #[test]
+    fn statements_split_and_drop_comments() {
+        let s = statements("-- c\nCREATE TABLE a (x UInt8) ENGINE = Memory;\n\n-- d\nSELECT 1;\n");
+        assert_eq!(s, vec!["CREATE TABLE a (x UInt8) ENGINE = Memory", "SELECT 1"]);
+    }
+
+    #[test]
+    fn timezone_is_substituted() {
+        let opts = MigrateOptions { timezone: "Europe/Paris".into(), topology: Topology::Single };
+        let all = render_all(&opts, "emc").unwrap().join("\n");
+        assert!(all.contains("toDate(timestamp, 'Europe/Paris')"));
+        assert!(!all.contains("{timezone}"));
+    }
+}
