@@ -1,3 +1,20 @@
+//! EMC collector: accept → validate → enrich → sessionize → queue → batch insert.
+//!
+//! `router(state)` is the whole HTTP face (tests drive it with `oneshot`); `App::start`
+//! wires the state, the sink and the background jobs for `serve`.
+pub mod app;
+pub mod beacon;
+pub mod client_ip;
+pub mod config;
 pub mod enrich;
-pub mod salt;
 pub mod import;
+pub mod metrics;
+pub mod pipeline;
+pub mod queue;
+pub mod registry_cache;
+pub mod routes;
+pub mod salt;
+pub mod session;
+pub mod sink;
+
+pub use app::{router, App, AppState};

@@ -1,1 +1,50 @@
-fn main() {}
+use anyhow::Context;
+use clap::Parser;
+use emc_collector::config::{Cli, Command};
+use emc_collector::{import, router, App};
+use std::net::SocketAddr;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(serve) => {
+            let db = emc_collector::app::open_db(&cli.common).await?;
+            let app = App::start(&cli.common, &serve, db).await?;
+            let listener = tokio::net::TcpListener::bind(&serve.addr)
+                .await
+                .with_context(|| format!("binding EMC_COLLECTOR_ADDR {}", serve.addr))?;
+            tracing::info!(addr = %listener.local_addr()?, clickhouse = app.db.url(), "collector listening");
+            let service = router(app.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
+            tracing::info!("shutting down: flushing what was accepted");
+            app.shutdown().await;
+            Ok(())
+        }
+        Command::Import(cfg) => {
+            let db = emc_collector::app::open_db(&cli.common).await?;
+            let summary = import::run(&cli.common, &cfg, db).await?;
+            print!("{}", summary.render());
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -337,6 +337,31 @@ mod tests {
     }
 
     #[test]
+    fn processes_creating_the_same_day_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = at("2024-03-05T10:00:00Z");
+        let stores: Vec<SaltStore> = (0..8)
+            .map(|_| SaltStore::open(dir.path()).unwrap())
+            .collect();
+        let keys: Vec<Key> = std::thread::scope(|s| {
+            let handles: Vec<_> = stores
+                .iter()
+                .map(|st| s.spawn(move || st.keys(now)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().unwrap().today)
+                .collect()
+        });
+        assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+        assert_eq!(
+            files(dir.path()),
+            ["2024-03-05.key"],
+            "temp files are cleaned up"
+        );
+    }
+
+    #[test]
     fn open_reports_the_path_it_could_not_create() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a-file");

@@ -8,7 +8,8 @@
  *
  * Budget: 1.5 KB gzipped once minified (test/size.test.js). So: no classes,
  * few helpers, every local mangled by terser; the long names left are the
- * browser APIs and the JSON keys the collector reads.
+ * browser APIs and the JSON keys the collector reads. Some idioms below exist
+ * only because they are shorter; each is explained where it is used.
  *
  * Privacy: no cookies, no localStorage/sessionStorage, no fingerprinting; the
  * only device datum sent is screen.width. Every entry point runs inside
@@ -25,12 +26,10 @@
       now = Date.now,
       all = (selector) => [...d.querySelectorAll(selector)],
       // Our own <script>: currentScript while it executes, else the last one
-      // whose src ends with /tracker.js or /gov-tracking.min.js.
+      // whose src contains /tracker.js or /gov-tracking.min.js.
       me =
         d.currentScript ||
-        all('script[src]')
-          .reverse()
-          .find((s) => /\/(tracker|gov-tracking\.min)\.js(\?|$)/.test(s.src)) ||
+        all('script[src*="/tracker.js"],script[src*="/gov-tracking.min.js"]').pop() ||
         {},
       data = me.dataset || {}, // data-site, data-hash, data-links, data-label, data-allow-local
       // Pages on localhost, 127.*, [::1] or without a host (file:) are not
@@ -38,16 +37,13 @@
       local = !('allowLocal' in data) && /^(localhost|127\..*|\[::1\])?$/.test(L.hostname),
       // Dublin Core elements of Circular 22/2023, Appendix IV, in its order.
       DC = 'Title Creator Subject Description Publisher Contributor Date Type Format Identifier Source Language Relation Coverage Rights'.split(' '),
-      // file extensions that make a link click a download
-      DOWNLOAD = /\.(pdf|docx?|xlsx?|pptx?|od[tsp]|rtf|zip|rar|7z|gz|csv|txt|xml|json|mp[34]|avi|mov|exe|apk)$/i,
       LABEL = '#btnEMC,[data-emc-label]',
       site = data.site, // site code, a string
       trackerUrl, // setTrackerUrl: events go there only if our own src is unknown
       customUrl, // setCustomUrl / setDocumentTitle (cleared on SPA navigation)
       customTitle,
       last, // URL key of the last pageview; undefined before the first
-      pvUrl, // URL and title of the current pageview, for its engagement
-      pvTitle,
+      page, // {url, title} of the current pageview, for its engagement
       sent, // the current pageview's engagement is sent
       visibleSince, // when the page became visible (false while hidden)
       timingSent, // page-load timings are sent (once per page load)
@@ -56,39 +52,42 @@
       queue = w._govaq || w._paq;
 
     // f, with whatever it throws swallowed.
-    var guard = (f) =>
-      function () {
-        try {
-          return f.apply(this, arguments);
-        } catch (e) {}
-      };
-    var on = (type, f, target) => (target || w).addEventListener(type, guard(f), true);
+    var guard = (f) => (...a) => {
+      try {
+        return f(...a);
+      } catch (e) {}
+    };
+    // Capture-phase listener on window. It also sees the events fired at the
+    // document (click, auxclick, visibilitychange and DOMContentLoaded bubble).
+    var on = (type, f) => w.addEventListener(type, guard(f), true);
     // Without data-hash, URLs that differ only by #fragment are one page.
     var key = (u) => ('hash' in data ? u : u.split('#')[0]);
 
     // ---- transport -------------------------------------------------------
     // POST <origin of our src>/api/event. sendBeacon with a string body is sent
-    // as text/plain;charset=UTF-8, a CORS "simple" request: no preflight, and
-    // no cookies are ever set by the collector. fetch(keepalive) is the
-    // fallback when sendBeacon is missing or refuses (its credentials default
-    // to same-origin: none to the collector's origin).
-    var send = (name, extra) => {
+    // as text/plain;charset=UTF-8, a CORS "simple" request: no preflight.
+    // fetch(keepalive) is the fallback when sendBeacon refuses (queue full);
+    // its default credentials mode sends no cookies to another origin.
+    var send = (name, x, y, body, endpoint) => {
       if (site && !local) {
-        var body = JSON.stringify(
-            Object.assign(
-              {
-                site: site,
-                name: name,
-                url: customUrl || L.href,
-                referrer: '',
-                title: customTitle || d.title,
-                screen_width: screen.width,
-              },
-              extra
-            )
+        body = JSON.stringify(
+          Object.assign(
+            {
+              site: site,
+              name: name,
+              url: customUrl || L.href,
+              referrer: '',
+              title: customTitle || d.title,
+              screen_width: screen.width,
+            },
+            x,
+            y
           ),
-          endpoint = new URL('/api/event', me.src || trackerUrl);
-        (navigator.sendBeacon && navigator.sendBeacon(endpoint, body)) ||
+          // every number leaves as an integer (timings are fractional ms)
+          (k, v) => (v === +v ? Math.round(v) : v)
+        );
+        endpoint = new URL('/api/event', me.src || trackerUrl);
+        navigator.sendBeacon(endpoint, body) ||
           fetch(endpoint, { method: 'POST', body: body, keepalive: true }).catch(() => {});
       }
     };
@@ -115,47 +114,45 @@
     // ---- page-load timings, integer ms from navigation start ---------------
     // ttfb: navigation responseStart; fcp: first-contentful-paint; lcp: last
     // largest-contentful-paint; load: loadEventEnd; response: the slowest
-    // same-origin request of the page load (the document included, resources
-    // started after loadEventEnd excluded), responseEnd - requestStart.
-    // Missing values are omitted; undefined when none is known.
-    var timing = (P, nav, t, k, slowest) => {
+    // same-origin request of the page load (the document's own included;
+    // requests started after loadEventEnd are not), responseEnd -
+    // requestStart. Values not (yet) known are omitted.
+    var timing = (P, n, fcp, slowest, x) => {
       P = performance;
-      nav = P.getEntriesByType('navigation')[0] || {};
-      t = {};
-      slowest = 0;
-      P.getEntriesByType('navigation')
-        .concat(P.getEntriesByType('resource'))
-        .map(
-          (e) =>
+      n = P.getEntriesByType('navigation')[0] || {};
+      // getEntries(): the navigation entry, resources and paint entries;
+      // only navigation/resource entries have requestStart.
+      P.getEntries().map((e) =>
+        e.name == 'first-contentful-paint'
+          ? (fcp = e.startTime)
+          : e.requestStart &&
             e.name.startsWith(L.origin + '/') &&
-            e.requestStart &&
-            e.startTime <= nav.loadEventEnd &&
-            (slowest = Math.max(slowest, e.responseEnd - e.requestStart))
-        );
-      [
-        ['ttfb', nav.responseStart],
-        ['fcp', (P.getEntriesByName('first-contentful-paint')[0] || {}).startTime],
-        ['lcp', lcp],
-        ['load', nav.loadEventEnd],
-        ['response', slowest],
-      ].map((a) => a[1] > 0 && (t[a[0]] = Math.round(a[1])));
-      for (k in t) return t;
+            e.startTime <= n.loadEventEnd &&
+            // (slowest starts undefined: `undefined > x` is false)
+            (slowest > (x = e.responseEnd - e.requestStart) || (slowest = x))
+      );
+      // undefined values are left out of the JSON; send() rounds numbers
+      return {
+        ttfb: n.responseStart || undefined,
+        fcp: fcp,
+        lcp: lcp,
+        load: n.loadEventEnd || undefined,
+        response: slowest,
+      };
     };
 
-    // ---- engagement: once per pageview ------------------------------------
-    // Sent when the page is hidden or left (hide = 1), or, on SPA navigation,
-    // for the previous pageview. The page-load timings ride on one engagement
-    // per page load: the first one sent after the load, or on hide.
-    var engage = (hide, t) => {
+    // ---- engagement: once per pageview, when the page is hidden ------------
+    // (visibilitychange to hidden, or pagehide). The page-load timings ride on
+    // the first engagement of the page load only, so SPA pageviews after it
+    // do not repeat them.
+    var engage = (t) => {
       if (last && !sent) {
         sent = 1;
-        if (!timingSent && (hide || d.readyState == 'complete')) {
+        if (!timingSent) {
           timingSent = 1;
           t = timing();
         }
-        send('engagement', {
-          url: pvUrl,
-          title: pvTitle,
+        send('engagement', page, {
           engaged_ms: visibleSince ? now() - visibleSince : 0,
           timing: t,
           meta: meta(),
@@ -169,15 +166,24 @@
     var pageview = (title, u) => {
       u = customUrl || L.href;
       if (key(u) != last) {
-        engage();
-        send('pageview', {
-          url: u,
-          title: (pvTitle = title || customTitle || d.title),
-          referrer: last ? '' : d.referrer,
-          meta: meta(),
-        });
+        // "Đã kết nối EMC", rendered before the first pageview reads the
+        // label. The legacy EMC script rendered this label, so the legacy form
+        // (site id from the queue) renders it too, with the id and class
+        // portals' CSS and scripts already target; data-label="inject" asks
+        // for it in the data-site form. Never next to an existing label.
+        last ||
+          ((data.label == 'inject' || !data.site) &&
+            !all(LABEL)[0] &&
+            d.body.insertAdjacentHTML(
+              'beforeend',
+              '<div id=yhy-append class=yhy-append-wrap data-emc-label style=position:fixed;bottom:0;z-index:9999;background:#fff>Đã kết nối EMC</div>'
+            ));
+        send(
+          'pageview',
+          (page = { url: u, title: title || customTitle || d.title }),
+          { referrer: last ? '' : d.referrer, meta: meta() }
+        );
         last = key(u);
-        pvUrl = u;
         sent = 0;
         visibleSince = !d.hidden && now();
       }
@@ -193,27 +199,22 @@
       );
 
     // ---- outbound links and downloads (one delegated listener) -------------
-    var links = () => {
-      if (!linksOn) {
-        linksOn = 1;
-        ['click', 'auxclick'].map((type) =>
-          on(
-            type,
-            (e, a, href, u, dl) => {
-              a = e.target.closest('a[href]');
-              href = a && a.href;
-              // primary button for click, middle button for auxclick
-              if (e.button == (type == 'auxclick') && /^https?:/.test(href)) {
-                u = new URL(href);
-                dl = a.hasAttribute('download') || DOWNLOAD.test(u.pathname);
-                if (dl || u.host != L.host) send(dl ? 'download' : 'outbound', { props: { url: href } });
-              }
-            },
-            d
-          )
-        );
-      }
-    };
+    var links = () =>
+      linksOn ||
+      ((linksOn = 1),
+      ['click', 'auxclick'].map((type) =>
+        on(type, (e, a, dl) => {
+          a = e.target.closest('a[href]');
+          // primary button for click, middle button for auxclick; http(s) only
+          if (e.button == (type == 'auxclick') && /^http/.test(a.protocol))
+            (dl =
+              a.hasAttribute('download') ||
+              /\.(pdf|docx?|xlsx?|pptx?|od[ts]|rtf|zip|rar|7z|csv|txt|xml|mp[34])$/i.test(a.pathname)) ||
+            a.host != L.host
+              ? send(dl ? 'download' : 'outbound', { props: { url: a.href } })
+              : 0;
+        })
+      ));
 
     // ---- legacy command queue (Matomo style) -------------------------------
     var commands = {
@@ -228,64 +229,46 @@
         event(action || 'event', { category: category, action: action, name: name, value: value }),
       // trackDVC(serviceCode, flag, "dossierId;ddMMyyyy;applicantName;applicantIdNo"):
       // only the dossier id and the date leave the browser, never the
-      // applicant's name or ID number.
-      trackDVC: (service, flag, data) => {
-        data = ('' + [data]).split(';');
-        event('dvc', { service: service, flag: flag, dossier: data[0], date: data[1] });
+      // applicant's name or ID number. (''+[x] is "" for undefined/null.)
+      trackDVC: (service, flag, x) => {
+        x = ('' + [x]).split(';');
+        event('dvc', { service: service, flag: flag, dossier: x[0], date: x[1] });
       },
     };
-    var run = guard((c) => commands[c[0]].apply(0, c.slice(1)));
+    var run = guard((c) => commands[c[0]](...c.slice(1)));
     var isTrack = (c) => /^track/.test(c[0]);
 
     // ---- start, once the DOM is parsed ------------------------------------
     // (DC meta tags and the label must exist when the first pageview reads
     // them; the legacy snippet loads us async from <head>.)
-    var start = () => {
-      var q = Array.isArray(queue) ? queue : [],
-        push = q.push,
-        stub = w.emc && w.emc.q;
+    var start = (q, push) => {
+      q = queue && queue.map ? queue : []; // not Matomo's own _paq object
+      push = q.push;
 
-      // Configuration first, tracking after, as Matomo's tracker does: the
-      // deployed snippet pushes trackPageView before setSiteId.
-      q.map((c) => isTrack(c) || run(c));
-
-      // "Đã kết nối EMC". The legacy EMC script rendered this label, so the
-      // legacy form (site id from the queue) renders it too, with the ids and
-      // classes portals' CSS and scripts already target; data-label="inject"
-      // asks for it in the data-site form. Never next to an existing label.
-      if ((data.label == 'inject' || (!data.site && site)) && !all(LABEL)[0])
-        d.body.insertAdjacentHTML(
-          'beforeend',
-          '<div id="yhy-append" class="yhy-append-wrap" data-emc-label style="position:fixed;left:0;bottom:0;z-index:9999;padding:2px 8px;font:12px Arial,sans-serif;color:#004a99;background:#fff;border:1px solid">Đã kết nối EMC</div>'
-        );
-
-      if (data.site) pageview();
-      q.map((c) => isTrack(c) && run(c));
-      if ('links' in data) links();
+      // Configuration first, tracking after, as Matomo's tracker does (the
+      // deployed snippet pushes trackPageView before setSiteId): a stable
+      // sort on "is a track* command". data-links and data-site join the
+      // queue as enableLinkTracking and trackPageView; when absent they are
+      // [false] / [undefined], which run() ignores.
+      [...q, ['links' in data && 'enableLinkTracking'], [data.site && 'trackPageView']]
+        .sort((a, b) => isTrack(a) - isTrack(b))
+        .map(run);
 
       // Commands pushed from now on run at once, and still land in the array
       // (a real Matomo tracker may read the same _paq later).
-      q.push = function () {
-        [].map.call(arguments, run);
-        return push.apply(q, arguments);
-      };
+      q.push = (...c) => (c.map(run), push.apply(q, c));
 
-      // window.emc('event', name, props), window.emc('pageview'), and the calls
-      // a stub queued in window.emc.q before the tag loaded.
-      w.emc = guard((cmd, name, props) => (cmd == 'pageview' ? pageview() : event(name, props)));
-      if (stub) [].map.call(stub, (a) => w.emc.apply(0, a));
+      // window.emc('event', name, props)
+      w.emc = guard((cmd, name, props) => event(name, props));
 
       ['pushState', 'replaceState'].map((k, f) => {
         f = history[k];
-        history[k] = function () {
-          navigate();
-          return f.apply(this, arguments);
-        };
+        history[k] = (...a) => (navigate(), f.apply(history, a));
       });
       on('popstate', navigate);
       if ('hash' in data) on('hashchange', navigate);
-      on('visibilitychange', () => (d.hidden ? engage(1) : (visibleSince = visibleSince || now())), d);
-      on('pagehide', () => engage(1));
+      on('visibilitychange', () => (d.hidden ? engage() : (visibleSince = visibleSince || now())));
+      on('pagehide', () => engage());
 
       new PerformanceObserver((l) => (lcp = l.getEntries().pop().startTime)).observe({
         type: 'largest-contentful-paint',
@@ -293,7 +276,7 @@
       });
     };
 
-    if (d.readyState == 'loading') on('DOMContentLoaded', start, d);
+    if (d.readyState == 'loading') on('DOMContentLoaded', start);
     else guard(start)();
   } catch (e) {}
 })(window, document);

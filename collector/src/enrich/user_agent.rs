@@ -175,45 +175,40 @@ impl UaParser {
         if TOOLS.iter().any(|t| lower.contains(t)) {
             return UaVerdict::Bot(BotKind::Tool);
         }
+        if has_crawler_token(&lower) {
+            return UaVerdict::Bot(BotKind::Crawler);
+        }
         let Some(w) = self.woothee.parse(ua) else {
-            return self.human_or_crawler(
-                &lower,
-                UaInfo {
-                    device: "other".into(),
-                    ..UaInfo::default()
-                },
-            );
+            return UaVerdict::Human(UaInfo {
+                device: "other".into(),
+                ..UaInfo::default()
+            });
         };
-        match w.category {
-            "crawler" => return UaVerdict::Bot(BotKind::Crawler),
-            _ if w.name == "HTTP Library" => return UaVerdict::Bot(BotKind::Tool),
-            _ => {}
+        if w.category == "crawler" {
+            return UaVerdict::Bot(BotKind::Crawler);
+        }
+        if w.name == "HTTP Library" {
+            return UaVerdict::Bot(BotKind::Tool);
         }
         let (os, os_version) = os_name(w.os, &w.os_version);
         let (browser, browser_version) = browser_name(ua, w.name, w.version);
-        let info = UaInfo {
+        let device = device(ua, w.category, w.os).into();
+        UaVerdict::Human(UaInfo {
             browser,
             browser_version,
             os,
             os_version,
-            device: device(ua, w.category, w.os).into(),
-        };
-        self.human_or_crawler(&lower, info)
+            device,
+        })
     }
+}
 
-    fn human_or_crawler(&self, lower: &str, info: UaInfo) -> UaVerdict {
-        let mut scrubbed = std::borrow::Cow::Borrowed(lower);
-        for token in NOT_CRAWLERS {
-            if scrubbed.contains(token) {
-                scrubbed = scrubbed.replace(token, " ").into();
-            }
-        }
-        if CRAWLERS.iter().any(|t| scrubbed.contains(t)) {
-            UaVerdict::Bot(BotKind::Crawler)
-        } else {
-            UaVerdict::Human(info)
-        }
+fn has_crawler_token(lower: &str) -> bool {
+    let mut scrubbed = std::borrow::Cow::Borrowed(lower);
+    for token in NOT_CRAWLERS.iter().filter(|t| lower.contains(*t)) {
+        scrubbed = scrubbed.replace(token, " ").into();
     }
+    CRAWLERS.iter().any(|t| scrubbed.contains(t))
 }
 
 fn device(ua: &str, category: &str, os: &str) -> &'static str {
@@ -226,70 +221,52 @@ fn device(ua: &str, category: &str, os: &str) -> &'static str {
     }
 }
 
+/// woothee's "UNKNOWN" (and "UNKNOWN Ver") as "".
+fn known(value: &str) -> String {
+    if value.starts_with(woothee::woothee::VALUE_UNKNOWN) {
+        String::new()
+    } else {
+        value.to_owned()
+    }
+}
+
 /// woothee's OS names, made uniform: `Windows 10` → (`Windows`, `10`), `iPhone` → `iOS`.
 fn os_name(os: &str, version: &str) -> (String, String) {
-    let clean = |v: &str| {
-        if v == woothee::woothee::VALUE_UNKNOWN {
-            String::new()
-        } else {
-            v.to_owned()
-        }
-    };
     match os {
-        "iPhone" | "iPad" | "iPod" => ("iOS".into(), clean(version)),
-        "Mac OSX" => ("macOS".into(), clean(version)),
+        "iPhone" | "iPad" | "iPod" => ("iOS".into(), known(version)),
+        "Mac OSX" => ("macOS".into(), known(version)),
         // `x86_64 14541.0.0` → `14541.0.0`
         "ChromeOS" => (
             "ChromeOS".into(),
-            clean(version.rsplit(' ').next().unwrap_or("")),
+            known(version.rsplit(' ').next().unwrap_or("")),
         ),
-        _ if os.starts_with("Windows ") && !os.starts_with("Windows Phone") => {
-            let v = os["Windows ".len()..].trim();
-            (
-                "Windows".into(),
-                if v == "UNKNOWN Ver" {
-                    String::new()
-                } else {
-                    v.to_owned()
-                },
-            )
-        }
-        _ => (clean(os), clean(version)),
+        _ => match os.strip_prefix("Windows ") {
+            Some(v) if !v.starts_with("Phone") => ("Windows".into(), known(v.trim())),
+            _ => (known(os), known(version)),
+        },
     }
 }
 
-/// woothee's browser, except for Vietnamese browsers and in-app browsers it calls Chrome or Safari.
+/// woothee's browser, except for Vietnamese and in-app browsers it calls Chrome or Webview.
 fn browser_name(ua: &str, name: &str, version: &str) -> (String, String) {
-    let clean = |v: &str| {
-        if v == woothee::woothee::VALUE_UNKNOWN {
-            String::new()
-        } else {
-            v.to_owned()
-        }
-    };
     if let Some(v) = token_version(ua, "coc_coc_browser/") {
         return ("Cốc Cốc".into(), v.into());
     }
-    if ua.contains("Zalo") && (ua.contains("ZaloTheme/") || ua.contains("ZaloLanguage/")) {
+    if ua.contains("ZaloTheme/") || ua.contains("ZaloLanguage/") {
         return ("Zalo".into(), String::new());
     }
     if ua.contains("FBAN/") || ua.contains("FB_IAB/") || ua.contains("FBAV/") {
-        return (
-            "Facebook".into(),
-            token_version(ua, "FBAV/").unwrap_or("").into(),
-        );
+        let v = token_version(ua, "FBAV/").unwrap_or("");
+        return ("Facebook".into(), v.into());
     }
-    let name = if name == "SamsungBrowser" {
-        "Samsung Internet"
-    } else {
-        name
-    };
-    (clean(name), clean(version))
+    match name {
+        "SamsungBrowser" => ("Samsung Internet".into(), known(version)),
+        _ => (known(name), known(version)),
+    }
 }
 
 fn token_version<'a>(ua: &'a str, token: &str) -> Option<&'a str> {
-    let start = ua.find(token)? + token.len();
-    let rest = &ua[start..];
+    let rest = &ua[ua.find(token)? + token.len()..];
     let end = rest
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(rest.len());
@@ -301,116 +278,103 @@ mod tests {
     use super::*;
     use BotKind::*;
 
-    fn human(browser: &str, bv: &str, os: &str, osv: &str, device: &str) -> UaVerdict {
-        UaVerdict::Human(UaInfo {
-            browser: browser.into(),
-            browser_version: bv.into(),
-            os: os.into(),
-            os_version: osv.into(),
-            device: device.into(),
-        })
+    /// `user agent | browser | version | os | os version | device`
+    const HUMANS: &str = "
+Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 | Chrome | 131.0.0.0 | Windows | 10 | desktop
+Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86 | Edge | 131.0.2903.86 | Windows | 10 | desktop
+Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0 | Firefox | 133.0 | Windows | 10 | desktop
+Mozilla/5.0 (Windows NT 6.1; Win64; x64; Trident/7.0; rv:11.0) like Gecko | Internet Explorer | 11.0 | Windows | 7 | desktop
+Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15 | Safari | 17.5 | macOS | 10.15.7 | desktop
+Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 | Chrome | 131.0.0.0 | Linux | | desktop
+Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 | Chrome | 120.0.0.0 | ChromeOS | 14541.0.0 | desktop
+Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1 | Safari | 17.5 | iOS | 17.5 | mobile
+Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1 | Safari | 16.6 | iOS | 16.6 | tablet
+Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36 | Chrome | 131.0.6778.104 | Android | 14 | mobile
+Mozilla/5.0 (Linux; Android 13; SM-X706B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Safari/537.36 | Chrome | 131.0.6778.104 | Android | 13 | tablet
+Mozilla/5.0 (Android 14; Tablet; rv:133.0) Gecko/133.0 Firefox/133.0 | Firefox | 133.0 | Android | 14 | tablet
+Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0 | Firefox | 133.0 | Android | 14 | mobile
+Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36 | Chrome | 120.0.0.0 | Android | 10 | mobile
+Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) coc_coc_browser/117.0.0 Chrome/111.0.5563.148 Safari/537.36 | Cốc Cốc | 117.0.0 | Windows | 10 | desktop
+Mozilla/5.0 (Linux; Android 12; SM-A525F) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.230 Mobile Safari/537.36 Zalo android/12100632 ZaloTheme/light ZaloLanguage/vn | Zalo | | Android | 12 | mobile
+Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0.0.34.109;FBSN/iOS;FBSV/17.1;FBLC/vi_VN] | Facebook | 440.0.0.34.109 | iOS | 17.1 | mobile
+Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36 | Samsung Internet | 23.0 | Android | 10 | mobile
+Mozilla/5.0 (PlayStation 4 3.11) AppleWebKit/537.73 (KHTML, like Gecko) | PlayStation 4 | | PlayStation 4 | 3.11 | other
+Mozilla/5.0 | | | | | other
+";
+
+    /// `user agent | kind`; the HeadlessChrome row is Debian's Chromium in the browser tests.
+    const BOTS: &str = "
+- | empty_ua
+Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.5 Safari/537.36 | headless
+Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1 | headless
+Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse | headless
+Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html) | crawler
+Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; +http://www.google.com/bot.html) Chrome/131.0.6778.139 Safari/537.36 | crawler
+Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) | crawler
+Mozilla/5.0 (compatible; coccocbot-web/1.0; +http://help.coccoc.com/searchengine) | crawler
+Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/) | crawler
+facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php) | crawler
+Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html) | crawler
+Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com) | crawler
+Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 SiteCRAWLER/1.0 | crawler
+Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot) | crawler
+curl/8.5.0 | tool
+Wget/1.21.4 | tool
+python-requests/2.31.0 | tool
+Python-urllib/3.11 | tool
+Go-http-client/1.1 | tool
+okhttp/4.12.0 | tool
+Java/17.0.2 | tool
+Apache-HttpClient/4.5.14 (Java/17.0.9) | tool
+libwww-perl/6.72 | tool
+Scrapy/2.11.0 (+https://scrapy.org) | tool
+axios/1.6.2 | tool
+PostmanRuntime/7.36.0 | tool
+Ruby | tool
+";
+
+    /// Splits `a | b | c` rows, skipping blank lines.
+    fn rows(table: &str) -> impl Iterator<Item = Vec<&str>> {
+        table
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.split('|').map(str::trim).collect())
     }
 
     #[test]
     fn browsers_os_and_devices() {
-        let cases: &[(&str, UaVerdict)] = &[
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-             human("Chrome", "131.0.0.0", "Windows", "10", "desktop")),
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86",
-             human("Edge", "131.0.2903.86", "Windows", "10", "desktop")),
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-             human("Firefox", "133.0", "Windows", "10", "desktop")),
-            ("Mozilla/5.0 (Windows NT 6.1; Win64; x64; Trident/7.0; rv:11.0) like Gecko",
-             human("Internet Explorer", "11.0", "Windows", "7", "desktop")),
-            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
-             human("Safari", "17.5", "macOS", "10.15.7", "desktop")),
-            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-             human("Chrome", "131.0.0.0", "Linux", "", "desktop")),
-            ("Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-             human("Chrome", "120.0.0.0", "ChromeOS", "14541.0.0", "desktop")),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
-             human("Safari", "17.5", "iOS", "17.5", "mobile")),
-            ("Mozilla/5.0 (iPad; CPU OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1",
-             human("Safari", "16.6", "iOS", "16.6", "tablet")),
-            ("Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36",
-             human("Chrome", "131.0.6778.104", "Android", "14", "mobile")),
-            // Android without "Mobile" is a tablet.
-            ("Mozilla/5.0 (Linux; Android 13; SM-X706B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Safari/537.36",
-             human("Chrome", "131.0.6778.104", "Android", "13", "tablet")),
-            ("Mozilla/5.0 (Android 14; Tablet; rv:133.0) Gecko/133.0 Firefox/133.0",
-             human("Firefox", "133.0", "Android", "14", "tablet")),
-            ("Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0",
-             human("Firefox", "133.0", "Android", "14", "mobile")),
-            // A phone maker whose name contains "bot" is not a crawler.
-            ("Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36",
-             human("Chrome", "120.0.0.0", "Android", "10", "mobile")),
-            // Vietnamese and in-app browsers woothee calls Chrome or Webview.
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) coc_coc_browser/117.0.0 Chrome/111.0.5563.148 Safari/537.36",
-             human("Cốc Cốc", "117.0.0", "Windows", "10", "desktop")),
-            ("Mozilla/5.0 (Linux; Android 12; SM-A525F) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.230 Mobile Safari/537.36 Zalo android/12100632 ZaloTheme/light ZaloLanguage/vn",
-             human("Zalo", "", "Android", "12", "mobile")),
-            ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0.0.34.109;FBBV/1;FBSN/iOS;FBSV/17.1;FBLC/vi_VN]",
-             human("Facebook", "440.0.0.34.109", "iOS", "17.1", "mobile")),
-            ("Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
-             human("Samsung Internet", "23.0", "Android", "10", "mobile")),
-            ("Mozilla/5.0 (PlayStation 4 3.11) AppleWebKit/537.73 (KHTML, like Gecko)",
-             human("PlayStation 4", "", "PlayStation 4", "3.11", "other")),
-            ("Mozilla/5.0", human("", "", "", "", "other")),
-        ];
         let parser = UaParser::new();
-        for (ua, want) in cases {
-            assert_eq!(&parser.parse(ua), want, "{ua}");
-            assert_eq!(&parser.parse(ua), want, "cached: {ua}");
+        for row in rows(HUMANS) {
+            let want = UaVerdict::Human(UaInfo {
+                browser: row[1].into(),
+                browser_version: row[2].into(),
+                os: row[3].into(),
+                os_version: row[4].into(),
+                device: row[5].into(),
+            });
+            assert_eq!(parser.parse(row[0]), want, "{}", row[0]);
+            assert_eq!(parser.parse(row[0]), want, "cached: {}", row[0]);
         }
     }
 
     #[test]
     fn bots() {
-        let cases: &[(&str, BotKind)] = &[
-            ("", Empty),
-            ("   ", Empty),
-            ("-", Empty),
-            // The browser tests' Debian Chromium, unless they override the UA.
-            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.5 Safari/537.36", Headless),
-            ("Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1", Headless),
-            ("Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse", Headless),
-            ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", Crawler),
-            ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; +http://www.google.com/bot.html) Chrome/131.0.6778.139 Safari/537.36", Crawler),
-            ("Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)", Crawler),
-            ("Mozilla/5.0 (compatible; coccocbot-web/1.0; +http://help.coccoc.com/searchengine)", Crawler),
-            ("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)", Crawler),
-            ("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)", Crawler),
-            ("Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)", Crawler),
-            // Browser-looking UAs that name themselves a spider or crawler.
-            ("Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)", Crawler),
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 SiteCRAWLER/1.0", Crawler),
-            ("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)", Crawler),
-            ("curl/8.5.0", Tool),
-            ("Wget/1.21.4", Tool),
-            ("python-requests/2.31.0", Tool),
-            ("Python-urllib/3.11", Tool),
-            ("Go-http-client/1.1", Tool),
-            ("okhttp/4.12.0", Tool),
-            ("Java/17.0.2", Tool),
-            ("Apache-HttpClient/4.5.14 (Java/17.0.9)", Tool),
-            ("libwww-perl/6.72", Tool),
-            ("Scrapy/2.11.0 (+https://scrapy.org)", Tool),
-            ("axios/1.6.2", Tool),
-            ("PostmanRuntime/7.36.0", Tool),
-            ("Ruby", Tool),
-        ];
         let parser = UaParser::new();
-        for &(ua, kind) in cases {
-            assert_eq!(parser.parse(ua), UaVerdict::Bot(kind), "{ua:?}");
+        for blank in ["", "   ", "\t"] {
+            assert_eq!(parser.parse(blank), UaVerdict::Bot(Empty), "{blank:?}");
+        }
+        for row in rows(BOTS) {
+            let got = match parser.parse(row[0]) {
+                UaVerdict::Bot(kind) => kind.as_str(),
+                UaVerdict::Human(info) => panic!("{:?} is not a bot: {info:?}", row[0]),
+            };
+            assert_eq!(got, row[1], "{:?}", row[0]);
         }
     }
 
     #[test]
     fn bot_kind_names() {
-        let names: Vec<&str> = [Crawler, Headless, Tool, Empty]
-            .iter()
-            .map(|k| k.as_str())
-            .collect();
+        let names = [Crawler, Headless, Tool, Empty].map(BotKind::as_str);
         assert_eq!(names, ["crawler", "headless", "tool", "empty_ua"]);
     }
 

@@ -288,64 +288,15 @@ impl SkipReason {
 /// scripts, images, fonts, data and machine files (`robots.txt`, `sitemap.xml`, feeds), media,
 /// and downloadable documents and archives (a PDF fetch is a download, not a page view).
 /// Everything else is a page: no extension, `.html`, `.htm`, `.php`, `.asp(x)`, `.jsp`, `.shtml`…
+#[rustfmt::skip]
 pub const STATIC_ASSET_EXTENSIONS: &[&str] = &[
-    "css",
-    "js",
-    "mjs",
-    "map",
-    "wasm", // styles, scripts
-    "png",
-    "jpg",
-    "jpeg",
-    "gif",
-    "svg",
-    "webp",
-    "avif",
-    "ico",
-    "bmp",
-    "tif",
-    "tiff", // images
-    "woff",
-    "woff2",
-    "ttf",
-    "otf",
-    "eot", // fonts
-    "json",
-    "xml",
-    "txt",
-    "rss",
-    "atom",
-    "webmanifest", // data, robots.txt, sitemap.xml, feeds
-    "mp3",
-    "mp4",
-    "m4a",
-    "webm",
-    "ogg",
-    "ogv",
-    "wav",
-    "mov",
-    "avi",
-    "flv", // media
-    "pdf",
-    "doc",
-    "docx",
-    "xls",
-    "xlsx",
-    "ppt",
-    "pptx",
-    "odt",
-    "ods",
-    "rtf",
-    "csv", // documents
-    "zip",
-    "rar",
-    "7z",
-    "gz",
-    "tar",
-    "exe",
-    "apk",
-    "dmg",
-    "iso", // archives, installers
+    "css", "js", "mjs", "map", "wasm", // styles, scripts
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "bmp", "tif", "tiff", // images
+    "woff", "woff2", "ttf", "otf", "eot", // fonts
+    "json", "xml", "txt", "rss", "atom", "webmanifest", // data, robots.txt, sitemap.xml, feeds
+    "mp3", "mp4", "m4a", "webm", "ogg", "ogv", "wav", "mov", "avi", "flv", // media
+    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "rtf", "csv", // documents
+    "zip", "rar", "7z", "gz", "tar", "exe", "apk", "dmg", "iso", // archives, installers
 ];
 
 /// Whether a path (as from [`split_target`]) names a static asset by its extension. A
@@ -418,23 +369,16 @@ mod tests {
     use super::*;
 
     const T: &str = "[10/Oct/2000:13:55:36 -0700]";
+    #[rustfmt::skip]
     const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36";
 
     /// (line, client, UTC time, method, target, protocol, status, bytes, referrer, user agent)
-    type Want = (
-        &'static str,
-        &'static str,
-        &'static str,
-        &'static str,
-        &'static str,
-        u16,
-        u64,
-        Option<&'static str>,
-        &'static str,
-    );
+    #[rustfmt::skip]
+    type Want = (&'static str, &'static str, &'static str, &'static str, &'static str, u16, u64, Option<&'static str>, &'static str);
 
     #[test]
     fn parses_every_shape() {
+        #[rustfmt::skip]
         let cases: Vec<(String, Want)> = vec![
             (format!(r#"127.0.0.1 - frank {T} "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)""#),
              ("127.0.0.1", "2000-10-10T20:55:36Z", "GET", "/apache_pb.gif", "HTTP/1.0", 200, 2326, Some("http://www.example.com/start.html"), "Mozilla/4.08 [en] (Win98; I ;Nav)")),
@@ -488,118 +432,39 @@ mod tests {
     #[test]
     fn rejects_every_broken_shape() {
         let ok_tail = r#""GET / HTTP/1.1" 200 5 "-" "ua""#;
+        #[rustfmt::skip]
         let cases: Vec<(String, &str)> = vec![
             ("".into(), "malformed_line"),
             ("  \r\n".into(), "malformed_line"),
             (format!("example.com - - {T} {ok_tail}"), "bad_client_ip"),
             (format!("ệ - - {T} {ok_tail}"), "bad_client_ip"),
             (format!("1.2.3.999 - - {T} {ok_tail}"), "bad_client_ip"),
-            (
-                format!("1.2.3.4 - - 10/Oct/2000:13:55:36 -0700 {ok_tail}"),
-                "malformed_line",
-            ),
-            (
-                "1.2.3.4 - - [10/Oct/2000:13:55:36 -0700".into(),
-                "malformed_line",
-            ),
-            (
-                format!("1.2.3.4 - - [32/Oct/2000:13:55:36 -0700] {ok_tail}"),
-                "bad_timestamp",
-            ),
-            (
-                format!("1.2.3.4 - - [10/Foo/2000:13:55:36 -0700] {ok_tail}"),
-                "bad_timestamp",
-            ),
-            (
-                format!("1.2.3.4 - - [10/Oct/2000:13:55:36] {ok_tail}"),
-                "bad_timestamp",
-            ),
-            (
-                format!("1.2.3.4 - - [10/Thg10/2000:13:55:36 +0700] {ok_tail}"),
-                "bad_timestamp",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "-" 400 0 "-" "-""#),
-                "bad_request_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "" 400 0 "-" "-""#),
-                "bad_request_line",
-            ),
-            (
-                format!(
-                    r#"1.2.3.4 - - {T} "\x16\x03\x01\x00\xA5\x01\x00\x00\xA1\x03\x03" 400 157 "-" "-""#
-                ),
-                "bad_request_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET /" 200 5"#),
-                "bad_request_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / FOO/1.1" 200 5"#),
-                "bad_request_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GÉT / HTTP/1.1" 200 5"#),
-                "bad_request_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET  HTTP/1.1" 200 5"#),
-                "bad_request_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} GET / HTTP/1.1 200 5"#),
-                "malformed_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1 200 5"#),
-                "malformed_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1""#),
-                "malformed_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" abc 5"#),
-                "bad_status",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 2000 5"#),
-                "bad_status",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 099 5"#),
-                "bad_status",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" +20 5"#),
-                "bad_status",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200"#),
-                "malformed_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 12a"#),
-                "bad_bytes",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 -1"#),
-                "bad_bytes",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 99999999999999999999999"#),
-                "bad_bytes",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 5 "http://unterminated"#),
-                "malformed_line",
-            ),
-            (
-                format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 5 "-" "ua ends in escape\""#),
-                "malformed_line",
-            ),
+            (format!("1.2.3.4 - - 10/Oct/2000:13:55:36 -0700 {ok_tail}"), "malformed_line"),
+            ("1.2.3.4 - - [10/Oct/2000:13:55:36 -0700".into(), "malformed_line"),
+            (format!("1.2.3.4 - - [32/Oct/2000:13:55:36 -0700] {ok_tail}"), "bad_timestamp"),
+            (format!("1.2.3.4 - - [10/Foo/2000:13:55:36 -0700] {ok_tail}"), "bad_timestamp"),
+            (format!("1.2.3.4 - - [10/Oct/2000:13:55:36] {ok_tail}"), "bad_timestamp"),
+            (format!("1.2.3.4 - - [10/Thg10/2000:13:55:36 +0700] {ok_tail}"), "bad_timestamp"),
+            (format!(r#"1.2.3.4 - - {T} "-" 400 0 "-" "-""#), "bad_request_line"),
+            (format!(r#"1.2.3.4 - - {T} "" 400 0 "-" "-""#), "bad_request_line"),
+            (format!(r#"1.2.3.4 - - {T} "\x16\x03\x01\x00\xA5\x01\x00\x00\xA1\x03\x03" 400 157 "-" "-""#), "bad_request_line"),
+            (format!(r#"1.2.3.4 - - {T} "GET /" 200 5"#), "bad_request_line"),
+            (format!(r#"1.2.3.4 - - {T} "GET / FOO/1.1" 200 5"#), "bad_request_line"),
+            (format!(r#"1.2.3.4 - - {T} "GÉT / HTTP/1.1" 200 5"#), "bad_request_line"),
+            (format!(r#"1.2.3.4 - - {T} "GET  HTTP/1.1" 200 5"#), "bad_request_line"),
+            (format!(r#"1.2.3.4 - - {T} GET / HTTP/1.1 200 5"#), "malformed_line"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1 200 5"#), "malformed_line"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1""#), "malformed_line"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" abc 5"#), "bad_status"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 2000 5"#), "bad_status"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 099 5"#), "bad_status"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" +20 5"#), "bad_status"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200"#), "malformed_line"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 12a"#), "bad_bytes"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 -1"#), "bad_bytes"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 99999999999999999999999"#), "bad_bytes"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 5 "http://unterminated"#), "malformed_line"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 5 "-" "ua ends in escape\""#), "malformed_line"),
         ];
         for (line, reason) in cases {
             let err = parse_combined(&line).expect_err(&line);
@@ -609,6 +474,7 @@ mod tests {
 
     #[test]
     fn display_names_the_field() {
+        #[rustfmt::skip]
         let cases = [
             (ParseError::Malformed("bytes"), "bytes"),
             (ParseError::BadClientIp("x".into()), "client ip"),
@@ -653,13 +519,9 @@ mod tests {
     fn page_view_rule_table() {
         use SkipReason::*;
         let is_bot = |ua: &str| ua.to_ascii_lowercase().contains("bot");
-        type Case = (
-            &'static str,
-            u16,
-            &'static str,
-            &'static str,
-            Result<(), SkipReason>,
-        );
+        #[rustfmt::skip]
+        type Case = (&'static str, u16, &'static str, &'static str, Result<(), SkipReason>);
+        #[rustfmt::skip]
         let cases: &[Case] = &[
             ("GET", 200, "/", CHROME, Ok(())),
             ("GET", 304, "/tin-tuc/bai-viet.html", CHROME, Ok(())),
@@ -687,28 +549,10 @@ mod tests {
             ("GET", 304, "/img/logo.webp#x", CHROME, Err(StaticAsset)),
             ("GET", 200, "/fonts/roboto.woff2", CHROME, Err(StaticAsset)),
             ("GET", 200, "/robots.txt", CHROME, Err(StaticAsset)),
-            (
-                "GET",
-                200,
-                "/sitemap.xml",
-                "Googlebot/2.1",
-                Err(StaticAsset),
-            ),
+            ("GET", 200, "/sitemap.xml", "Googlebot/2.1", Err(StaticAsset)),
             ("GET", 200, "/van-ban/qd-123.pdf", CHROME, Err(StaticAsset)),
-            (
-                "GET",
-                200,
-                "http://cong.gov.vn/a.png?x",
-                CHROME,
-                Err(StaticAsset),
-            ),
-            (
-                "GET",
-                200,
-                "/",
-                "Mozilla/5.0 (compatible; Googlebot/2.1)",
-                Err(Bot),
-            ),
+            ("GET", 200, "http://cong.gov.vn/a.png?x", CHROME, Err(StaticAsset)),
+            ("GET", 200, "/", "Mozilla/5.0 (compatible; Googlebot/2.1)", Err(Bot)),
             ("GET", 304, "/tin-tuc", "bingbot", Err(Bot)),
         ];
         for &(method, status, target, ua, want) in cases {
@@ -724,6 +568,7 @@ mod tests {
 
     #[test]
     fn split_target_table() {
+        #[rustfmt::skip]
         let cases = [
             ("/a/b?x=1", "/a/b", Some("x=1")),
             ("/a/b", "/a/b", None),
@@ -734,11 +579,7 @@ mod tests {
             ("https://cong.gov.vn/a?b=1", "/a", Some("b=1")),
             ("http://cong.gov.vn", "/", None),
             ("http://cong.gov.vn?x", "/", Some("x")),
-            (
-                "/redirect?to=http://x/y",
-                "/redirect",
-                Some("to=http://x/y"),
-            ),
+            ("/redirect?to=http://x/y", "/redirect", Some("to=http://x/y")),
             ("*", "*", None),
             ("", "", None),
         ];

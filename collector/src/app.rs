@@ -1,0 +1,144 @@
+//! Wiring: the shared state, the router, and the background jobs of `serve`.
+use crate::client_ip::TrustedProxies;
+use crate::config::{CommonConfig, ServeConfig};
+use crate::enrich::geo::GeoDb;
+use crate::enrich::user_agent::UaParser;
+use crate::metrics::Metrics;
+use crate::pipeline::{Pipeline, SaltSource};
+use crate::queue::Queue;
+use crate::registry_cache::RegistryCache;
+use crate::routes;
+use crate::salt::SaltStore;
+use crate::session::SessionCache;
+use crate::sink::{self, SinkConfig};
+use anyhow::Context;
+use axum::routing::{get, post};
+use axum::Router;
+use emc_sql::{Db, DbTarget, MigrateOptions, Topology};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub pipeline: Arc<Pipeline>,
+    pub queue: Queue,
+    pub trusted: Arc<TrustedProxies>,
+    pub metrics: Arc<Metrics>,
+    pub max_body_bytes: usize,
+    pub clickhouse_url: String,
+    pub data_dir: PathBuf,
+}
+
+/// The collector's HTTP face. Routes first, layers after (a layer wraps only the routes
+/// added before it).
+pub fn router(state: AppState) -> Router {
+    let beacon_cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any);
+    let beacons = Router::new()
+        .route("/api/event", post(routes::event::post_event))
+        .layer(beacon_cors);
+    Router::new()
+        .merge(beacons)
+        .route("/tracker.js", get(routes::tracker::tracker_js))
+        .route("/embed/gov-tracking.min.js", get(routes::tracker::tracker_js))
+        .route("/healthz", get(routes::health::healthz))
+        .route("/metrics", get(routes::metrics::metrics))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A database handle from the common config, migrated.
+pub async fn open_db(common: &CommonConfig) -> anyhow::Result<Db> {
+    let target = DbTarget::from_config(common.clickhouse_url.as_deref(), &common.data_dir);
+    let opts = MigrateOptions { timezone: common.timezone.clone(), topology: Topology::Single };
+    Db::open(&target, &common.clickhouse_db, &opts)
+        .await
+        .with_context(|| format!("opening ClickHouse database {}", common.clickhouse_db))
+}
+
+pub fn open_geo(paths: &[PathBuf]) -> anyhow::Result<GeoDb> {
+    if paths.is_empty() {
+        tracing::warn!("EMC_GEOIP_DB is not set: country, region and city are left empty");
+        return Ok(GeoDb::empty());
+    }
+    GeoDb::open(paths).context("reading the geo database (EMC_GEOIP_DB)")
+}
+
+/// A running collector: state, sink task and background jobs.
+pub struct App {
+    pub state: AppState,
+    pub db: Db,
+    sink: tokio::task::JoinHandle<()>,
+    jobs: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl App {
+    pub async fn start(common: &CommonConfig, serve: &ServeConfig, db: Db) -> anyhow::Result<App> {
+        std::fs::create_dir_all(&common.data_dir)
+            .with_context(|| format!("creating the data directory {}", common.data_dir.display()))?;
+        let metrics = Arc::new(Metrics::new());
+        let registry = RegistryCache::default();
+        let n = registry.refresh(&db).await.context("reading the site registry")?;
+        tracing::info!(sites = n, "registry loaded");
+        let salts = SaltStore::open(&common.data_dir.join("salts")).context("opening the salt store")?;
+        let pipeline = Arc::new(Pipeline {
+            registry: registry.clone(),
+            ua: UaParser::new(),
+            geo: open_geo(&common.geoip_db)?,
+            salts: SaltSource::Daily(Arc::new(salts)),
+            sessions: SessionCache::new(common.session_timeout),
+            metrics: metrics.clone(),
+        });
+        let (queue, rx) = Queue::new(100_000, metrics.clone());
+        let sink_cfg = SinkConfig {
+            batch_rows: common.batch_rows,
+            flush_ms: common.flush_ms,
+            dead_letter_dir: common.data_dir.join("dead-letter"),
+        };
+        let sink = tokio::spawn(sink::run(db.clone(), rx, sink_cfg, metrics.clone()));
+        let refresher = registry.spawn_refresher(db.clone(), Duration::from_secs(serve.registry_refresh_secs.max(1)));
+        let sweeper = spawn_sweeper(pipeline.clone());
+        let trusted = TrustedProxies::parse(&serve.trusted_proxies).map_err(anyhow::Error::msg)?;
+        let state = AppState {
+            pipeline,
+            queue,
+            trusted: Arc::new(trusted),
+            metrics,
+            max_body_bytes: serve.max_body_bytes,
+            clickhouse_url: db.url().to_owned(),
+            data_dir: common.data_dir.clone(),
+        };
+        Ok(App { state, db, sink, jobs: vec![refresher, sweeper] })
+    }
+
+    /// Stops the jobs, closes the queue and waits until the sink has flushed everything.
+    pub async fn shutdown(self) {
+        for j in &self.jobs {
+            j.abort();
+        }
+        let App { state, sink, db, .. } = self;
+        drop(state);
+        if let Err(e) = sink.await {
+            tracing::error!(error = %e, "sink task failed");
+        }
+        drop(db);
+    }
+}
+
+fn spawn_sweeper(pipeline: Arc<Pipeline>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            let now = chrono::Utc::now().timestamp() as u32;
+            let evicted = pipeline.sessions.sweep(now);
+            pipeline.metrics.open_sessions.set(pipeline.sessions.len() as i64);
+            if evicted > 0 {
+                tracing::debug!(evicted, open = pipeline.sessions.len(), "swept idle sessions");
+            }
+        }
+    })
+}

@@ -1,0 +1,228 @@
+//! The session cache: open sessions in a DashMap keyed by visitor id (which already hashes
+//! the site in), cut after `timeout_secs` of idleness measured in event time.
+//!
+//! Every change of a session yields its previous state with `sign = -1` and its new state
+//! with `sign = +1` for the `CollapsingMergeTree`.
+use dashmap::DashMap;
+use emc_sql::rows::SessionRow;
+
+/// What a hit contributes to a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HitKind {
+    PageView,
+    /// The page-hidden ping: a hit for duration, never a page view, never starts a session.
+    Engagement,
+    Custom,
+}
+
+/// The outcome of one hit for the session table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touch {
+    /// A new session: write `+1`.
+    Started(SessionRow),
+    /// An open session changed: write `old` with `-1`, then `new` with `+1`.
+    Extended { old: SessionRow, new: SessionRow },
+    /// An engagement ping with no open session: stored as an event of no session.
+    Orphan,
+}
+
+impl Touch {
+    pub fn session_id(&self) -> u64 {
+        match self {
+            Touch::Started(r) | Touch::Extended { new: r, .. } => r.session_id,
+            Touch::Orphan => 0,
+        }
+    }
+
+    /// The rows to write, signs set.
+    pub fn into_rows(self) -> Vec<SessionRow> {
+        match self {
+            Touch::Started(mut r) => {
+                r.sign = 1;
+                vec![r]
+            }
+            Touch::Extended { mut old, mut new } => {
+                old.sign = -1;
+                new.sign = 1;
+                vec![old, new]
+            }
+            Touch::Orphan => Vec::new(),
+        }
+    }
+}
+
+/// Pure transition: the session after a hit at `now` (Unix seconds) on `path`.
+/// `fresh` builds the row of a new session (fixed attributes: source, geo, device…).
+pub fn transition(
+    open: Option<&SessionRow>,
+    kind: HitKind,
+    now: u32,
+    path: &str,
+    timeout_secs: u32,
+    fresh: impl FnOnce() -> SessionRow,
+) -> Touch {
+    if let Some(old) = open.filter(|s| now.saturating_sub(s.timestamp) <= timeout_secs) {
+        let mut new = old.clone();
+        new.events += 1;
+        if kind == HitKind::PageView {
+            new.pageviews += 1;
+            new.exit_page = path.to_owned();
+        }
+        // A late hit (out of order in an imported log) never moves the end backwards.
+        new.timestamp = old.timestamp.max(now);
+        new.start = old.start.min(now.max(old.start));
+        new.duration = new.timestamp - new.start;
+        new.is_bounce = u8::from(new.pageviews == 1);
+        return Touch::Extended { old: old.clone(), new };
+    }
+    if kind == HitKind::Engagement {
+        return Touch::Orphan;
+    }
+    let mut row = fresh();
+    row.start = now;
+    row.timestamp = now;
+    row.events = 1;
+    row.pageviews = u32::from(kind == HitKind::PageView);
+    row.entry_page = path.to_owned();
+    row.exit_page = path.to_owned();
+    row.duration = 0;
+    row.is_bounce = u8::from(row.pageviews == 1);
+    Touch::Started(row)
+}
+
+/// Open sessions of live traffic (or of one import run).
+#[derive(Debug)]
+pub struct SessionCache {
+    map: DashMap<u64, SessionRow>,
+    timeout_secs: u32,
+}
+
+impl SessionCache {
+    pub fn new(timeout_secs: u32) -> Self {
+        SessionCache { map: DashMap::new(), timeout_secs }
+    }
+
+    pub fn timeout_secs(&self) -> u32 {
+        self.timeout_secs
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// True when `visitor` has a session still open at `now`.
+    pub fn is_open(&self, visitor: u64, now: u32) -> bool {
+        self.map
+            .get(&visitor)
+            .is_some_and(|s| now.saturating_sub(s.timestamp) <= self.timeout_secs)
+    }
+
+    /// Applies one hit under the map's entry lock (read-modify-write, no await inside).
+    pub fn touch(&self, visitor: u64, kind: HitKind, now: u32, path: &str, fresh: impl FnOnce() -> SessionRow) -> Touch {
+        let timeout = self.timeout_secs;
+        match self.map.entry(visitor) {
+            dashmap::Entry::Occupied(mut e) => {
+                let touch = transition(Some(e.get()), kind, now, path, timeout, fresh);
+                match &touch {
+                    Touch::Started(r) | Touch::Extended { new: r, .. } => {
+                        e.insert(r.clone());
+                    }
+                    Touch::Orphan => {
+                        e.remove();
+                    }
+                }
+                touch
+            }
+            dashmap::Entry::Vacant(v) => {
+                let touch = transition(None, kind, now, path, timeout, fresh);
+                if let Touch::Started(r) = &touch {
+                    v.insert(r.clone());
+                }
+                touch
+            }
+        }
+    }
+
+    /// Forgets sessions idle longer than the timeout at `now`; returns how many.
+    pub fn sweep(&self, now: u32) -> usize {
+        let before = self.map.len();
+        let timeout = self.timeout_secs;
+        self.map.retain(|_, s| now.saturating_sub(s.timestamp) <= timeout);
+        before.saturating_sub(self.map.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use HitKind::*;
+
+    fn fresh() -> SessionRow {
+        SessionRow { site: "s".into(), session_id: 7, visitor_id: 1, source: "organic".into(), ..SessionRow::default() }
+    }
+
+    /// (hit kind, seconds since the first hit, path) → expected (session id, pageviews, events,
+    /// duration, is_bounce, exit page, rows written)
+    #[test]
+    fn transitions_with_a_controllable_clock() {
+        let cache = SessionCache::new(1800);
+        let mut next_id = 100;
+        let mut fresh_ids = || {
+            next_id += 1;
+            let id = next_id;
+            move || SessionRow { session_id: id, ..fresh() }
+        };
+        let t0 = 1_700_000_000;
+        let steps: &[(HitKind, u32, &str, u64, u32, u32, u32, u8, &str, usize)] = &[
+            (Engagement, 0, "/", 0, 0, 0, 0, 0, "", 0),              // no session to extend: orphan
+            (PageView, 0, "/a", 101, 1, 1, 0, 1, "/a", 1),           // starts, a bounce so far
+            (Engagement, 20, "/a", 101, 1, 2, 20, 1, "/a", 2),       // extends duration, still one page view
+            (PageView, 60, "/b", 101, 2, 3, 60, 0, "/b", 2),         // second page: no longer a bounce
+            (Custom, 1860, "/b", 101, 2, 4, 1860, 0, "/b", 2),       // exactly at the timeout: same session
+            (PageView, 3661, "/c", 103, 1, 1, 0, 1, "/c", 1),        // 1801 s idle: a new session
+            (PageView, 3600, "/late", 103, 2, 2, 0, 0, "/late", 2),  // out of order: end does not go back
+        ];
+        for (i, &(kind, dt, path, id, pv, ev, dur, bounce, exit, rows)) in steps.iter().enumerate() {
+            let touch = cache.touch(1, kind, t0 + dt, path, fresh_ids());
+            assert_eq!(touch.session_id(), id, "step {i}");
+            let written = touch.clone().into_rows();
+            assert_eq!(written.len(), rows, "step {i}");
+            if let Some(new) = written.last() {
+                assert_eq!((new.pageviews, new.events, new.duration, new.is_bounce, new.exit_page.as_str()), (pv, ev, dur, bounce, exit), "step {i}");
+                assert_eq!(new.sign, 1);
+            }
+            if let Touch::Extended { old, .. } = &touch {
+                assert_eq!(written[0].sign, -1);
+                assert_eq!(&written[0].exit_page, &old.exit_page, "step {i}: the -1 row is the previous state");
+            }
+        }
+    }
+
+    #[test]
+    fn sign_weighted_sums_give_the_final_state() {
+        let cache = SessionCache::new(1800);
+        let mut all = Vec::new();
+        for (dt, path) in [(0, "/a"), (10, "/b"), (30, "/c")] {
+            all.extend(cache.touch(9, PageView, 1000 + dt, path, fresh).into_rows());
+        }
+        let sum = |f: fn(&SessionRow) -> i64| all.iter().map(|r| i64::from(r.sign) * f(r)).sum::<i64>();
+        assert_eq!(sum(|_| 1), 1, "one visit");
+        assert_eq!(sum(|r| i64::from(r.pageviews)), 3);
+        assert_eq!(sum(|r| i64::from(r.duration)), 30);
+        assert_eq!(sum(|r| i64::from(r.is_bounce)), 0);
+    }
+
+    #[test]
+    fn sweeping_forgets_idle_sessions_only() {
+        let cache = SessionCache::new(60);
+        cache.touch(1, PageView, 1000, "/", fresh);
+        cache.touch(2, PageView, 1050, "/", fresh);
+        assert_eq!(cache.sweep(1100), 1);
+        assert!(!cache.is_open(1, 1100));
+        assert!(cache.is_open(2, 1100));
+    }
+}
