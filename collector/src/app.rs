@@ -72,6 +72,7 @@ pub struct App {
     pub state: AppState,
     pub db: Db,
     sink: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
     jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -98,7 +99,8 @@ impl App {
             flush_ms: common.flush_ms,
             dead_letter_dir: common.data_dir.join("dead-letter"),
         };
-        let sink = tokio::spawn(sink::run(db.clone(), rx, sink_cfg, metrics.clone()));
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let sink = tokio::spawn(sink::run(db.clone(), rx, sink_cfg, metrics.clone(), stop_rx));
         let refresher = registry.spawn_refresher(db.clone(), Duration::from_secs(serve.registry_refresh_secs.max(1)));
         let sweeper = spawn_sweeper(pipeline.clone());
         let trusted = TrustedProxies::parse(&serve.trusted_proxies).map_err(anyhow::Error::msg)?;
@@ -111,16 +113,18 @@ impl App {
             clickhouse_url: db.url().to_owned(),
             data_dir: common.data_dir.clone(),
         };
-        Ok(App { state, db, sink, jobs: vec![refresher, sweeper] })
+        Ok(App { state, db, sink, stop, jobs: vec![refresher, sweeper] })
     }
 
-    /// Stops the jobs, closes the queue and waits until the sink has flushed everything.
+    /// Stops the jobs, closes the queue (later pushes answer 503) and waits until the sink
+    /// has flushed everything that was accepted.
     pub async fn shutdown(self) {
         for j in &self.jobs {
             j.abort();
         }
-        let App { state, sink, db, .. } = self;
+        let App { state, sink, db, stop, .. } = self;
         drop(state);
+        let _ = stop.send(true);
         if let Err(e) = sink.await {
             tracing::error!(error = %e, "sink task failed");
         }

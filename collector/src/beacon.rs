@@ -106,7 +106,7 @@ pub fn decode(body: &[u8]) -> Result<Beacon, DecodeError> {
     let beacon: Beacon = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." { missing_field(&inner.to_string()).unwrap_or_else(|| "body".into()) } else { path };
+        let field = if path == "." || path == "?" || path.is_empty() { missing_field(&inner.to_string()).unwrap_or_else(|| "body".into()) } else { path };
         DecodeError { field, message: inner.to_string() }
     })?;
     check(beacon)

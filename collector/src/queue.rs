@@ -50,6 +50,11 @@ impl Queue {
 }
 
 impl QueueReceiver {
+    /// Refuses further pushes; groups already queued are still received.
+    pub fn close(&mut self) {
+        self.rx.close();
+    }
+
     pub async fn recv(&mut self) -> Option<Vec<Record>> {
         let g = self.rx.recv().await;
         if g.is_some() {

@@ -170,11 +170,13 @@ mod tests {
     #[test]
     fn transitions_with_a_controllable_clock() {
         let cache = SessionCache::new(1800);
-        let mut next_id = 100;
-        let mut fresh_ids = || {
-            next_id += 1;
-            let id = next_id;
-            move || SessionRow { session_id: id, ..fresh() }
+        // Ids are drawn only when a session is really started.
+        let next_id = std::cell::Cell::new(100);
+        let fresh_ids = || {
+            || {
+                next_id.set(next_id.get() + 1);
+                SessionRow { session_id: next_id.get(), ..fresh() }
+            }
         };
         let t0 = 1_700_000_000;
         let steps: &[(HitKind, u32, &str, u64, u32, u32, u32, u8, &str, usize)] = &[
@@ -183,8 +185,8 @@ mod tests {
             (Engagement, 20, "/a", 101, 1, 2, 20, 1, "/a", 2),       // extends duration, still one page view
             (PageView, 60, "/b", 101, 2, 3, 60, 0, "/b", 2),         // second page: no longer a bounce
             (Custom, 1860, "/b", 101, 2, 4, 1860, 0, "/b", 2),       // exactly at the timeout: same session
-            (PageView, 3661, "/c", 103, 1, 1, 0, 1, "/c", 1),        // 1801 s idle: a new session
-            (PageView, 3600, "/late", 103, 2, 2, 0, 0, "/late", 2),  // out of order: end does not go back
+            (PageView, 3661, "/c", 102, 1, 1, 0, 1, "/c", 1),        // 1801 s idle: a new session
+            (PageView, 3600, "/late", 102, 2, 2, 0, 0, "/late", 2),  // out of order: end does not go back
         ];
         for (i, &(kind, dt, path, id, pv, ev, dur, bounce, exit, rows)) in steps.iter().enumerate() {
             let touch = cache.touch(1, kind, t0 + dt, path, fresh_ids());

@@ -148,8 +148,9 @@ impl Sink {
     }
 }
 
-/// Drains `rx` into ClickHouse until the queue closes, then flushes everything and returns.
-pub async fn run(db: Db, mut rx: QueueReceiver, cfg: SinkConfig, metrics: Arc<Metrics>) {
+/// Drains `rx` into ClickHouse until every sender is gone or `stop` turns true; then it
+/// closes the queue, drains what was already queued, flushes everything and returns.
+pub async fn run(db: Db, mut rx: QueueReceiver, cfg: SinkConfig, metrics: Arc<Metrics>, mut stop: tokio::sync::watch::Receiver<bool>) {
     let sink = Sink { db, cfg, metrics };
     let mut events: Batch<EventRow> = Batch::new("events");
     let mut sessions: Batch<SessionRow> = Batch::new("sessions");
@@ -171,6 +172,12 @@ pub async fn run(db: Db, mut rx: QueueReceiver, cfg: SinkConfig, metrics: Arc<Me
                 None => true,
             },
             _ = tick.tick() => false,
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    rx.close();
+                }
+                false
+            }
         };
         if closed {
             break;

@@ -1,15 +1,16 @@
 /*
- * EMC tracker — the tag a government portal embeds.
+ * EMC tracker: the tag a government portal embeds.
  *
  *   <script defer data-site="CODE" src="https://COLLECTOR/tracker.js"></script>
  *
  * or the legacy EMC snippet (window._govaq / window._paq command queue, script
- * loaded from /embed/gov-tracking.min.js). README.md lists the payloads.
+ * loaded from /embed/gov-tracking.min.js). README.md lists what it sends.
  *
- * Budget: 1.5 KB gzipped once minified (test/size.test.js). So: no classes,
- * few helpers, every local mangled by terser; the long names left are the
- * browser APIs and the JSON keys the collector reads. Some idioms below exist
- * only because they are shorter; each is explained where it is used.
+ * Budget: 1536 bytes gzipped once minified (test/size.test.js). The code is
+ * written for that: no classes, few helpers, locals declared as unused
+ * parameters, && / || chains for ifs; terser mangles every local, and the
+ * long names left are browser APIs and the JSON keys the collector reads.
+ * README.md ("Size budget") lists what was left out to fit, with its cost.
  *
  * Privacy: no cookies, no localStorage/sessionStorage, no fingerprinting; the
  * only device datum sent is screen.width. Every entry point runs inside
@@ -17,8 +18,8 @@
  */
 (function (w, d) {
   try {
-    // Loaded twice on one page (snippet and script tag both present): the first
-    // instance owns the page, otherwise every pageview would count twice.
+    // Loaded twice on one page (old snippet and new tag both left in place):
+    // the first copy owns the page, else every pageview would count twice.
     if (w.__emc) return;
     w.__emc = 1;
 
@@ -27,28 +28,22 @@
       all = (selector) => [...d.querySelectorAll(selector)],
       // Our own <script>: currentScript while it executes, else the last one
       // whose src contains /tracker.js or /gov-tracking.min.js.
-      me =
-        d.currentScript ||
-        all('script[src*="/tracker.js"],script[src*="/gov-tracking.min.js"]').pop() ||
-        {},
-      data = me.dataset || {}, // data-site, data-hash, data-links, data-label, data-allow-local
-      // Pages on localhost, 127.*, [::1] or without a host (file:) are not
-      // counted unless data-allow-local is set.
-      local = !('allowLocal' in data) && /^(localhost|127\..*|\[::1\])?$/.test(L.hostname),
-      // Dublin Core elements of Circular 22/2023, Appendix IV, in its order.
-      DC = 'Title Creator Subject Description Publisher Contributor Date Type Format Identifier Source Language Relation Coverage Rights'.split(' '),
+      me = d.currentScript || all('[src*="/tracker.js"],[src*="/gov-tracking.min.js"]').pop() || {},
+      data = me.dataset || {}, // data-site, data-hash, data-label, data-allow-local
+      // Pages on localhost, 127.*, [::1] (any [IPv6]) or without a host
+      // (file:) are not counted unless data-allow-local is set.
+      local = !('allowLocal' in data) && /^(localhost|127\.|\[|$)/.test(L.hostname),
       LABEL = '#btnEMC,[data-emc-label]',
       site = data.site, // site code, a string
-      trackerUrl, // setTrackerUrl: events go there only if our own src is unknown
-      customUrl, // setCustomUrl / setDocumentTitle (cleared on SPA navigation)
+      trackerUrl, // setTrackerUrl: used only when our own src is unknown
+      customUrl, // setCustomUrl / setDocumentTitle, until the next SPA navigation
       customTitle,
       last, // URL key of the last pageview; undefined before the first
       page, // {url, title} of the current pageview, for its engagement
       sent, // the current pageview's engagement is sent
-      visibleSince, // when the page became visible (false while hidden)
-      timingSent, // page-load timings are sent (once per page load)
+      visibleSince, // when the page last became visible (false while hidden)
+      timingSent, // the page-load timings are sent (once per page load)
       lcp, // startTime of the last largest-contentful-paint entry
-      linksOn,
       queue = w._govaq || w._paq;
 
     // f, with whatever it throws swallowed.
@@ -57,83 +52,71 @@
         return f(...a);
       } catch (e) {}
     };
-    // Capture-phase listener on window. It also sees the events fired at the
-    // document (click, auxclick, visibilitychange and DOMContentLoaded bubble).
-    var on = (type, f) => w.addEventListener(type, guard(f), true);
+    // Listener on window; it also hears the events fired at the document that
+    // bubble (visibilitychange, DOMContentLoaded).
+    var on = (type, f) => w.addEventListener(type, guard(f));
     // Without data-hash, URLs that differ only by #fragment are one page.
     var key = (u) => ('hash' in data ? u : u.split('#')[0]);
 
     // ---- transport -------------------------------------------------------
-    // POST <origin of our src>/api/event. sendBeacon with a string body is sent
-    // as text/plain;charset=UTF-8, a CORS "simple" request: no preflight.
-    // fetch(keepalive) is the fallback when sendBeacon refuses (queue full);
-    // its default credentials mode sends no cookies to another origin.
-    var send = (name, x, y, body, endpoint) => {
-      if (site && !local) {
-        body = JSON.stringify(
-          Object.assign(
-            {
-              site: site,
-              name: name,
-              url: customUrl || L.href,
-              referrer: '',
-              title: customTitle || d.title,
-              screen_width: screen.width,
-            },
-            x,
-            y
-          ),
-          // every number leaves as an integer (timings are fractional ms)
-          (k, v) => (v === +v ? Math.round(v) : v)
+    // POST <origin of our src>/api/event with sendBeacon. A string body goes
+    // out as text/plain;charset=UTF-8, a CORS "simple" request: no preflight.
+    var send = (name, x, y) => {
+      site &&
+        !local &&
+        navigator.sendBeacon(
+          new URL('/api/event', me.src || trackerUrl),
+          JSON.stringify(
+            Object.assign({ site: site, name: name, url: customUrl || L.href, screen_width: screen.width }, x, y),
+            // every number leaves as an integer (timings are fractional ms)
+            (k, v) => (v === +v ? Math.round(v) : v)
+          )
         );
-        endpoint = new URL('/api/event', me.src || trackerUrl);
-        navigator.sendBeacon(endpoint, body) ||
-          fetch(endpoint, { method: 'POST', body: body, keepalive: true }).catch(() => {});
-      }
     };
 
-    // Custom event. Props become strings; null, undefined and "" are dropped.
-    var event = (name, props, p, k, v) => {
+    // Custom event; props values become strings, null/undefined are dropped.
+    var event = (name, props, p, k) => {
       p = {};
-      for (k in props) if ((v = props[k]) != null && (v += '')) p[k] = v;
-      send('' + name, { props: p });
+      for (k in props) props[k] != null && (p[k] = '' + props[k]);
+      send(name, { props: p });
     };
 
     // ---- page metadata: EMC label + Dublin Core ---------------------------
     var meta = () => ({
-      // a label that has a layout box (neither it nor an ancestor is
-      // display:none) and is not visibility:hidden
-      emc_label: all(LABEL).some(
-        (e) => e.getClientRects().length && getComputedStyle(e).visibility != 'hidden'
-      ),
-      // <meta name="DC.Title" content="…">, any case; DC.Date.Issued counts
-      // for Date; empty content does not count
-      dc: DC.filter((k) => all('meta[name^="dc.' + k + '" i]').some((m) => m.content.trim())),
+      // A label with a layout box (neither it nor an ancestor is
+      // display:none) that is not visibility:hidden.
+      emc_label: all(LABEL).some((e) => e.getClientRects().length && getComputedStyle(e).visibility != 'hidden'),
+      // <meta name="DC.x" content="non-empty">, any case: the x of each, as
+      // written ("DC.Date.Issued" gives "Date", "dc.title" gives "title").
+      // The collector maps these case-insensitively onto the 15 elements of
+      // Circular 22/2023 Appendix IV and ignores anything else.
+      dc: all('meta[name^="dc." i]')
+        .filter((m) => m.content.trim())
+        .map((m) => m.name.split('.')[1]),
     });
 
-    // ---- page-load timings, integer ms from navigation start ---------------
+    // ---- page-load timings, ms from navigation start -----------------------
     // ttfb: navigation responseStart; fcp: first-contentful-paint; lcp: last
     // largest-contentful-paint; load: loadEventEnd; response: the slowest
-    // same-origin request of the page load (the document's own included;
-    // requests started after loadEventEnd are not), responseEnd -
-    // requestStart. Values not (yet) known are omitted.
+    // same-origin request of the page load, responseEnd - requestStart (the
+    // document's own request included, requests started after loadEventEnd
+    // not). Values not known (yet) are undefined, so left out of the JSON.
     var timing = (P, n, fcp, slowest, x) => {
       P = performance;
       n = P.getEntriesByType('navigation')[0] || {};
-      // getEntries(): the navigation entry, resources and paint entries;
-      // only navigation/resource entries have requestStart.
+      // getEntries(): the navigation entry, resources, paint entries…; only
+      // navigation and resource entries have a requestStart.
       P.getEntries().map((e) =>
         e.name == 'first-contentful-paint'
           ? (fcp = e.startTime)
           : e.requestStart &&
-            e.name.startsWith(L.origin + '/') &&
+            !e.name.indexOf(L.origin + '/') &&
             e.startTime <= n.loadEventEnd &&
-            // (slowest starts undefined: `undefined > x` is false)
+            // (slowest starts undefined, and `undefined > x` is false)
             (slowest > (x = e.responseEnd - e.requestStart) || (slowest = x))
       );
-      // undefined values are left out of the JSON; send() rounds numbers
       return {
-        ttfb: n.responseStart || undefined,
+        ttfb: n.responseStart,
         fcp: fcp,
         lcp: lcp,
         load: n.loadEventEnd || undefined,
@@ -142,23 +125,16 @@
     };
 
     // ---- engagement: once per pageview, when the page is hidden ------------
-    // (visibilitychange to hidden, or pagehide). The page-load timings ride on
-    // the first engagement of the page load only, so SPA pageviews after it
-    // do not repeat them.
-    var engage = (t) => {
-      if (last && !sent) {
-        sent = 1;
-        if (!timingSent) {
-          timingSent = 1;
-          t = timing();
-        }
-        send('engagement', page, {
-          engaged_ms: visibleSince ? now() - visibleSince : 0,
-          timing: t,
-          meta: meta(),
-        });
-      }
-    };
+    // The page-load timings ride on the first engagement of the page load
+    // only, so later SPA pageviews do not repeat them.
+    var engage = () =>
+      last &&
+      !sent &&
+      send('engagement', page, {
+        engaged_ms: (sent = 1) && visibleSince ? now() - visibleSince : 0,
+        timing: timingSent ? undefined : (timingSent = timing()),
+        meta: meta(),
+      });
 
     // ---- pageview ----------------------------------------------------------
     // Skipped when the URL did not change; document.referrer rides on the
@@ -166,17 +142,16 @@
     var pageview = (title, u) => {
       u = customUrl || L.href;
       if (key(u) != last) {
-        // "Đã kết nối EMC", rendered before the first pageview reads the
-        // label. The legacy EMC script rendered this label, so the legacy form
-        // (site id from the queue) renders it too, with the id and class
-        // portals' CSS and scripts already target; data-label="inject" asks
-        // for it in the data-site form. Never next to an existing label.
+        // The "Đã kết nối EMC" label, rendered before the first pageview reads
+        // it: asked for by data-label="inject", and in the legacy form (site
+        // id from the queue), whose old EMC script rendered it. Never next to
+        // an existing label.
         last ||
           ((data.label == 'inject' || !data.site) &&
             !all(LABEL)[0] &&
             d.body.insertAdjacentHTML(
               'beforeend',
-              '<div id=yhy-append class=yhy-append-wrap data-emc-label style=position:fixed;bottom:0;z-index:9999;background:#fff>Đã kết nối EMC</div>'
+              '<b data-emc-label style=position:fixed;bottom:0;z-index:9;background:#fff>Đã kết nối EMC</b>'
             ));
         send(
           'pageview',
@@ -189,40 +164,23 @@
       }
     };
 
-    // SPA navigation, looked at after the router had a tick to set the title.
+    // SPA navigation, looked at once the router had a tick to set the title.
     var navigate = () =>
       setTimeout(
         guard(() => {
           customUrl = customTitle = 0;
-          if (last) pageview();
+          last && pageview();
         })
       );
 
-    // ---- outbound links and downloads (one delegated listener) -------------
-    var links = () =>
-      linksOn ||
-      ((linksOn = 1),
-      ['click', 'auxclick'].map((type) =>
-        on(type, (e, a, dl) => {
-          a = e.target.closest('a[href]');
-          // primary button for click, middle button for auxclick; http(s) only
-          if (e.button == (type == 'auxclick') && /^http/.test(a.protocol))
-            (dl =
-              a.hasAttribute('download') ||
-              /\.(pdf|docx?|xlsx?|pptx?|od[ts]|rtf|zip|rar|7z|csv|txt|xml|mp[34])$/i.test(a.pathname)) ||
-            a.host != L.host
-              ? send(dl ? 'download' : 'outbound', { props: { url: a.href } })
-              : 0;
-        })
-      ));
-
     // ---- legacy command queue (Matomo style) -------------------------------
+    // Unknown commands (enableLinkTracking among them) throw in run() and
+    // are ignored.
     var commands = {
       // data-site on the script tag wins over the queue's site id
       setSiteId: (id) => (site = data.site || '' + id),
       setTrackerUrl: (u) => (trackerUrl = u),
-      enableLinkTracking: links,
-      setCustomUrl: (u) => (customUrl = new URL(u, L).href),
+      setCustomUrl: (u) => (customUrl = u),
       setDocumentTitle: (t) => (customTitle = t),
       trackPageView: pageview,
       trackEvent: (category, action, name, value) =>
@@ -230,45 +188,38 @@
       // trackDVC(serviceCode, flag, "dossierId;ddMMyyyy;applicantName;applicantIdNo"):
       // only the dossier id and the date leave the browser, never the
       // applicant's name or ID number. (''+[x] is "" for undefined/null.)
-      trackDVC: (service, flag, x) => {
-        x = ('' + [x]).split(';');
-        event('dvc', { service: service, flag: flag, dossier: x[0], date: x[1] });
-      },
+      trackDVC: (service, flag, x) =>
+        event('dvc', { service: service, flag: flag, dossier: (x = ('' + [x]).split(';'))[0], date: x[1] }),
     };
-    var run = guard((c) => commands[c[0]](...c.slice(1)));
-    var isTrack = (c) => /^track/.test(c[0]);
+    var run = guard(([c, ...args]) => commands[c](...args));
 
     // ---- start, once the DOM is parsed ------------------------------------
-    // (DC meta tags and the label must exist when the first pageview reads
-    // them; the legacy snippet loads us async from <head>.)
-    var start = (q, push) => {
-      q = queue && queue.map ? queue : []; // not Matomo's own _paq object
-      push = q.push;
+    // (the label and the DC meta tags must exist when the first pageview
+    // reads them; the legacy snippet loads us async from <head>)
+    var start = (q) => {
+      q = queue && queue.map ? queue : []; // (not Matomo's own _paq object)
 
       // Configuration first, tracking after, as Matomo's tracker does (the
       // deployed snippet pushes trackPageView before setSiteId): a stable
-      // sort on "is a track* command". data-links and data-site join the
-      // queue as enableLinkTracking and trackPageView; when absent they are
-      // [false] / [undefined], which run() ignores.
-      [...q, ['links' in data && 'enableLinkTracking'], [data.site && 'trackPageView']]
-        .sort((a, b) => isTrack(a) - isTrack(b))
-        .map(run);
+      // sort that puts the track* commands last. data-site adds a
+      // trackPageView; without it the entry is [undefined], which run()
+      // ignores.
+      [...q, [data.site && 'trackPageView']].sort((a, b) => (a[0] > 't') - (b[0] > 't')).map(run);
 
-      // Commands pushed from now on run at once, and still land in the array
-      // (a real Matomo tracker may read the same _paq later).
-      q.push = (...c) => (c.map(run), push.apply(q, c));
+      // Commands pushed from now on run at once.
+      q.push = (...c) => c.map(run);
 
       // window.emc('event', name, props)
       w.emc = guard((cmd, name, props) => event(name, props));
 
+      // SPA navigation: history.pushState / replaceState, and popstate (also
+      // fired when only the #fragment changes, which counts with data-hash).
       ['pushState', 'replaceState'].map((k, f) => {
         f = history[k];
         history[k] = (...a) => (navigate(), f.apply(history, a));
       });
       on('popstate', navigate);
-      if ('hash' in data) on('hashchange', navigate);
       on('visibilitychange', () => (d.hidden ? engage() : (visibleSince = visibleSince || now())));
-      on('pagehide', () => engage());
 
       new PerformanceObserver((l) => (lcp = l.getEntries().pop().startTime)).observe({
         type: 'largest-contentful-paint',
@@ -276,7 +227,6 @@
       });
     };
 
-    if (d.readyState == 'loading') on('DOMContentLoaded', start);
-    else guard(start)();
+    d.readyState == 'loading' ? on('DOMContentLoaded', start) : guard(start)();
   } catch (e) {}
 })(window, document);

@@ -47,7 +47,8 @@ pub async fn run(common: &CommonConfig, cfg: &ImportConfig, db: Db) -> anyhow::R
         flush_ms: common.flush_ms,
         dead_letter_dir: common.data_dir.join("dead-letter"),
     };
-    let sink = tokio::spawn(sink::run(db.clone(), rx, sink_cfg, metrics));
+    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
+    let sink = tokio::spawn(sink::run(db.clone(), rx, sink_cfg, metrics, stop_rx));
     let domain = site.domains.first().cloned().unwrap_or_default();
     let mut summary = Summary::default();
     for path in &cfg.files {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what EMC needs and is missing: ClickHouse (Debian's clickhouse-server, 18.16),
+# Chromium and its driver for browser tests, chdb-core (ClickHouse 26.9 as a Python
+# module) to check our SQL on a current engine, and the tag's npm tooling.
+# Usage: scripts/install-deps.sh [--runtime]   (--runtime: only what `make up` needs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runtime_only=false
+[ "${1:-}" = "--runtime" ] && runtime_only=true
+
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+
+apt_missing=()
+if [ -z "${EMC_CLICKHOUSE_URL:-}" ] && [ ! -x /usr/sbin/clickhouse-server ]; then
+  apt_missing+=(clickhouse-server clickhouse-client)
+fi
+if ! $runtime_only; then
+  command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
+fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  echo "installing from Debian: ${apt_missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+
+if ! $runtime_only; then
+  if ! python3 -c "import chdb" >/dev/null 2>&1; then
+    echo "installing chdb-core (ClickHouse 26.9 engine) from PyPI"
+    python3 -m pip install -q "chdb-core==26.9.*" 2>/dev/null || python3 -m pip install -q chdb-core
+  fi
+  if [ ! -d tracker-js/node_modules ]; then
+    echo "installing the tag's build tooling (npm ci)"
+    (cd tracker-js && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
