@@ -1,0 +1,1 @@
+//! EMC dashboard library (pages, API, reports arrive with the dashboard issue).
