@@ -1,1 +1,112 @@
-pub fn placeholder() {}
+//! Support for end-to-end tests across real processes: the release-shaped binaries
+//! (`emc-collector`, `emc-dashboard`) started against the test ClickHouse.
+use emc_sql::Db;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned()
+}
+
+/// A binary of the workspace, built by `cargo build --workspace --bins` (make test does).
+pub fn bin(name: &str) -> PathBuf {
+    let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let path = dir.join("debug").join(name);
+    assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` first (`make test` does)", path.display());
+    path
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Runs `emc-dashboard` / `emc-collector` subcommands against `db`.
+pub fn cli(name: &str, db: &Db, args: &[&str]) -> Output {
+    Command::new(bin(name))
+        .args(args)
+        .env("EMC_CLICKHOUSE_URL", db.url())
+        .env("EMC_CLICKHOUSE_DB", db.database())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("running the binary")
+}
+
+/// A running `emc-collector serve` process.
+pub struct Collector {
+    child: Option<Child>,
+    pub base: String,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl Collector {
+    /// Starts the collector on a free port against `db`, and waits for `/healthz`.
+    pub async fn start(db: &Db, extra_env: &[(&str, &str)]) -> Collector {
+        let port = free_port();
+        let data_dir = tempfile::tempdir().expect("a temp dir");
+        let log = std::fs::File::create(data_dir.path().join("collector.log")).expect("log file");
+        let mut cmd = Command::new(bin("emc-collector"));
+        cmd.arg("serve")
+            .env("EMC_CLICKHOUSE_URL", db.url())
+            .env("EMC_CLICKHOUSE_DB", db.database())
+            .env("EMC_DATA_DIR", data_dir.path())
+            .env("EMC_COLLECTOR_ADDR", format!("127.0.0.1:{port}"))
+            .env("EMC_TRUSTED_PROXIES", "127.0.0.1")
+            .env("EMC_REGISTRY_REFRESH_SECS", "1")
+            .env("EMC_FLUSH_MS", "200")
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("starting emc-collector");
+        let mut c = Collector { child: Some(child), base: format!("http://127.0.0.1:{port}"), data_dir };
+        c.wait_healthy(Duration::from_secs(30)).await;
+        c
+    }
+
+    async fn wait_healthy(&mut self, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        let client = reqwest::Client::new();
+        loop {
+            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                panic!("emc-collector exited with {status}: {}", self.log());
+            }
+            assert!(Instant::now() < deadline, "emc-collector not healthy within {limit:?}: {}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.path().join("collector.log")).unwrap_or_default()
+    }
+
+    /// SIGTERM and wait: a graceful stop flushes everything accepted.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,3 @@
+//! End-to-end tests across real processes.
+mod modern_sql;
+mod processes;
