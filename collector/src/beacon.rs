@@ -141,7 +141,13 @@ fn check(mut b: Beacon) -> Result<Beacon, DecodeError> {
     if let Some(k) = b.props.keys().find(|k| k.is_empty() || k.len() > MAX_PROP_KEY) {
         return Err(fail(&format!("props.{k}"), format!("keys are 1-{MAX_PROP_KEY} bytes")));
     }
-    b.meta.dc.retain(|e| DC_ELEMENTS.contains(&e.as_str()));
+    // The tag sends element names as the page writes them (`dc.creator`, `DC.Date.Issued` → "Date").
+    b.meta.dc = b
+        .meta
+        .dc
+        .iter()
+        .filter_map(|e| DC_ELEMENTS.iter().find(|k| k.eq_ignore_ascii_case(e.trim())).map(|k| (*k).to_owned()))
+        .collect();
     b.meta.dc.sort_unstable();
     b.meta.dc.dedup();
     Ok(b)
@@ -182,9 +188,9 @@ mod tests {
 
     #[test]
     fn numeric_site_codes_and_loose_props_are_accepted() {
-        let b = decode(br#"{"site":227,"name":"x","url":"https://a","props":{"n":3,"b":true},"meta":{"dc":["Title","Bogus","Title"]}}"#).unwrap();
+        let b = decode(br#"{"site":227,"name":"x","url":"https://a","props":{"n":3,"b":true},"meta":{"dc":["Title","Bogus","title","creator"]}}"#).unwrap();
         assert_eq!(b.site.into_string(), "227");
         assert_eq!(b.props["n"].clone().into_text(), "3");
-        assert_eq!(b.meta.dc, vec!["Title"]);
+        assert_eq!(b.meta.dc, vec!["Creator", "Title"]);
     }
 }

@@ -1,0 +1,1 @@
+//! Dashboard integration tests.
