@@ -31,6 +31,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub clickhouse_url: String,
     pub data_dir: PathBuf,
+    /// `EMC_MATOMO_TOKEN`: the `token_auth` that lets a bulk request set `cdt`.
+    pub matomo_token: Option<Arc<str>>,
 }
 
 /// The collector's HTTP face. Routes first, layers after (a layer wraps only the routes
@@ -39,6 +41,8 @@ pub fn router(state: AppState) -> Router {
     let beacon_cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any);
     let beacons = Router::new()
         .route("/api/event", post(routes::event::post_event))
+        .route("/tracking", get(routes::matomo::get_tracking).post(routes::matomo::post_tracking))
+        .route("/matomo.php", get(routes::matomo::get_tracking).post(routes::matomo::post_tracking))
         .layer(beacon_cors);
     Router::new()
         .merge(beacons)
@@ -53,7 +57,11 @@ pub fn router(state: AppState) -> Router {
 /// A database handle from the common config, migrated.
 pub async fn open_db(common: &CommonConfig) -> anyhow::Result<Db> {
     let target = DbTarget::from_config(common.clickhouse_url.as_deref(), &common.data_dir);
-    let opts = MigrateOptions { timezone: common.timezone.clone(), topology: Topology::Single };
+    let topology = match common.clickhouse_cluster.as_deref().filter(|c| !c.is_empty()) {
+        Some(name) => Topology::Cluster { name: name.to_owned() },
+        None => Topology::Single,
+    };
+    let opts = MigrateOptions { timezone: common.timezone.clone(), topology };
     Db::open(&target, &common.clickhouse_db, &opts)
         .await
         .with_context(|| format!("opening ClickHouse database {}", common.clickhouse_db))
@@ -92,6 +100,7 @@ impl App {
             salts: SaltSource::Daily(Arc::new(salts)),
             sessions: SessionCache::new(common.session_timeout),
             metrics: metrics.clone(),
+            dvc: crate::dvc::DvcKey::open(&common.data_dir).context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
         });
         let (queue, rx) = Queue::new(100_000, metrics.clone());
         let sink_cfg = SinkConfig {
@@ -112,6 +121,7 @@ impl App {
             max_body_bytes: serve.max_body_bytes,
             clickhouse_url: db.url().to_owned(),
             data_dir: common.data_dir.clone(),
+            matomo_token: serve.matomo_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from),
         };
         Ok(App { state, db, sink, stop, jobs: vec![refresher, sweeper] })
     }

@@ -27,6 +27,10 @@ pub struct CommonConfig {
     pub clickhouse_url: Option<String>,
     #[arg(long, env = "EMC_CLICKHOUSE_DB", default_value = "emc", global = true)]
     pub clickhouse_db: String,
+    /// Cluster name: migrations are applied in their cluster form (ON CLUSTER,
+    /// Replicated*MergeTree, Distributed tables). Unset: a single server.
+    #[arg(long, env = "EMC_CLICKHOUSE_CLUSTER", global = true)]
+    pub clickhouse_cluster: Option<String>,
     /// Spool, salts, dead letters, managed ClickHouse data.
     #[arg(long, env = "EMC_DATA_DIR", default_value = "./var", global = true)]
     pub data_dir: PathBuf,
@@ -59,6 +63,10 @@ pub struct ServeConfig {
     /// Largest accepted request body, bytes.
     #[arg(long, env = "EMC_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
     pub max_body_bytes: usize,
+    /// The Matomo `token_auth` of bulk imports: only a bulk request carrying it may set a
+    /// hit's time with `cdt`. Unset: `cdt` is always ignored.
+    #[arg(long, env = "EMC_MATOMO_TOKEN", hide_env_values = true)]
+    pub matomo_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

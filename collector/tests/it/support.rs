@@ -15,6 +15,9 @@ pub const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
 pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0";
 
+/// The `EMC_MATOMO_TOKEN` of the harness's collector.
+pub const MATOMO_TOKEN: &str = "test-matomo-token";
+
 pub struct Harness {
     pub app: App,
     pub db: Db,
@@ -25,6 +28,7 @@ pub fn common(db: &Db, data_dir: &std::path::Path) -> CommonConfig {
     CommonConfig {
         clickhouse_url: Some(db.url().to_owned()),
         clickhouse_db: db.database().to_owned(),
+        clickhouse_cluster: None,
         data_dir: data_dir.to_owned(),
         geoip_db: vec![concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/geo/GeoIP2-City-Test.mmdb").into()],
         session_timeout: 1800,
@@ -64,6 +68,7 @@ impl Harness {
             trusted_proxies: vec!["127.0.0.1".into()],
             registry_refresh_secs: 1,
             max_body_bytes: 16 * 1024,
+            matomo_token: Some(MATOMO_TOKEN.into()),
         };
         let app = App::start(&common(&db, data_dir.path()), &serve, db.clone()).await.unwrap();
         Harness { app, db, data_dir }
