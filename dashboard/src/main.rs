@@ -1,7 +1,10 @@
-//! `emc-dashboard`: the registry commands (agency, site) and, with its own issue, `serve`.
+//! `emc-dashboard`: `serve` (pages, JSON API, CSV), the registry commands (agency, site) and
+//! `bench-reports`.
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
+use emc_dashboard::params::Range;
+use emc_dashboard::{auth, AppState, WebConfig};
 use emc_sql::{Db, DbTarget, MigrateOptions, Topology};
 use std::path::PathBuf;
 
@@ -42,6 +45,41 @@ enum Command {
         #[command(subcommand)]
         command: SiteCommand,
     },
+    /// Serve the pages, the JSON API and CSV exports.
+    Serve(ServeArgs),
+    /// Time every report query against this database; prints p50/p95 per report.
+    BenchReports(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[arg(long, env = "EMC_DASHBOARD_ADDR", default_value = "127.0.0.1:3000")]
+    addr: String,
+    /// Password of user `admin`, created when no user exists (else a random one is printed once).
+    #[arg(long, env = "EMC_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+    /// Mark cookies `Secure` (set it when the dashboard is served over TLS).
+    #[arg(long, env = "EMC_SECURE_COOKIES", default_value_t = false)]
+    secure_cookies: bool,
+    /// Seconds a browser session lasts.
+    #[arg(long, env = "EMC_SESSION_TTL_SECS", default_value_t = 12 * 3600)]
+    session_ttl_secs: i64,
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// The site to report on (repeat for several: an agency-like set).
+    #[arg(long = "site", required = true)]
+    sites: Vec<String>,
+    /// First day (YYYY-MM-DD, EMC_TIMEZONE).
+    #[arg(long)]
+    from: String,
+    /// Last day, inclusive.
+    #[arg(long)]
+    to: String,
+    /// Runs per report.
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,7 +137,47 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Agency { command } => agency(&db, command).await,
         Command::Site { command } => site(&db, command, &cli.common.collector_url).await,
+        Command::Serve(args) => serve(db, args, &cli.common).await,
+        Command::BenchReports(args) => bench(&db, args, &cli.common.timezone).await,
     }
+}
+
+fn parse_tz(tz: &str) -> anyhow::Result<chrono_tz::Tz> {
+    tz.parse().map_err(|_| anyhow::anyhow!("EMC_TIMEZONE {tz:?} is not an IANA timezone"))
+}
+
+async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
+    let cfg = WebConfig {
+        tz: parse_tz(&common.timezone)?,
+        secure_cookies: args.secure_cookies,
+        collector_url: common.collector_url.clone(),
+        session_ttl_secs: args.session_ttl_secs,
+    };
+    if let Some(password) = auth::ensure_admin(&db, args.admin_password.as_deref()).await.context("creating the admin user")? {
+        println!("created user admin with password: {password}");
+        println!("(shown once; set EMC_ADMIN_PASSWORD to choose it)");
+    }
+    let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
+    println!("dashboard: http://{}", listener.local_addr()?);
+    let app = emc_dashboard::router(AppState::new(db, cfg));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")?;
+    Ok(())
+}
+
+async fn bench(db: &Db, args: BenchArgs, tz: &str) -> anyhow::Result<()> {
+    let tz = parse_tz(tz)?;
+    let day = |s: &str, name: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("--{name} {s:?}: YYYY-MM-DD"));
+    let range = Range { from: day(&args.from, "from")?, to: day(&args.to, "to")?, tz };
+    let all: Vec<(String, String)> = registry::list_sites(db).await?.into_iter().map(|s| (s.code, s.name)).collect();
+    println!("{} runs per report, sites {}, {} .. {}", args.runs, args.sites.join(","), args.from, args.to);
+    let timings = emc_dashboard::bench::run(db, &args.sites, &all, range, args.runs).await?;
+    print!("{}", emc_dashboard::bench::render(&timings));
+    Ok(())
 }
 
 async fn agency(db: &Db, command: AgencyCommand) -> anyhow::Result<()> {
