@@ -52,7 +52,7 @@ pub struct EventRow {
 }
 
 /// One state of a session; written as a `-1`/`+1` pair on every change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, clickhouse::Row, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, clickhouse::Row, Serialize, Deserialize)]
 pub struct SessionRow {
     pub site: String,
     pub session_id: u64,
