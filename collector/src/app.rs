@@ -57,10 +57,7 @@ pub fn router(state: AppState) -> Router {
 /// A database handle from the common config, migrated.
 pub async fn open_db(common: &CommonConfig) -> anyhow::Result<Db> {
     let target = DbTarget::from_config(common.clickhouse_url.as_deref(), &common.data_dir);
-    let topology = match common.clickhouse_cluster.as_deref().filter(|c| !c.is_empty()) {
-        Some(name) => Topology::Cluster { name: name.to_owned() },
-        None => Topology::Single,
-    };
+    let topology = Topology::from_cluster(common.clickhouse_cluster.as_deref());
     let opts = MigrateOptions { timezone: common.timezone.clone(), topology };
     Db::open(&target, &common.clickhouse_db, &opts)
         .await

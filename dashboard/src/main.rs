@@ -24,6 +24,9 @@ struct Common {
     clickhouse_url: Option<String>,
     #[arg(long, env = "EMC_CLICKHOUSE_DB", default_value = "emc", global = true)]
     clickhouse_db: String,
+    /// Cluster name: migrations are applied in their cluster form. Unset: a single server.
+    #[arg(long, env = "EMC_CLICKHOUSE_CLUSTER", global = true)]
+    clickhouse_cluster: Option<String>,
     #[arg(long, env = "EMC_DATA_DIR", default_value = "./var", global = true)]
     data_dir: PathBuf,
     #[arg(long, env = "EMC_TIMEZONE", default_value = "Asia/Ho_Chi_Minh", global = true)]
@@ -132,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let target = DbTarget::from_config(cli.common.clickhouse_url.as_deref(), &cli.common.data_dir);
-    let opts = MigrateOptions { timezone: cli.common.timezone.clone(), topology: Topology::Single };
+    let opts = MigrateOptions { timezone: cli.common.timezone.clone(), topology: Topology::from_cluster(cli.common.clickhouse_cluster.as_deref()) };
     let db = Db::open(&target, &cli.common.clickhouse_db, &opts).await.context("opening ClickHouse")?;
     match cli.command {
         Command::Agency { command } => agency(&db, command).await,

@@ -42,6 +42,16 @@ pub enum Topology {
     Cluster { name: String },
 }
 
+impl Topology {
+    /// `EMC_CLICKHOUSE_CLUSTER`: a cluster name, or unset/empty for a single server.
+    pub fn from_cluster(name: Option<&str>) -> Topology {
+        match name.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(name) => Topology::Cluster { name: name.to_owned() },
+            None => Topology::Single,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct MigrateOptions {
     /// IANA timezone that cuts days in the daily rollups (EMC_TIMEZONE).
