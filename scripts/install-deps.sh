@@ -34,4 +34,8 @@ if ! $runtime_only; then
     echo "installing the tag's build tooling (npm ci)"
     (cd tracker-js && npm ci --no-audit --no-fund --loglevel=error)
   fi
+  if [ ! -d tests/matomo-client/node_modules ]; then
+    echo "installing Matomo's own tracking client for the API tests (npm ci)"
+    (cd tests/matomo-client && npm ci --no-audit --no-fund --loglevel=error)
+  fi
 fi

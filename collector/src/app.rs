@@ -50,8 +50,14 @@ pub fn router(state: AppState) -> Router {
         .route("/embed/gov-tracking.min.js", get(routes::tracker::tracker_js))
         .route("/healthz", get(routes::health::healthz))
         .route("/metrics", get(routes::metrics::metrics))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// The span of a request: method and path only. The query string of a Matomo GET may carry
+/// personal data (a raw DVC custom variable), so it never reaches the logs.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
 /// A database handle from the common config, migrated.

@@ -110,3 +110,4 @@ impl Drop for Collector {
         self.stop();
     }
 }
+pub mod browser;

@@ -40,6 +40,7 @@ pub async fn run(common: &CommonConfig, cfg: &ImportConfig, db: Db) -> anyhow::R
         salts: SaltSource::Ephemeral(Arc::new(EphemeralSalts::new())),
         sessions: SessionCache::new(common.session_timeout),
         metrics: metrics.clone(),
+        dvc: crate::dvc::DvcKey::open(&common.data_dir).context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
     };
     let (queue, rx) = Queue::new(1024, metrics.clone());
     let sink_cfg = SinkConfig {

@@ -110,11 +110,14 @@ pub struct Pipeline {
     pub salts: SaltSource,
     pub sessions: SessionCache,
     pub metrics: Arc<Metrics>,
+    /// Key of the dossier-id hash of `dvc` events (`put_dvc`).
+    pub dvc: crate::dvc::DvcKey,
 }
 
 impl Pipeline {
     /// Runs every step; no I/O but the salt store's once-a-day file write.
-    pub fn process(&self, hit: Hit) -> Result<Accepted, DropReason> {
+    pub fn process(&self, mut hit: Hit) -> Result<Accepted, DropReason> {
+        self.put_dvc(&mut hit);
         let site = self.validate_site(&hit.site)?;
         let url = steps::parse_page_url(&hit.url)?;
         let hostname = steps::check_hostname(&site, &url)?;

@@ -113,6 +113,12 @@ impl Pipeline {
         self.registry.get(code).ok_or_else(|| DropReason::UnknownSite(code.to_owned()))
     }
 
+    /// Hashes dossier ids and drops applicants' names and ID numbers (crate::dvc), first,
+    /// so nothing later can store or log them.
+    pub(super) fn put_dvc(&self, hit: &mut Hit) {
+        hit.props = crate::dvc::sanitize(&self.dvc, &hit.name, std::mem::take(&mut hit.props));
+    }
+
     pub(super) fn put_user_agent(&self, ua: &str) -> Result<UaInfo, DropReason> {
         match self.ua.parse(ua) {
             UaVerdict::Human(info) => Ok(info),

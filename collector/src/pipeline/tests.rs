@@ -15,6 +15,7 @@ fn pipeline() -> Pipeline {
         salts: SaltSource::Ephemeral(Arc::new(EphemeralSalts::new())),
         sessions: SessionCache::new(1800),
         metrics: Arc::new(Metrics::new()),
+        dvc: crate::dvc::DvcKey::ephemeral(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! HTTP routes of the collector and the error format they share.
 pub mod event;
 pub mod health;
+pub mod matomo;
 pub mod metrics;
 pub mod tracker;
 

@@ -4,3 +4,4 @@ mod beacons;
 mod import;
 mod scenario;
 mod support;
+mod matomo;

@@ -1,3 +1,5 @@
 //! End-to-end tests across real processes.
 mod modern_sql;
 mod processes;
+mod browser;
+mod matomo_client;

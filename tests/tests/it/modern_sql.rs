@@ -16,6 +16,7 @@ fn insert_columns<T: Serialize + Default>(table: &'static str) -> CatalogQuery {
 
 fn every_query() -> Vec<CatalogQuery> {
     let mut all = emc_sql::catalog::sql_crate_queries();
+    all.extend(emc_dashboard::queries());
     all.push(insert_columns::<EventRow>("events"));
     all.push(insert_columns::<SessionRow>("sessions"));
     all.push(insert_columns::<ConnectionLogRow>("connection_log"));
