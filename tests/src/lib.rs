@@ -1,5 +1,5 @@
-//! Support for end-to-end tests across real processes: the release-shaped binaries
-//! (`emc-collector`, `emc-dashboard`) started against the test ClickHouse.
+//! Support for end-to-end tests across real processes: the binaries (`emc-collector`,
+//! `emc-dashboard`) started against the test ClickHouse, and headless Chromium.
 use emc_sql::Db;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -33,60 +33,76 @@ pub fn cli(name: &str, db: &Db, args: &[&str]) -> Output {
         .expect("running the binary")
 }
 
-/// A running `emc-collector serve` process.
-pub struct Collector {
+/// A running service binary (`emc-collector serve`, `emc-dashboard serve`), stopped on drop.
+pub struct Service {
     child: Option<Child>,
     pub base: String,
     pub data_dir: tempfile::TempDir,
+    name: &'static str,
 }
 
-impl Collector {
-    /// Starts the collector on a free port against `db`, and waits for `/healthz`.
-    pub async fn start(db: &Db, extra_env: &[(&str, &str)]) -> Collector {
+/// The collector as an operator runs it.
+pub type Collector = Service;
+
+impl Service {
+    /// Starts `emc-collector serve` on a free port against `db`, and waits for `/healthz`.
+    pub async fn start(db: &Db, extra_env: &[(&str, &str)]) -> Service {
+        let mut env = vec![
+            ("EMC_TRUSTED_PROXIES", "127.0.0.1"),
+            ("EMC_REGISTRY_REFRESH_SECS", "1"),
+            ("EMC_FLUSH_MS", "200"),
+        ];
+        env.extend_from_slice(extra_env);
+        Service::spawn("emc-collector", "EMC_COLLECTOR_ADDR", "/healthz", db, &env).await
+    }
+
+    /// Starts `emc-dashboard serve` on a free port against `db`, and waits for `/login`.
+    pub async fn dashboard(db: &Db, extra_env: &[(&str, &str)]) -> Service {
+        Service::spawn("emc-dashboard", "EMC_DASHBOARD_ADDR", "/login", db, extra_env).await
+    }
+
+    async fn spawn(name: &'static str, addr_var: &str, ready: &str, db: &Db, env: &[(&str, &str)]) -> Service {
         let port = free_port();
         let data_dir = tempfile::tempdir().expect("a temp dir");
-        let log = std::fs::File::create(data_dir.path().join("collector.log")).expect("log file");
-        let mut cmd = Command::new(bin("emc-collector"));
+        let log = std::fs::File::create(data_dir.path().join("service.log")).expect("log file");
+        let mut cmd = Command::new(bin(name));
         cmd.arg("serve")
             .env("EMC_CLICKHOUSE_URL", db.url())
             .env("EMC_CLICKHOUSE_DB", db.database())
             .env("EMC_DATA_DIR", data_dir.path())
-            .env("EMC_COLLECTOR_ADDR", format!("127.0.0.1:{port}"))
-            .env("EMC_TRUSTED_PROXIES", "127.0.0.1")
-            .env("EMC_REGISTRY_REFRESH_SECS", "1")
-            .env("EMC_FLUSH_MS", "200")
+            .env(addr_var, format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
             .stderr(log);
-        for (k, v) in extra_env {
+        for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().expect("starting emc-collector");
-        let mut c = Collector { child: Some(child), base: format!("http://127.0.0.1:{port}"), data_dir };
-        c.wait_healthy(Duration::from_secs(30)).await;
-        c
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("starting {name}: {e}"));
+        let mut s = Service { child: Some(child), base: format!("http://127.0.0.1:{port}"), data_dir, name };
+        s.wait_ready(ready, Duration::from_secs(30)).await;
+        s
     }
 
-    async fn wait_healthy(&mut self, limit: Duration) {
+    async fn wait_ready(&mut self, path: &str, limit: Duration) {
         let deadline = Instant::now() + limit;
         let client = reqwest::Client::new();
         loop {
-            if let Ok(r) = client.get(format!("{}/healthz", self.base)).send().await {
+            if let Ok(r) = client.get(format!("{}{path}", self.base)).send().await {
                 if r.status().is_success() {
                     return;
                 }
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("emc-collector exited with {status}: {}", self.log());
+                panic!("{} exited with {status}: {}", self.name, self.log());
             }
-            assert!(Instant::now() < deadline, "emc-collector not healthy within {limit:?}: {}", self.log());
+            assert!(Instant::now() < deadline, "{} not ready within {limit:?}: {}", self.name, self.log());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.data_dir.path().join("collector.log")).unwrap_or_default()
+        std::fs::read_to_string(self.data_dir.path().join("service.log")).unwrap_or_default()
     }
 
     /// SIGTERM and wait: a graceful stop flushes everything accepted.
@@ -105,7 +121,7 @@ impl Collector {
     }
 }
 
-impl Drop for Collector {
+impl Drop for Service {
     fn drop(&mut self) {
         self.stop();
     }

@@ -3,3 +3,4 @@ mod modern_sql;
 mod processes;
 mod browser;
 mod matomo_client;
+mod dashboard_browser;
