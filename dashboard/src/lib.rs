@@ -140,3 +140,7 @@ mod tests {
         }
     }
 }
+pub mod compliance;
+pub mod health;
+pub mod ranking;
+pub mod retention;

@@ -4,3 +4,6 @@ mod scope;
 mod security;
 mod stats;
 mod support;
+mod ranking;
+mod retention;
+mod compliance;

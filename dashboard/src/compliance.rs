@@ -1,0 +1,318 @@
+//! Circular 22 compliance, per site and across the fleet.
+//!
+//! - **timings** — of the page loads measured (`engagement` hits with `fcp > 0`: timings ride on
+//!   the engagement beacon), the share meeting each threshold: FCP < 3 s, LCP < 4 s,
+//!   load < 5.8 s, response < 0.6 s. A timing a browser did not report (0) is left out of that
+//!   timing's share (`measured` counts the loads that reported it); p75 over the same loads.
+//! - **Dublin Core** — share of page views whose page carries every mandatory element
+//!   (Title, Creator, Date, Publisher, Description, Identifier).
+//! - **label** — share of page views on which the tag saw a visible EMC label; "seen" = at least one.
+//! - **domain** — every registered domain under `gov.vn` (from the registry).
+//! - **security** — share of page views served over HTTPS.
+//! - **failing pages** — pages ranked by failures: slow loads (any reported timing at or over its
+//!   threshold) + page views missing a DC element + without the label + over plain HTTP.
+//!
+//! Shares are fractions 0–1, `None` when nothing was measured.
+use crate::params::Range;
+use crate::ranking::criteria::{is_gov_vn, TimingCount};
+use emc_sql::catalog::CatalogQuery;
+use emc_sql::registry::SiteRow;
+use emc_sql::Db;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A Circular 22 timing and its threshold (a load meets it when strictly below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Timing {
+    pub name: &'static str,
+    pub threshold_ms: u32,
+}
+
+pub const TIMINGS: [Timing; 4] = [
+    Timing { name: "fcp", threshold_ms: 3000 },
+    Timing { name: "lcp", threshold_ms: 4000 },
+    Timing { name: "load", threshold_ms: 5800 },
+    Timing { name: "response", threshold_ms: 600 },
+];
+
+pub const DC_ELEMENTS: [&str; 6] = ["Title", "Creator", "Date", "Publisher", "Description", "Identifier"];
+
+macro_rules! dc_all {
+    () => {
+        "hasAll(dc_elements, ['Title', 'Creator', 'Date', 'Publisher', 'Description', 'Identifier'])"
+    };
+}
+macro_rules! timing {
+    ($col:literal, $ms:literal) => {
+        concat!(
+            "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND ", $col, " > 0)), ",
+            "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND ", $col, " > 0 AND ", $col, " < ", $ms, ")), ",
+            "if(countIf(name = 'engagement' AND fcp > 0 AND ", $col, " > 0) = 0, toFloat64(0), ",
+            "toFloat64(quantileIf(0.75)(toFloat64(", $col, "), name = 'engagement' AND fcp > 0 AND ", $col, " > 0)))"
+        )
+    };
+}
+macro_rules! counts {
+    () => {
+        concat!(
+            "toUInt64(countIf(name = 'pageview')), toUInt64(countIf(name = 'pageview' AND emc_label = 1)), ",
+            "toUInt64(countIf(name = 'pageview' AND ", dc_all!(), ")), toUInt64(countIf(name = 'pageview' AND is_https = 1)), ",
+            "toUInt64(countIf(name = 'engagement' AND fcp > 0)), ",
+            timing!("fcp", "3000"), ", ", timing!("lcp", "4000"), ", ", timing!("load", "5800"), ", ", timing!("response", "600"),
+            " FROM events WHERE site IN (SELECT arrayJoin(?)) AND timestamp >= toDateTime(?) AND timestamp < toDateTime(?)"
+        )
+    };
+}
+
+/// Per site (binds: sites array, start ts, end ts exclusive).
+pub const BY_SITE: &str = concat!("SELECT site, ", counts!(), " GROUP BY site ORDER BY site");
+/// All the given sites together (binds: sites array, start ts, end ts exclusive).
+pub const TOTAL: &str = concat!("SELECT '', ", counts!());
+/// Pages by failures (binds: sites array, start ts, end ts exclusive, limit).
+pub const FAILING_PAGES: &str = concat!(
+    "SELECT site, pathname, toUInt64(countIf(name = 'engagement' AND fcp > 0)), ",
+    "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND (fcp >= 3000 OR lcp >= 4000 OR load >= 5800 OR response >= 600))) AS slow_loads, ",
+    "toUInt64(countIf(name = 'pageview')), toUInt64(countIf(name = 'pageview' AND NOT ", dc_all!(), ")) AS missing_dc, ",
+    "toUInt64(countIf(name = 'pageview' AND emc_label = 0)) AS unlabelled, toUInt64(countIf(name = 'pageview' AND is_https = 0)) AS insecure ",
+    "FROM events WHERE site IN (SELECT arrayJoin(?)) AND timestamp >= toDateTime(?) AND timestamp < toDateTime(?) ",
+    "GROUP BY site, pathname HAVING slow_loads + missing_dc + unlabelled + insecure > 0 ",
+    "ORDER BY slow_loads + missing_dc + unlabelled + insecure DESC, site, pathname LIMIT ?"
+);
+
+#[derive(Debug, Clone, clickhouse::Row, Deserialize)]
+struct CountsRow {
+    site: String,
+    pageviews: u64,
+    labelled: u64,
+    dc_complete: u64,
+    https: u64,
+    loads: u64,
+    fcp_n: u64,
+    fcp_ok: u64,
+    fcp_p75: f64,
+    lcp_n: u64,
+    lcp_ok: u64,
+    lcp_p75: f64,
+    load_n: u64,
+    load_ok: u64,
+    load_p75: f64,
+    response_n: u64,
+    response_ok: u64,
+    response_p75: f64,
+}
+
+/// The counts compliance (and ranking) is computed from, for one site or a set of sites.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub pageviews: u64,
+    pub labelled: u64,
+    pub dc_complete: u64,
+    pub https: u64,
+    /// Page loads measured (`engagement` hits with `fcp > 0`).
+    pub loads: u64,
+    /// In [`TIMINGS`] order.
+    pub timings: [TimingCount; 4],
+    /// p75 in ms, in [`TIMINGS`] order; `None` when not measured.
+    pub p75_ms: [Option<f64>; 4],
+}
+
+impl From<&CountsRow> for Counts {
+    fn from(r: &CountsRow) -> Counts {
+        let mut c = Counts { pageviews: r.pageviews, labelled: r.labelled, dc_complete: r.dc_complete, https: r.https, loads: r.loads, ..Counts::default() };
+        let t = [
+            (r.fcp_n, r.fcp_ok, r.fcp_p75),
+            (r.lcp_n, r.lcp_ok, r.lcp_p75),
+            (r.load_n, r.load_ok, r.load_p75),
+            (r.response_n, r.response_ok, r.response_p75),
+        ];
+        for (i, (n, ok, p75)) in t.iter().enumerate() {
+            c.timings[i] = TimingCount { measured: *n, ok: *ok };
+            c.p75_ms[i] = (*n > 0).then_some(*p75);
+        }
+        c
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimingCompliance {
+    pub name: &'static str,
+    pub threshold_ms: u32,
+    pub measured: u64,
+    pub meeting: u64,
+    pub share: Option<f64>,
+    pub p75_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainCheck {
+    pub site: String,
+    pub domain: String,
+    pub under_gov_vn: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Compliance {
+    /// The site code, or `""` for a set of sites (the fleet).
+    pub site: String,
+    pub page_loads: u64,
+    pub timings: Vec<TimingCompliance>,
+    pub pageviews: u64,
+    pub dc_complete: u64,
+    pub dc_share: Option<f64>,
+    pub labelled: u64,
+    pub label_seen: bool,
+    pub label_share: Option<f64>,
+    pub https: u64,
+    pub https_share: Option<f64>,
+    pub domains: Vec<DomainCheck>,
+    pub all_domains_gov_vn: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, clickhouse::Row, Serialize, Deserialize)]
+pub struct FailingPage {
+    pub site: String,
+    pub pathname: String,
+    pub page_loads: u64,
+    pub slow_loads: u64,
+    pub pageviews: u64,
+    pub missing_dc: u64,
+    pub unlabelled: u64,
+    pub insecure: u64,
+}
+
+impl FailingPage {
+    pub fn failures(&self) -> u64 {
+        self.slow_loads + self.missing_dc + self.unlabelled + self.insecure
+    }
+}
+
+pub fn share(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// The registered domains of `sites`, each checked against `gov.vn`.
+pub fn domain_checks(sites: &[SiteRow]) -> Vec<DomainCheck> {
+    sites
+        .iter()
+        .flat_map(|s| s.domains.iter().map(|d| DomainCheck { site: s.code.clone(), domain: d.clone(), under_gov_vn: is_gov_vn(d) }))
+        .collect()
+}
+
+/// Shares from counts (pure).
+pub fn build(site: &str, c: &Counts, domains: Vec<DomainCheck>) -> Compliance {
+    let timings = TIMINGS
+        .iter()
+        .zip(c.timings.iter().zip(c.p75_ms))
+        .map(|(t, (n, p75))| TimingCompliance {
+            name: t.name,
+            threshold_ms: t.threshold_ms,
+            measured: n.measured,
+            meeting: n.ok,
+            share: share(n.ok, n.measured),
+            p75_ms: p75,
+        })
+        .collect();
+    Compliance {
+        site: site.to_owned(),
+        page_loads: c.loads,
+        timings,
+        pageviews: c.pageviews,
+        dc_complete: c.dc_complete,
+        dc_share: share(c.dc_complete, c.pageviews),
+        labelled: c.labelled,
+        label_seen: c.labelled > 0,
+        label_share: share(c.labelled, c.pageviews),
+        https: c.https,
+        https_share: share(c.https, c.pageviews),
+        all_domains_gov_vn: !domains.is_empty() && domains.iter().all(|d| d.under_gov_vn),
+        domains,
+    }
+}
+
+fn codes(sites: &[SiteRow]) -> Vec<String> {
+    sites.iter().map(|s| s.code.clone()).collect()
+}
+
+/// Raw counts per site code (sites without hits are absent).
+pub async fn counts_by_site(db: &Db, sites: &[String], range: &Range) -> Result<BTreeMap<String, Counts>, clickhouse::error::Error> {
+    if sites.is_empty() {
+        return Ok(BTreeMap::new()); // an empty array literal has no element type on 18.16
+    }
+    let rows = db.client().query(BY_SITE).bind(sites).bind(range.start_ts()).bind(range.end_ts()).fetch_all::<CountsRow>().await?;
+    Ok(rows.iter().map(|r| (r.site.clone(), Counts::from(r))).collect())
+}
+
+/// Compliance of each of `sites` (zeros for a site without hits), in the given order.
+pub async fn by_site(db: &Db, sites: &[SiteRow], range: &Range) -> Result<Vec<Compliance>, clickhouse::error::Error> {
+    let counts = counts_by_site(db, &codes(sites), range).await?;
+    Ok(sites
+        .iter()
+        .map(|s| build(&s.code, &counts.get(&s.code).copied().unwrap_or_default(), domain_checks(std::slice::from_ref(s))))
+        .collect())
+}
+
+/// Compliance of `sites` taken together: one site, a portal with its components, the fleet.
+pub async fn total(db: &Db, sites: &[SiteRow], range: &Range) -> Result<Compliance, clickhouse::error::Error> {
+    if sites.is_empty() {
+        return Ok(build("", &Counts::default(), vec![]));
+    }
+    let row = db.client().query(TOTAL).bind(codes(sites)).bind(range.start_ts()).bind(range.end_ts()).fetch_one::<CountsRow>().await?;
+    Ok(build("", &Counts::from(&row), domain_checks(sites)))
+}
+
+/// The pages of `sites` that fail most, worst first (ties by site, then path).
+pub async fn failing_pages(db: &Db, sites: &[SiteRow], range: &Range, limit: u32) -> Result<Vec<FailingPage>, clickhouse::error::Error> {
+    if sites.is_empty() {
+        return Ok(vec![]);
+    }
+    db.client()
+        .query(FAILING_PAGES)
+        .bind(codes(sites))
+        .bind(range.start_ts())
+        .bind(range.end_ts())
+        .bind(limit)
+        .fetch_all::<FailingPage>()
+        .await
+}
+
+pub fn queries() -> Vec<CatalogQuery> {
+    const RANGE: &[&str] = &["['227','10000']", "1735664400", "1767200400"];
+    vec![
+        CatalogQuery { name: "compliance.by_site", sql: BY_SITE, binds: RANGE },
+        CatalogQuery { name: "compliance.total", sql: TOTAL, binds: RANGE },
+        CatalogQuery { name: "compliance.failing_pages", sql: FAILING_PAGES, binds: &["['227','10000']", "1735664400", "1767200400", "20"] },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_from_counts() {
+        let c = Counts {
+            pageviews: 4,
+            labelled: 1,
+            dc_complete: 2,
+            https: 3,
+            loads: 5,
+            timings: [TimingCount { measured: 5, ok: 4 }, TimingCount { measured: 0, ok: 0 }, TimingCount::default(), TimingCount { measured: 2, ok: 1 }],
+            p75_ms: [Some(2500.0), None, None, Some(700.0)],
+        };
+        let doms = vec![DomainCheck { site: "1".into(), domain: "a.gov.vn".into(), under_gov_vn: true }];
+        let x = build("1", &c, doms);
+        assert_eq!(x.timings[0].share, Some(0.8));
+        assert_eq!(x.timings[1].share, None);
+        assert_eq!(x.timings[3].share, Some(0.5));
+        assert_eq!((x.dc_share, x.label_share, x.https_share, x.label_seen), (Some(0.5), Some(0.25), Some(0.75), true));
+        assert!(x.all_domains_gov_vn);
+        assert!(!build("1", &Counts::default(), vec![]).all_domains_gov_vn);
+    }
+
+    #[test]
+    fn every_query_has_one_bind_per_placeholder() {
+        for q in queries() {
+            assert_eq!(q.sql.matches('?').count(), q.binds.len(), "{}", q.name);
+        }
+    }
+}

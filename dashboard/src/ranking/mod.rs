@@ -1,0 +1,213 @@
+//! Ranking of portals over a year (or any range), within a group.
+//!
+//! # Groups
+//! `ministry` (portals of agencies whose group is ministries and ministerial agencies),
+//! `province`, `other`: the `portal` sites whose own agency has that group.
+//! `components:CODE`: the component sites whose parent is portal `CODE`.
+//! With `include_components`, a portal's figures are the sum of its own and its component
+//! sites' (counts add up; reporting days are the union; domains are all of them).
+//!
+//! # Criteria (each 0–100)
+//! | criterion | formula |
+//! |---|---|
+//! | traffic | `50 × ln(1+visits)/ln(1+max visits in the group) + 50 × ln(1+visitors)/ln(1+max visitors in the group)` |
+//! | engagement | `50 × (1 − bounces/visits) + 50 × min(1, avg visit duration / target)`, target 120 s; 0 without visits |
+//! | connection | `100 × days with at least one hit / days in the range` |
+//! | label | `100 × page views with the EMC label seen / page views` |
+//! | metadata | `100 × page views with all six mandatory DC elements / page views` |
+//! | domain | `100 × registered domains under gov.vn / registered domains` |
+//! | speed | mean over FCP < 3 s, LCP < 4 s, load < 5.8 s, response < 0.6 s of `100 × loads meeting it / loads that reported it` (a timing no load reported is left out; no load measured: 0) |
+//! | security | `100 × page views over HTTPS / page views` |
+//!
+//! A criterion without data (no visits, no page views, no measured load) scores 0.
+//!
+//! # Score, grade, order
+//! `score = Σ wᵢ·criterionᵢ / Σ wᵢ`, rounded to 0.01. Default weights (`ranking.default.json`):
+//! traffic 30, engagement 10, connection 15, label 10, metadata 10, domain 5, speed 10,
+//! security 10 (sum 100); `engagement_duration_target_secs` 120.
+//! Grade on the rounded score: A ≥ 90, B ≥ 80, C ≥ 65, D ≥ 50, E below.
+//! Order: score descending, then visits descending, then site code ascending (shorter code
+//! first, then text order, so numeric codes sort as numbers). Ranks are 1, 2, 3… never shared.
+//!
+//! **Visits method** (the 2024 national ranking): order by visits descending, then site code;
+//! score = `100 × visits / max visits in the group`, no grade.
+//!
+//! **Rank change** = rank in the previous period − rank now (positive: moved up). The previous
+//! period of whole calendar months is the same number of months before (a year → the year
+//! before); of any other range, the same number of days just before.
+pub mod criteria;
+pub mod score;
+pub mod weights;
+
+pub use criteria::{Criteria, Criterion, SiteInputs};
+pub use score::{apply_previous, grade, previous_period, rank, Entry, Grade, Method, RankedSite};
+pub use weights::{RankingConfig, Weights};
+
+use crate::params::Range;
+use crate::scope::Registry;
+use emc_sql::catalog::CatalogQuery;
+use emc_sql::registry::SiteRow;
+use emc_sql::Db;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Visits, bounces, duration per site from the daily rollup (binds: sites, from, to dates).
+pub const SESSIONS: &str = "SELECT site, toInt64(sum(visits)), toInt64(sum(bounces)), toInt64(sum(duration)) \
+     FROM sessions_daily WHERE site IN (SELECT arrayJoin(?)) AND day >= toDate(?) AND day <= toDate(?) GROUP BY site";
+/// Visitors (merged daily sketches) and the days with hits (binds: sites, from, to dates).
+pub const EVENTS: &str = "SELECT site, toUInt64(uniqMerge(visitors)), groupUniqArray(day) \
+     FROM events_daily WHERE site IN (SELECT arrayJoin(?)) AND day >= toDate(?) AND day <= toDate(?) GROUP BY site";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Group {
+    Ministry,
+    Province,
+    Other,
+    /// The component sites of one portal.
+    Components(String),
+}
+
+impl Group {
+    /// `ministry`, `province`, `other` or `components:CODE`.
+    pub fn parse(s: &str) -> Option<Group> {
+        match s {
+            "ministry" => Some(Group::Ministry),
+            "province" => Some(Group::Province),
+            "other" => Some(Group::Other),
+            _ => s.strip_prefix("components:").filter(|c| !c.is_empty()).map(|c| Group::Components(c.to_owned())),
+        }
+    }
+}
+
+/// What to rank.
+#[derive(Debug, Clone)]
+pub struct RankingRequest {
+    pub range: Range,
+    pub group: Group,
+    pub method: Method,
+    pub include_components: bool,
+    /// Also rank the previous period and fill `rank_change`.
+    pub with_previous: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Ranking {
+    pub group: Group,
+    pub method: Method,
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub previous: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    pub sites: Vec<RankedSite>,
+}
+
+/// The sites of a group, in registry order.
+pub fn members<'a>(reg: &'a Registry, group: &Group) -> Vec<&'a SiteRow> {
+    let agency_group = |id: &str| reg.agencies.iter().find(|a| a.id == id).map(|a| a.group_kind.as_str());
+    reg.sites
+        .iter()
+        .filter(|s| match group {
+            Group::Components(portal) => s.kind == "component" && &s.parent == portal,
+            g => {
+                let want = match g {
+                    Group::Ministry => "ministry",
+                    Group::Province => "province",
+                    _ => "other",
+                };
+                s.kind == "portal" && agency_group(&s.agency) == Some(want)
+            }
+        })
+        .collect()
+}
+
+/// Entries of a group from per-site inputs (domains come from the registry).
+pub fn entries(reg: &Registry, group: &Group, include_components: bool, inputs: &BTreeMap<String, SiteInputs>) -> Vec<Entry> {
+    let own = |s: &SiteRow| {
+        let mut i = inputs.get(&s.code).cloned().unwrap_or_default();
+        i.domains = s.domains.clone();
+        i
+    };
+    members(reg, group)
+        .into_iter()
+        .map(|s| {
+            let mut i = own(s);
+            if include_components && !matches!(group, Group::Components(_)) {
+                for c in reg.sites.iter().filter(|c| c.kind == "component" && c.parent == s.code) {
+                    i.absorb(&own(c));
+                }
+            }
+            Entry { site: s.code.clone(), name: s.name.clone(), inputs: i }
+        })
+        .collect()
+}
+
+#[derive(Debug, clickhouse::Row, Deserialize)]
+struct SessionsRow {
+    site: String,
+    visits: i64,
+    bounces: i64,
+    duration: i64,
+}
+
+#[derive(Debug, clickhouse::Row, Deserialize)]
+struct EventsRow {
+    site: String,
+    visitors: u64,
+    days: Vec<u16>,
+}
+
+/// The inputs of every site in `codes` over the range (no domains: they are the registry's).
+pub async fn load_inputs(db: &Db, codes: &[String], range: &Range) -> Result<BTreeMap<String, SiteInputs>, clickhouse::error::Error> {
+    if codes.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let (from, to) = (range.from_str(), range.to_str());
+    let sessions = db.client().query(SESSIONS).bind(codes).bind(&from).bind(&to).fetch_all::<SessionsRow>();
+    let events = db.client().query(EVENTS).bind(codes).bind(&from).bind(&to).fetch_all::<EventsRow>();
+    let counts = crate::compliance::counts_by_site(db, codes, range);
+    let (sessions, events, counts) = tokio::try_join!(sessions, events, counts)?;
+    let mut out: BTreeMap<String, SiteInputs> = BTreeMap::new();
+    for r in sessions {
+        let i = out.entry(r.site).or_default();
+        (i.visits, i.bounces, i.duration) = (r.visits, r.bounces, r.duration);
+    }
+    for r in events {
+        let i = out.entry(r.site).or_default();
+        i.visitors = r.visitors;
+        i.days = r.days.into_iter().collect();
+    }
+    for (site, c) in counts {
+        let i = out.entry(site).or_default();
+        (i.pageviews, i.labelled, i.dc_complete, i.https, i.timings) = (c.pageviews, c.labelled, c.dc_complete, c.https, c.timings);
+    }
+    Ok(out)
+}
+
+async fn rank_range(db: &Db, reg: &Registry, req: &RankingRequest, range: &Range, cfg: &RankingConfig) -> anyhow::Result<Vec<RankedSite>> {
+    let codes: Vec<String> = reg.sites.iter().map(|s| s.code.clone()).collect();
+    let inputs = load_inputs(db, &codes, range).await?;
+    let entries = entries(reg, &req.group, req.include_components, &inputs);
+    Ok(rank(&entries, cfg, req.method, range.days().max(1) as u32))
+}
+
+/// Ranks a group over the range, and against the previous period when asked.
+pub async fn compute(db: &Db, reg: &Registry, req: &RankingRequest, cfg: &RankingConfig) -> anyhow::Result<Ranking> {
+    let mut sites = rank_range(db, reg, req, &req.range, cfg).await?;
+    let previous = if req.with_previous {
+        let (from, to) = previous_period(req.range.from, req.range.to);
+        let before = rank_range(db, reg, req, &Range { from, to, tz: req.range.tz }, cfg).await?;
+        apply_previous(&mut sites, &before);
+        Some((from, to))
+    } else {
+        None
+    };
+    Ok(Ranking { group: req.group.clone(), method: req.method, from: req.range.from, to: req.range.to, previous, sites })
+}
+
+/// The queries of this module (ranking also sends `compliance::BY_SITE`, listed there).
+pub fn queries() -> Vec<CatalogQuery> {
+    const BINDS: &[&str] = &["['227','10000']", "'2025-01-01'", "'2025-12-31'"];
+    vec![
+        CatalogQuery { name: "ranking.sessions", sql: SESSIONS, binds: BINDS },
+        CatalogQuery { name: "ranking.events", sql: EVENTS, binds: BINDS },
+    ]
+}
