@@ -14,12 +14,16 @@ const SRC = path.join(root, 'src', 'tracker.js');
 const OUT = path.join(root, 'dist', 'tracker.min.js');
 
 // These options are part of the build: change them only together with dist/.
+// ecma 2018: the source uses object spread. booleans_as_integers (`true` →
+// `1`) is safe here: no boolean literal is compared or sent, the only one is
+// PerformanceObserver's `buffered`. quote_style 1 (single quotes) gzips 2
+// bytes smaller than the default.
 const OPTIONS = {
-  ecma: 2017,
-  compress: { ecma: 2017, passes: 3, unsafe_arrows: true, pure_getters: true },
+  ecma: 2018,
+  compress: { ecma: 2018, passes: 3, unsafe_arrows: true, pure_getters: true, booleans_as_integers: true },
   mangle: true,
   // ascii_only: the file is correct whatever charset it is served or read as
-  format: { ascii_only: true, comments: false, ecma: 2017 },
+  format: { ascii_only: true, comments: false, ecma: 2018, quote_style: 1 },
 };
 
 async function build() {

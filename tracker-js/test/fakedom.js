@@ -71,6 +71,18 @@ class El {
     const v = this.getAttribute('src');
     return v == null ? '' : new URL(v, this.ownerDocument ? this.ownerDocument.URL : undefined).href;
   }
+  // <a href>: href, and its URL parts ('' without a href; javascript:,
+  // mailto:… have no host).
+  get href() {
+    const v = this.getAttribute('href');
+    return v == null ? '' : new URL(v, this.ownerDocument ? this.ownerDocument.URL : undefined).href;
+  }
+  get host() {
+    return this.href && new URL(this.href).host;
+  }
+  get pathname() {
+    return this.href && new URL(this.href).pathname;
+  }
   get dataset() {
     const o = {};
     for (const [k, v] of Object.entries(this.attrs))
@@ -211,7 +223,9 @@ function makeBrowser(o = {}) {
   const perf = o.perf || {};
   const entries = () =>
     [
-      ...(perf.navigation ? [Object.assign({ entryType: 'navigation', name: loc.href, startTime: 0 }, perf.navigation)] : []),
+      ...(perf.navigation
+        ? [Object.assign({ entryType: 'navigation', name: loc.href, startTime: 0, type: 'navigate' }, perf.navigation)]
+        : []),
       ...(perf.resources || []).map((r) => Object.assign({ entryType: 'resource' }, r)),
       ...(perf.paints || []).map((p) => Object.assign({ entryType: 'paint' }, p)),
     ].sort((a, b) => a.startTime - b.startTime);
@@ -300,6 +314,11 @@ function makeBrowser(o = {}) {
       for (const fn of listeners[type] || []) fn(Object.assign({ type }, props));
     },
     listeners: (type) => (listeners[type] || []).length,
+    // A click on el (primary button), as the browser dispatches it to the
+    // window's listeners: the element clicked is the target.
+    click(el, props = {}) {
+      this.fire('click', Object.assign({ target: el, button: 0 }, props));
+    },
     // Changes the URL the way a fragment navigation or the back button does
     // (no pushState); fire('popstate') afterwards, as the browser would.
     go(url) {

@@ -90,11 +90,6 @@ async fn sent(page: &Page, n: usize) {
     page.wait_for(&format!("window.__sent && window.__sent.length >= {n}"), STEP).await.unwrap();
 }
 
-/// Whether the built tag tracks outbound links and downloads (being added in tracker-js/).
-fn tag_tracks_links() -> bool {
-    emc_collector::routes::tracker::TRACKER_JS.contains("outbound")
-}
-
 #[derive(clickhouse::Row, serde::Deserialize, Debug)]
 struct Ev {
     name: String,
@@ -128,9 +123,7 @@ async fn a_portal_page_with_spa_navigation_links_and_hiding() {
     page.screenshot("portal").await.unwrap();
     let before = page.eval::<usize>("window.__sent.length").await.unwrap();
     page.click("#pdf").await.unwrap();
-    if tag_tracks_links() {
-        sent(&page, before + 1).await;
-    }
+    sent(&page, before + 1).await;
     assert_eq!(page.console_errors(), Vec::<String>::new(), "the page logs no error");
     page.click("#outbound").await.unwrap();
     page.wait_for("location.hostname == 'other.gov.vn'", STEP).await.unwrap();
@@ -138,9 +131,7 @@ async fn a_portal_page_with_spa_navigation_links_and_hiding() {
 
     wait_count(&db, "SELECT count() FROM events WHERE name = 'engagement'", 1, &collector).await;
     wait_count(&db, "SELECT count() FROM events WHERE name = 'pageview'", 3, &collector).await;
-    if tag_tracks_links() {
-        wait_count(&db, "SELECT count() FROM events WHERE name IN ('outbound', 'download')", 2, &collector).await;
-    }
+    wait_count(&db, "SELECT count() FROM events WHERE name IN ('outbound', 'download')", 2, &collector).await;
     browser.close().await;
     let evs = events(&db).await;
     let pageviews: Vec<&Ev> = evs.iter().filter(|e| e.name == "pageview").collect();
@@ -160,15 +151,10 @@ async fn a_portal_page_with_spa_navigation_links_and_hiding() {
 
     let outbound: Vec<&Ev> = evs.iter().filter(|e| e.name == "outbound").collect();
     let downloads: Vec<&Ev> = evs.iter().filter(|e| e.name == "download").collect();
-    if tag_tracks_links() {
-        assert_eq!(outbound.len(), 1, "{evs:#?}");
-        assert!(outbound[0].props_values.iter().any(|v| v.starts_with(&fx.other)), "{:?}", outbound[0]);
-        assert_eq!(downloads.len(), 1, "{evs:#?}");
-        assert!(downloads[0].props_values.iter().any(|v| v.ends_with("/van-ban/qd-123.pdf")), "{:?}", downloads[0]);
-    } else {
-        eprintln!("NOTE: the built tag has no link tracking yet: outbound/download events not expected");
-        assert!(outbound.is_empty() && downloads.is_empty());
-    }
+    assert_eq!(outbound.len(), 1, "{evs:#?}");
+    assert!(outbound[0].props_values.iter().any(|v| v.starts_with(&fx.other)), "{:?}", outbound[0]);
+    assert_eq!(downloads.len(), 1, "{evs:#?}");
+    assert!(downloads[0].props_values.iter().any(|v| v.ends_with("/van-ban/qd-123.pdf")), "{:?}", downloads[0]);
 }
 
 #[tokio::test]
