@@ -21,9 +21,12 @@ impl SiteEntry {
     }
 }
 
+/// Sites by code: one immutable map, swapped whole on every refresh.
+type SiteMap = Arc<HashMap<String, Arc<SiteEntry>>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct RegistryCache {
-    sites: Arc<RwLock<Arc<HashMap<String, Arc<SiteEntry>>>>>,
+    sites: Arc<RwLock<SiteMap>>,
 }
 
 impl RegistryCache {

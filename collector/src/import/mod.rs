@@ -13,7 +13,7 @@ use crate::beacon::{Meta, Timing};
 use crate::config::{CommonConfig, ImportConfig};
 use crate::enrich::user_agent::{UaParser, UaVerdict};
 use crate::metrics::Metrics;
-use crate::pipeline::{DropReason, Hit, Origin, Pipeline, SaltSource};
+use crate::pipeline::{Hit, Origin, Pipeline, SaltSource};
 use crate::queue::Queue;
 use crate::registry_cache::RegistryCache;
 use crate::salt::EphemeralSalts;
@@ -111,7 +111,7 @@ async fn import_reader(
             },
             Err(reason) => summary.skip(reason, file.name, line_no),
         }
-        if line_no % SWEEP_EVERY == 0 {
+        if line_no.is_multiple_of(SWEEP_EVERY) {
             if let Some(t) = summary.last_time {
                 pipeline.sessions.sweep(t);
             }
@@ -161,7 +161,3 @@ fn progress_bar(size: u64, name: &str) -> indicatif::ProgressBar {
     bar.set_message(name.to_owned());
     bar
 }
-
-/// Keeps the unused-import lint honest for `UaParser` in docs.
-#[allow(dead_code)]
-fn _types(_: &UaParser, _: &DropReason) {}
