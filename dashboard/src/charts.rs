@@ -13,7 +13,43 @@ pub fn timeseries_svg(points: &[Point], title: &str, visits_label: &str, pagevie
         }
         let _ = root.present();
     }
-    // Make it scale with the page and name it for screen readers.
+    accessible(svg, title)
+}
+
+/// A horizontal bar per row (`label`, score 0–100), first row on top.
+pub fn bars_svg(rows: &[(String, f64)], title: &str) -> String {
+    let mut svg = String::new();
+    {
+        let height = 40 + 26 * rows.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut svg, (860, height)).into_drawing_area();
+        if draw_bars(&root, rows).is_err() {
+            tracing::warn!("chart drawing failed");
+        }
+        let _ = root.present();
+    }
+    accessible(svg, title)
+}
+
+fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, plotters::coord::Shift>, rows: &[(String, f64)]) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    root.fill(&WHITE)?;
+    let n = rows.len().max(1) as f64;
+    let mut chart = ChartBuilder::on(root).margin(10).x_label_area_size(24).y_label_area_size(8).build_cartesian_2d(0f64..100f64, 0f64..n)?;
+    chart.configure_mesh().disable_y_mesh().disable_y_axis().light_line_style(RGBColor(235, 235, 235)).x_labels(11).draw()?;
+    let blue = RGBColor(0, 84, 166);
+    let pale = RGBColor(198, 219, 239);
+    chart.draw_series(rows.iter().enumerate().map(|(i, (_, score))| {
+        let y = n - i as f64;
+        Rectangle::new([(0.0, y - 0.85), (score.clamp(0.0, 100.0), y - 0.15)], pale.filled())
+    }))?;
+    chart.draw_series(rows.iter().enumerate().map(|(i, (label, score))| {
+        let y = n - i as f64 - 0.5;
+        Text::new(format!("{label} — {score:.2}"), (1.0, y + 0.18), ("sans-serif", 14).into_font().color(&blue))
+    }))?;
+    Ok(())
+}
+
+/// Makes an SVG scale with the page and names it for screen readers.
+fn accessible(svg: String, title: &str) -> String {
     let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let svg = svg.replacen(
         "<svg ",
@@ -75,5 +111,8 @@ mod tests {
         assert!(!svg.contains("<x>"));
         let empty = timeseries_svg(&[], "t", "a", "b");
         assert!(empty.contains("<svg"));
+        let bars = bars_svg(&[("1. Cổng <a>".into(), 87.5), ("2. B".into(), 40.0)], "Xếp hạng");
+        assert!(bars.contains("<rect") && bars.contains("aria-label=\"Xếp hạng\""), "{bars}");
+        assert!(bars.contains("87.50") && !bars.contains("<a>"), "{bars}");
     }
 }

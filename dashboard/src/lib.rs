@@ -8,6 +8,8 @@ pub mod bench;
 pub mod charts;
 pub mod error;
 pub mod i18n;
+pub mod metrics;
+pub mod open_data;
 pub mod pages;
 pub mod params;
 pub mod queries;
@@ -15,6 +17,7 @@ pub mod registry;
 pub mod routes;
 pub mod scope;
 pub mod state;
+pub mod words;
 
 pub use state::{AppState, WebConfig};
 
@@ -25,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use emc_sql::catalog::CatalogQuery;
-use routes::{admin, api, csv, pages as page_routes};
+use routes::{admin, api, compliance as compliance_routes, csv, open_data as open_data_routes, pages as page_routes, ranking as ranking_routes, retention as retention_routes};
 use tower_http::trace::TraceLayer;
 
 /// The Content-Security-Policy of every response: no inline script, no third party.
@@ -46,6 +49,13 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/agencies", post(admin::create_agency))
         .route("/admin/sites", post(admin::create_site))
         .route("/admin/users", post(admin::create_user))
+        .route("/admin/retention", get(retention_routes::page))
+        .route("/ranking", get(ranking_routes::page))
+        .route("/compliance", get(compliance_routes::page))
+        .route("/open-data", get(open_data_routes::page))
+        .route("/open-data/catalog.jsonld", get(open_data_routes::catalog))
+        .route("/open-data/{file}", get(open_data_routes::file))
+        .route("/metrics", get(metrics::metrics))
         .route("/static/app.css", get(|| async { static_file("text/css; charset=utf-8", include_str!("../static/app.css")) }))
         .route("/static/app.js", get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../static/app.js")) }))
         .route("/api/v1/login", post(api::login))
@@ -59,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/overview", get(api::overview))
         .route("/api/v1/audit", get(api::audit))
         .route("/api/v1/export.csv", get(csv::export))
+        .route("/api/v1/ranking", get(ranking_routes::api))
+        .route("/api/v1/compliance", get(compliance_routes::api))
+        .route("/api/v1/health", get(compliance_routes::health_api))
         .route("/healthz", get(|| async { "ok" }))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
@@ -126,6 +139,13 @@ pub fn queries() -> Vec<CatalogQuery> {
         let name: &'static str = Box::leak(format!("dashboard.breakdown_{dim}").into_boxed_str());
         out.push(CatalogQuery { name, sql: stmt, binds: leak([sessions_binds(), vec!["10"]].concat()) });
     }
+    out.extend(ranking::queries());
+    out.extend(compliance::queries());
+    out.extend(health::queries());
+    out.extend(retention::queries());
+    out.extend(open_data::queries());
+    let mut seen = std::collections::BTreeSet::new();
+    out.retain(|q| seen.insert(q.sql));
     out
 }
 

@@ -1,9 +1,11 @@
-//! `emc-dashboard`: `serve` (pages, JSON API, CSV), the registry commands (agency, site) and
-//! `bench-reports`.
+//! `emc-dashboard`: `serve` (pages, JSON API, CSV, the daily retention job), the registry
+//! commands (agency, site), `retention` and `bench-reports`.
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
 use emc_dashboard::params::Range;
+use emc_dashboard::ranking::RankingConfig;
+use emc_dashboard::retention::{schedule, Policy};
 use emc_dashboard::{auth, AppState, WebConfig};
 use emc_sql::{Db, DbTarget, MigrateOptions, Topology};
 use std::path::PathBuf;
@@ -52,6 +54,37 @@ enum Command {
     Serve(ServeArgs),
     /// Time every report query against this database; prints p50/p95 per report.
     BenchReports(BenchArgs),
+    /// Run the retention job once and print what it dropped (or, with --dry-run, would drop).
+    Retention(RetentionArgs),
+}
+
+/// How long data is kept (read by `serve` and `retention`).
+#[derive(Debug, Clone, Args)]
+struct PolicyArgs {
+    /// Months of raw rows (events, sessions, connection log) kept; at least 12.
+    #[arg(long, env = "EMC_RETENTION_MONTHS", default_value_t = emc_dashboard::retention::DEFAULT_MONTHS)]
+    retention_months: u32,
+    /// Months of rollups kept; unset: as EMC_RETENTION_MONTHS; at least 12.
+    #[arg(long, env = "EMC_ROLLUP_RETENTION_MONTHS")]
+    rollup_retention_months: Option<u32>,
+}
+
+impl PolicyArgs {
+    fn policy(&self) -> anyhow::Result<Policy> {
+        Policy::from_config(Some(self.retention_months), self.rollup_retention_months).map_err(anyhow::Error::from)
+    }
+}
+
+#[derive(Debug, Args)]
+struct RetentionArgs {
+    #[command(flatten)]
+    policy: PolicyArgs,
+    /// Decide and print, drop nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The day the job runs as (YYYY-MM-DD); default: today in EMC_TIMEZONE.
+    #[arg(long)]
+    today: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +100,14 @@ struct ServeArgs {
     /// Seconds a browser session lasts.
     #[arg(long, env = "EMC_SESSION_TTL_SECS", default_value_t = 12 * 3600)]
     session_ttl_secs: i64,
+    /// A site not heard from for longer than this is flagged silent.
+    #[arg(long, env = "EMC_SILENCE_SECS", default_value_t = emc_dashboard::health::DEFAULT_SILENCE_SECS)]
+    silence_secs: u64,
+    /// JSON file of ranking weights (see README, Ranking); unset: the shipped defaults.
+    #[arg(long, env = "EMC_RANKING_CONFIG")]
+    ranking_config: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +175,17 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // Configuration errors first, before touching ClickHouse.
+    match &cli.command {
+        Command::Serve(a) => {
+            a.policy.policy()?;
+            RankingConfig::load(a.ranking_config.as_deref())?;
+        }
+        Command::Retention(a) => {
+            a.policy.policy()?;
+        }
+        _ => {}
+    }
     let target = DbTarget::from_config(cli.common.clickhouse_url.as_deref(), &cli.common.data_dir);
     let opts = MigrateOptions { timezone: cli.common.timezone.clone(), topology: Topology::from_cluster(cli.common.clickhouse_cluster.as_deref()) };
     let db = Db::open(&target, &cli.common.clickhouse_db, &opts).await.context("opening ClickHouse")?;
@@ -142,6 +194,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Site { command } => site(&db, command, &cli.common.collector_url).await,
         Command::Serve(args) => serve(db, args, &cli.common).await,
         Command::BenchReports(args) => bench(&db, args, &cli.common.timezone).await,
+        Command::Retention(args) => retention(&db, args, &cli.common.timezone).await,
     }
 }
 
@@ -155,6 +208,9 @@ async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         collector_url: common.collector_url.clone(),
         session_ttl_secs: args.session_ttl_secs,
+        ranking: RankingConfig::load(args.ranking_config.as_deref())?,
+        silence_secs: args.silence_secs,
+        retention: args.policy.policy()?,
     };
     if let Some(password) = auth::ensure_admin(&db, args.admin_password.as_deref()).await.context("creating the admin user")? {
         println!("created user admin with password: {password}");
@@ -162,6 +218,7 @@ async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
     println!("dashboard: http://{}", listener.local_addr()?);
+    let job = schedule::spawn_daily(db.clone(), cfg.retention, cfg.tz);
     let app = emc_dashboard::router(AppState::new(db, cfg));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -169,6 +226,18 @@ async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
         })
         .await
         .context("serving")?;
+    job.abort();
+    Ok(())
+}
+
+async fn retention(db: &Db, args: RetentionArgs, tz: &str) -> anyhow::Result<()> {
+    let policy = args.policy.policy()?;
+    let today = match &args.today {
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("--today {s:?}: YYYY-MM-DD"))?,
+        None => emc_dashboard::params::today(parse_tz(tz)?),
+    };
+    let report = schedule::run_recorded(db, &policy, today, args.dry_run).await?;
+    println!("{report}");
     Ok(())
 }
 

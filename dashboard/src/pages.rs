@@ -44,10 +44,43 @@ pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
     Html(page.render().unwrap_or_else(|_| message.to_owned()))
 }
 
+/// The Dublin Core metadata of Circular 22 Appendix IV, carried by EMC's own public pages
+/// as `<meta name="DC.…">` (the six mandatory elements, then Language, Type, Format, Rights).
+pub struct DcMeta {
+    pub title: String,
+    pub creator: &'static str,
+    pub date: String,
+    pub publisher: &'static str,
+    pub description: String,
+    pub identifier: String,
+    pub language: &'static str,
+    pub kind: &'static str,
+    pub format: &'static str,
+    pub rights: &'static str,
+}
+
+impl DcMeta {
+    pub fn new(title: &str, description: &str, identifier: &str, date: chrono::NaiveDate) -> DcMeta {
+        DcMeta {
+            title: title.to_owned(),
+            creator: crate::open_data::PUBLISHER,
+            date: date.to_string(),
+            publisher: crate::open_data::PUBLISHER,
+            description: description.to_owned(),
+            identifier: identifier.to_owned(),
+            language: "vi",
+            kind: "Text",
+            format: "text/html",
+            rights: crate::open_data::LICENSE,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct LoginPage {
     pub c: Chrome,
+    pub dc: DcMeta,
     pub login_csrf: String,
     pub error: Option<String>,
 }
@@ -68,6 +101,8 @@ pub struct OverviewPage {
     pub headers: Vec<SortHeader>,
     pub rows: Vec<crate::queries::SiteFigures>,
     pub agencies: Vec<(String, String)>,
+    /// Sites in scope silent longer than EMC_SILENCE_SECS: (code, name, last seen or "").
+    pub silent: Vec<(String, String, String)>,
 }
 
 pub struct Card {
@@ -128,6 +163,8 @@ pub struct ReportPage {
     pub csv_stats: String,
     pub sections: Vec<Section>,
     pub manage: Option<Manage>,
+    /// The tag's connection (a site's report only).
+    pub connection: Option<crate::routes::compliance::Connection>,
 }
 
 #[derive(Template)]

@@ -136,11 +136,11 @@ pub fn pairs(query: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect()
 }
 
-fn parse_date(param: &'static str, v: &str) -> Result<NaiveDate, ApiError> {
+pub fn parse_date(param: &'static str, v: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| ApiError::bad(param, format!("{v:?} is not a date (YYYY-MM-DD)")))
 }
 
-fn parse_bool(param: &'static str, v: &str) -> Result<bool, ApiError> {
+pub fn parse_bool(param: &'static str, v: &str) -> Result<bool, ApiError> {
     match v {
         "true" | "1" | "on" | "yes" => Ok(true),
         "false" | "0" | "off" | "no" | "" => Ok(false),

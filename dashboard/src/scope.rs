@@ -59,6 +59,10 @@ pub struct Registry {
 pub enum Target {
     Site { code: String, include_components: bool },
     Agency { id: String },
+    /// Every site the caller may read (fleet views: ranking rows, compliance, health).
+    Fleet,
+    /// Administration (retention, metrics): admins only, every site.
+    Admin,
 }
 
 /// The resolved set of sites a report reads, after the scope check.
@@ -165,12 +169,15 @@ pub fn authorize(who: &Principal, reg: &Registry, target: &Target) -> Result<Res
                 .collect();
             Ok(Resolved { sites, label: agency.name.clone() })
         }
+        Target::Fleet => Ok(Resolved { sites: reg.sites_in_scope(who).into_iter().map(|s| s.code.clone()).collect(), label: String::new() }),
+        Target::Admin if who.is_admin() => Ok(Resolved { sites: reg.sites.iter().map(|s| s.code.clone()).collect(), label: String::new() }),
+        Target::Admin => Err(ApiError::Forbidden),
     }
 }
 
 /// May `who` change the registry? Only admins.
 pub fn require_admin(who: &Principal) -> Result<(), ApiError> {
-    if who.is_admin() { Ok(()) } else { Err(ApiError::Forbidden) }
+    authorize(who, &Registry::default(), &Target::Admin).map(|_| ())
 }
 
 /// May `who` see the snippet and contact details of `site` (admin, or its owner)?
@@ -220,6 +227,11 @@ mod tests {
             (who(Role::Analyst, &["a"]), Target::Agency { id: "a".into() }, Ok(vec!["1", "2"])),
             (who(Role::Analyst, &["a1"]), Target::Agency { id: "a".into() }, Err(403)),
             (who(Role::Analyst, &["b", "a1"]), Target::Agency { id: "a1".into() }, Ok(vec!["2"])),
+            (who(Role::Analyst, &["a1"]), Target::Fleet, Ok(vec!["2"])),
+            (who(Role::Owner, &["b"]), Target::Fleet, Ok(vec!["3"])),
+            (who(Role::Admin, &[]), Target::Fleet, Ok(vec!["1", "2", "3"])),
+            (who(Role::Analyst, &["a"]), Target::Admin, Err(403)),
+            (who(Role::Admin, &[]), Target::Admin, Ok(vec!["1", "2", "3"])),
         ];
         for (p, t, want) in cases {
             let got = authorize(&p, &reg, &t).map(|r| r.sites).map_err(|e| e.status().as_u16());

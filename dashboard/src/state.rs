@@ -1,5 +1,7 @@
 //! What the handlers share.
 use crate::auth::WebSession;
+use crate::ranking::RankingConfig;
+use crate::retention::Policy;
 use chrono_tz::Tz;
 use dashmap::DashMap;
 use emc_sql::Db;
@@ -15,6 +17,12 @@ pub struct WebConfig {
     /// Public base URL of the collector, for the tag snippet.
     pub collector_url: String,
     pub session_ttl_secs: i64,
+    /// Weights of the ranking (EMC_RANKING_CONFIG, else `ranking.default.json`).
+    pub ranking: RankingConfig,
+    /// A site not heard from for longer is flagged silent (EMC_SILENCE_SECS).
+    pub silence_secs: u64,
+    /// Months kept (EMC_RETENTION_MONTHS, EMC_ROLLUP_RETENTION_MONTHS), shown on the retention page.
+    pub retention: Policy,
 }
 
 impl Default for WebConfig {
@@ -24,6 +32,9 @@ impl Default for WebConfig {
             secure_cookies: false,
             collector_url: "http://127.0.0.1:8080".into(),
             session_ttl_secs: 12 * 3600,
+            ranking: RankingConfig::default(),
+            silence_secs: crate::health::DEFAULT_SILENCE_SECS,
+            retention: Policy::default(),
         }
     }
 }

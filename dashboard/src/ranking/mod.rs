@@ -68,6 +68,16 @@ pub enum Group {
 }
 
 impl Group {
+    /// The parameter form: `ministry`, `province`, `other` or `components:CODE`.
+    pub fn key(&self) -> String {
+        match self {
+            Group::Ministry => "ministry".to_owned(),
+            Group::Province => "province".to_owned(),
+            Group::Other => "other".to_owned(),
+            Group::Components(code) => format!("components:{code}"),
+        }
+    }
+
     /// `ministry`, `province`, `other` or `components:CODE`.
     pub fn parse(s: &str) -> Option<Group> {
         match s {

@@ -6,6 +6,7 @@
 //! `audit_log` row (actor `retention`, action `retention.drop_partition`, target `table/id`).
 //! `emc-dashboard retention [--dry-run] [--today YYYY-MM-DD]` prints [`RetentionReport`].
 pub mod decide;
+pub mod schedule;
 
 pub use decide::{cutoff, decide, Decision, Partition, Policy, PolicyError, Verdict, DEFAULT_MONTHS, MIN_MONTHS, RAW_TABLES, ROLLUP_TABLES};
 
@@ -161,11 +162,14 @@ pub async fn run(db: &Db, policy: &Policy, today: NaiveDate, dry_run: bool) -> a
 }
 
 pub fn queries() -> Vec<CatalogQuery> {
-    let mut q = vec![CatalogQuery {
-        name: "retention.list_partitions",
-        sql: LIST_PARTITIONS,
-        binds: &["['events','sessions','connection_log','events_hourly','events_daily','sessions_hourly','sessions_daily']"],
-    }];
+    let mut q = vec![
+        CatalogQuery {
+            name: "retention.list_partitions",
+            sql: LIST_PARTITIONS,
+            binds: &["['events','sessions','connection_log','events_hourly','events_daily','sessions_hourly','sessions_daily']"],
+        },
+        CatalogQuery { name: "retention.last_runs", sql: schedule::LAST_RUNS, binds: &["'retention.run'", "'retention.drop_partition'", "20"] },
+    ];
     for (table, sql) in DROP_STATEMENTS {
         let name: &'static str = Box::leak(format!("retention.drop_{table}").into_boxed_str());
         // An old month no test or demo data uses: dropping a missing partition is a no-op.

@@ -1,8 +1,13 @@
-//! HTTP handlers: `api` (JSON under /api/v1), `csv` (exports), `pages` (HTML).
+//! HTTP handlers: `api` (JSON under /api/v1), `csv` (exports), `pages` (HTML), and per feature
+//! `ranking`, `compliance` (with connection health), `retention` (admin page), `open_data` (public).
 pub mod admin;
 pub mod api;
+pub mod compliance;
 pub mod csv;
+pub mod open_data;
 pub mod pages;
+pub mod ranking;
+pub mod retention;
 
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, PageError};

@@ -38,7 +38,10 @@ pub async fn login_form(State(state): State<AppState>, headers: HeaderMap, uri: 
 
 fn render_login(state: &AppState, headers: &HeaderMap, uri: &Uri, error: Option<String>) -> PageResult {
     let token = auth::random_token();
-    let page = LoginPage { c: Chrome::new(headers, uri, None), login_csrf: token.clone(), error };
+    let c = Chrome::new(headers, uri, None);
+    let identifier = format!("{}/login", super::open_data::base_url(headers));
+    let dc = DcMeta::new(c.t.title, "Đăng nhập hệ thống EMC: giám sát, đo lường cổng thông tin điện tử theo Thông tư 22/2023/TT-BTTTT.", &identifier, params::today(state.cfg.tz));
+    let page = LoginPage { c, dc, login_csrf: token.clone(), error };
     let cookie = auth::set_cookie(state, headers, auth::LOGIN_CSRF_COOKIE, &token, 3600);
     let status = if page.error.is_some() { axum::http::StatusCode::UNAUTHORIZED } else { axum::http::StatusCode::OK };
     Ok((status, [(header::SET_COOKIE, cookie)], Html(page.render()?)).into_response())
@@ -145,7 +148,13 @@ pub async fn overview(State(state): State<AppState>, PageCaller(caller): PageCal
         .collect();
     let reg = Registry::load(&state.db).await?;
     let agencies = reg.agencies_in_scope(&caller.who).into_iter().map(|a| (a.id.clone(), a.name.clone())).collect();
-    let page = OverviewPage { c, from: range.from_str(), to: range.to_str(), headers: headers_out, rows, agencies };
+    let in_scope: Vec<_> = reg.sites_in_scope(&caller.who).into_iter().cloned().collect();
+    let silent = super::compliance::silent(&state, &in_scope)
+        .await?
+        .into_iter()
+        .map(|h| (h.site, h.name, h.last_seen.map(|t| super::compliance::local(&state, t)).unwrap_or_default()))
+        .collect();
+    let page = OverviewPage { c, from: range.from_str(), to: range.to_str(), headers: headers_out, rows, agencies, silent };
     Ok(Html(page.render()?).into_response())
 }
 
@@ -212,6 +221,7 @@ async fn report_page(state: AppState, caller: Caller, target: Target, headers: H
     let target_q = match &p.target {
         Target::Site { code, include_components } => format!("site={}&include_components={include_components}", enc(code)),
         Target::Agency { id } => format!("agency={}", enc(id)),
+        Target::Fleet | Target::Admin => String::new(),
     };
     let view_q = view_href("", p, &p.filters);
     let csv = |report: &str, extra: &str| format!("/api/v1/export.csv?report={report}&{target_q}&{}{extra}", &view_q[1..]);
@@ -245,13 +255,17 @@ async fn report_page(state: AppState, caller: Caller, target: Target, headers: H
             ActiveFilter { label, value: v.to_owned(), raw: format!("{k}:{v}"), remove_href: view_href(&base, p, &rest) }
         })
         .collect();
-    let (is_portal, include_components, manage) = match &p.target {
+    let (is_portal, include_components, manage, site) = match &p.target {
         Target::Site { code, include_components } => {
             let site = r.registry.site(code);
             let manage = site.filter(|s| scope::may_manage_site(&caller.who, s)).map(|s| manage(&state, t, s));
-            (site.is_some_and(|s| s.kind == "portal"), *include_components, manage)
+            (site.is_some_and(|s| s.kind == "portal"), *include_components, manage, site)
         }
-        Target::Agency { .. } => (false, false, None),
+        _ => (false, false, None, None),
+    };
+    let connection = match site {
+        Some(s) => Some(super::compliance::connection(&state, s, &p.range).await?),
+        None => None,
     };
     let page = ReportPage {
         c,
@@ -270,6 +284,7 @@ async fn report_page(state: AppState, caller: Caller, target: Target, headers: H
         csv_stats: csv("stats", ""),
         sections,
         manage,
+        connection,
     };
     Ok(Html(page.render()?).into_response())
 }

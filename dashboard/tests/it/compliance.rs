@@ -58,7 +58,7 @@ fn load(site: &str, at: &str, path: &str, t: [u32; 4]) -> EventRow {
     EventRow { site: site.into(), timestamp: ts(at), name: "engagement".into(), session_id: 1, visitor_id: 1, pathname: path.into(), fcp: t[0], lcp: t[1], load: t[2], response: t[3], ..EventRow::default() }
 }
 
-fn scenario() -> Vec<EventRow> {
+pub fn scenario() -> Vec<EventRow> {
     let all = &DC_ELEMENTS[..];
     let no_id = &DC_ELEMENTS[..5];
     vec![
@@ -178,7 +178,7 @@ async fn compliance_shares_and_failing_pages_match_the_crafted_beacons() {
     assert!(compliance::failing_pages(&db, &[], &march, 10).await.unwrap().is_empty());
 }
 
-fn log(site: &str, at: &str, status: u16, reason: &str) -> ConnectionLogRow {
+pub fn log(site: &str, at: &str, status: u16, reason: &str) -> ConnectionLogRow {
     ConnectionLogRow { received_at: ts(at), site: site.into(), endpoint: "/api/event".into(), status, reason: reason.into(), ..ConnectionLogRow::default() }
 }
 

@@ -7,3 +7,7 @@ mod support;
 mod ranking;
 mod retention;
 mod compliance;
+mod compliance_api;
+mod open_data;
+mod ranking_api;
+mod retention_cli;

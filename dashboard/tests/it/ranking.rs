@@ -161,7 +161,7 @@ fn visits_only_reproduces_the_2024_method_and_components_can_be_included() {
 }
 
 /// One visit: a session row (+1) and its page views as events, at 05:00 UTC on `date`.
-fn visit(site: &str, date: &str, id: u64, pageviews: u32) -> (SessionRow, Vec<EventRow>) {
+pub fn visit(site: &str, date: &str, id: u64, pageviews: u32) -> (SessionRow, Vec<EventRow>) {
     let t = ts(&format!("{date} 05:00:00"));
     let s = SessionRow { site: site.into(), session_id: id, sign: 1, visitor_id: id, start: t, timestamp: t, pageviews, events: pageviews, duration: 60, is_bounce: u8::from(pageviews == 1), ..SessionRow::default() };
     let e = (0..pageviews)

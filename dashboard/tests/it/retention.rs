@@ -18,7 +18,7 @@ const TIMES: [&str; 5] = [
     "2026-06-01 05:00:00", // recent: kept
 ];
 
-async fn load_rows(db: &Db) {
+pub async fn load_rows(db: &Db) {
     let mut ev = db.client().insert::<EventRow>("events").await.unwrap();
     let mut se = db.client().insert::<SessionRow>("sessions").await.unwrap();
     let mut cl = db.client().insert::<ConnectionLogRow>("connection_log").await.unwrap();

@@ -1,0 +1,87 @@
+//! Labels of the ranking, compliance, health, retention and open-data pages: `(key, vi, en)`,
+//! read in templates as `c.t.word("key")`. Vietnamese first, the Circular's own terms.
+use crate::i18n::Texts;
+
+const WORDS: &[(&str, &str, &str)] = &[
+    ("ranking", "Xếp hạng", "Ranking"),
+    ("compliance", "Tuân thủ Thông tư 22", "Circular 22 compliance"),
+    ("retention", "Lưu trữ dữ liệu", "Data retention"),
+    ("open_data", "Dữ liệu mở", "Open data"),
+    ("year", "Năm", "Year"),
+    ("group", "Nhóm", "Group"),
+    ("ministry", "Bộ, cơ quan ngang bộ", "Ministries"),
+    ("province", "Tỉnh, thành phố", "Provinces"),
+    ("other", "Cơ quan khác", "Other agencies"),
+    ("components", "Trang thành phần của cổng", "Component sites of portal"),
+    ("method", "Phương pháp", "Method"),
+    ("weighted", "Tổng hợp theo tiêu chí", "Weighted criteria"),
+    ("visits_only", "Theo lượt truy cập", "Visits only"),
+    ("rank", "Hạng", "Rank"),
+    ("change", "Thay đổi", "Change"),
+    ("score", "Điểm", "Score"),
+    ("grade", "Xếp loại", "Grade"),
+    ("traffic", "Lưu lượng", "Traffic"),
+    ("engagement", "Tương tác", "Engagement"),
+    ("connection", "Kết nối", "Connection"),
+    ("label", "Nhãn EMC", "EMC label"),
+    ("metadata", "Siêu dữ liệu DC", "DC metadata"),
+    ("domain", "Tên miền", "Domain"),
+    ("speed", "Tốc độ", "Speed"),
+    ("security", "An toàn (HTTPS)", "Security (HTTPS)"),
+    ("page_loads", "Lượt tải trang đo được", "Page loads measured"),
+    ("threshold", "Ngưỡng", "Threshold"),
+    ("meeting", "Đạt", "Meeting"),
+    ("share", "Tỷ lệ", "Share"),
+    ("dc_complete", "Đủ siêu dữ liệu DC bắt buộc", "All mandatory DC elements"),
+    ("label_seen", "Thấy nhãn EMC", "EMC label seen"),
+    ("https", "Qua HTTPS", "Over HTTPS"),
+    ("days_reporting", "Số ngày có dữ liệu", "Days reporting"),
+    ("last_seen", "Lần cuối nhận dữ liệu", "Last seen"),
+    ("never", "chưa từng", "never"),
+    ("silent", "Mất kết nối", "Silent"),
+    ("silent_sites", "Trang mất kết nối", "Silent sites"),
+    ("failing_pages", "Trang vi phạm nhiều nhất", "Pages that fail most"),
+    ("slow_loads", "Tải chậm", "Slow loads"),
+    ("missing_dc", "Thiếu DC", "Missing DC"),
+    ("unlabelled", "Không nhãn", "No label"),
+    ("insecure", "Không HTTPS", "Not HTTPS"),
+    ("rejected", "Yêu cầu bị từ chối", "Requests rejected"),
+    ("requests", "Yêu cầu", "Requests"),
+    ("reason", "Lý do", "Reason"),
+    ("fleet", "Toàn bộ trang trong phạm vi", "Every site in scope"),
+    ("all_sites", "Tất cả", "All"),
+    ("policy", "Chính sách", "Policy"),
+    ("months", "tháng", "months"),
+    ("raw_tables", "Bảng dữ liệu gốc", "Raw tables"),
+    ("rollups", "Bảng tổng hợp", "Rollups"),
+    ("table", "Bảng", "Table"),
+    ("partitions", "Phân vùng", "Partitions"),
+    ("rows", "Dòng", "Rows"),
+    ("oldest", "Dữ liệu cũ nhất", "Oldest data"),
+    ("last_runs", "Các lần chạy gần nhất", "Last runs"),
+    ("datasets", "Bộ dữ liệu", "Datasets"),
+    ("monthly", "Số liệu hằng tháng của từng trang", "Monthly figures per site"),
+    ("catalog", "Danh mục DCAT-AP (JSON-LD)", "DCAT-AP catalog (JSON-LD)"),
+    ("license", "Giấy phép", "License"),
+    ("yes", "Có", "Yes"),
+    ("no", "Không", "No"),
+];
+
+impl Texts {
+    /// The label of `key` in this language (the key itself when unknown).
+    pub fn word<'a>(&self, key: &'a str) -> &'a str {
+        WORDS.iter().find(|(k, _, _)| *k == key).map_or(key, |(_, vi, en)| if self.lang == "vi" { vi } else { en })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_are_unique_and_both_languages_answer() {
+        for (i, (k, vi, en)) in super::WORDS.iter().enumerate() {
+            assert!(super::WORDS[i + 1..].iter().all(|w| w.0 != *k), "{k} twice");
+            assert_eq!(crate::i18n::VI.word(k), *vi);
+            assert_ne!(*en, "");
+        }
+    }
+}
