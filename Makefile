@@ -1,5 +1,5 @@
 # Thin: each target calls one script.
-.PHONY: up test bench build
+.PHONY: up test bench build fuzz
 
 up:
 	scripts/up.sh
@@ -9,3 +9,9 @@ test:
 
 build:
 	cargo build --release --bins
+
+bench:
+	scripts/bench.sh
+
+fuzz:
+	scripts/fuzz.sh

@@ -11,6 +11,7 @@ use crate::routes;
 use crate::salt::SaltStore;
 use crate::session::SessionCache;
 use crate::sink::{self, SinkConfig};
+use crate::spool::SpoolConfig;
 use anyhow::Context;
 use axum::routing::{get, post};
 use axum::Router;
@@ -31,8 +32,12 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub clickhouse_url: String,
     pub data_dir: PathBuf,
+    /// `EMC_SPOOL_MAX_BYTES`, for `/healthz`.
+    pub spool_max_bytes: u64,
     /// `EMC_MATOMO_TOKEN`: the `token_auth` that lets a bulk request set `cdt`.
     pub matomo_token: Option<Arc<str>>,
+    /// Per-client rate limit and body read deadline (`limits.rs`).
+    pub limits: Arc<crate::limits::Limits>,
 }
 
 /// The collector's HTTP face. Routes first, layers after (a layer wraps only the routes
@@ -43,6 +48,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/event", post(routes::event::post_event))
         .route("/tracking", get(routes::matomo::get_tracking).post(routes::matomo::post_tracking))
         .route("/matomo.php", get(routes::matomo::get_tracking).post(routes::matomo::post_tracking))
+        // Inside CORS, so a 429 or 408 still carries the CORS headers the page needs to see it.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::body_deadline))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::rate_limit))
         .layer(beacon_cors);
     Router::new()
         .merge(beacons)
@@ -88,7 +96,14 @@ pub struct App {
 }
 
 impl App {
+    /// With the default spool settings.
     pub async fn start(common: &CommonConfig, serve: &ServeConfig, db: Db) -> anyhow::Result<App> {
+        App::start_with_spool(common, serve, &SpoolConfig::default(), db).await
+    }
+
+    /// Opens the spool under `EMC_DATA_DIR/spool` (replaying what it holds), then starts the
+    /// sink and the background jobs.
+    pub async fn start_with_spool(common: &CommonConfig, serve: &ServeConfig, spool: &SpoolConfig, db: Db) -> anyhow::Result<App> {
         std::fs::create_dir_all(&common.data_dir)
             .with_context(|| format!("creating the data directory {}", common.data_dir.display()))?;
         let metrics = Arc::new(Metrics::new());
@@ -105,7 +120,9 @@ impl App {
             metrics: metrics.clone(),
             dvc: crate::dvc::DvcKey::open(&common.data_dir).context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
         });
-        let (queue, rx) = Queue::new(100_000, metrics.clone());
+        let spool_dir = common.data_dir.join("spool");
+        let (queue, rx, _recovered) = Queue::spool(&spool_dir, spool.clone(), metrics.clone())
+            .with_context(|| format!("opening the spool {}", spool_dir.display()))?;
         let sink_cfg = SinkConfig {
             batch_rows: common.batch_rows,
             flush_ms: common.flush_ms,
@@ -115,6 +132,8 @@ impl App {
         let sink = tokio::spawn(sink::run(db.clone(), rx, sink_cfg, metrics.clone(), stop_rx));
         let refresher = registry.spawn_refresher(db.clone(), Duration::from_secs(serve.registry_refresh_secs.max(1)));
         let sweeper = spawn_sweeper(pipeline.clone());
+        let limits = Arc::new(crate::limits::Limits::new(&serve.limits));
+        let limit_sweeper = crate::limits::spawn_sweeper(limits.clone());
         let trusted = TrustedProxies::parse(&serve.trusted_proxies).map_err(anyhow::Error::msg)?;
         let state = AppState {
             pipeline,
@@ -124,9 +143,11 @@ impl App {
             max_body_bytes: serve.max_body_bytes,
             clickhouse_url: db.url().to_owned(),
             data_dir: common.data_dir.clone(),
+            spool_max_bytes: spool.max_bytes,
             matomo_token: serve.matomo_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from),
+            limits: limits.clone(),
         };
-        Ok(App { state, db, sink, stop, jobs: vec![refresher, sweeper] })
+        Ok(App { state, db, sink, stop, jobs: vec![refresher, sweeper, limit_sweeper] })
     }
 
     /// Stops the jobs, closes the queue (later pushes answer 503) and waits until the sink
@@ -147,7 +168,10 @@ impl App {
 
 fn spawn_sweeper(pipeline: Arc<Pipeline>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        // The first sweep after a period, not at once: the cache starts empty, and an
+        // immediate sweep would race whatever is sessionized in the first moments.
+        let period = Duration::from_secs(30);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         loop {
             tick.tick().await;
             let now = chrono::Utc::now().timestamp() as u32;

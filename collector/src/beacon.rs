@@ -103,12 +103,14 @@ pub const DC_ELEMENTS: [&str; 15] = [
 
 pub fn decode(body: &[u8]) -> Result<Beacon, DecodeError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    let beacon: Beacon = serde_path_to_error::deserialize(de).map_err(|e| {
+    let beacon: Beacon = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let field = if path == "." || path == "?" || path.is_empty() { missing_field(&inner.to_string()).unwrap_or_else(|| "body".into()) } else { path };
         DecodeError { field, message: inner.to_string() }
     })?;
+    // One JSON value and nothing after it but whitespace (`{…} x` was accepted before).
+    de.end().map_err(|e| fail("body", e.to_string()))?;
     check(beacon)
 }
 
@@ -179,6 +181,8 @@ mod tests {
             (br#"{"site":"","name":"pageview","url":"https://a"}"#, "site"),
             (br#"{"site":"1","name":"","url":"https://a"}"#, "name"),
             (br#"not json"#, "body"),
+            (b"{\"site\":\"1\",\"name\":\"pageview\",\"url\":\"https://a\"} x", "body"),
+            (b"{\"site\":\"1\",\"name\":\"pageview\",\"url\":\"https://a\"}{}", "body"),
         ];
         for (body, field) in cases {
             let err = decode(body).unwrap_err();
@@ -192,5 +196,6 @@ mod tests {
         assert_eq!(b.site.into_string(), "227");
         assert_eq!(b.props["n"].clone().into_text(), "3");
         assert_eq!(b.meta.dc, vec!["Creator", "Title"]);
+        assert!(decode(b"{\"site\":\"1\",\"name\":\"x\",\"url\":\"https://a\"}\r\n ").is_ok(), "trailing whitespace is fine");
     }
 }

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(flatten)]
     pub common: CommonConfig,
+    #[command(flatten)]
+    pub spool: SpoolArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -67,6 +69,9 @@ pub struct ServeConfig {
     /// hit's time with `cdt`. Unset: `cdt` is always ignored.
     #[arg(long, env = "EMC_MATOMO_TOKEN", hide_env_values = true)]
     pub matomo_token: Option<String>,
+    /// Rate limit, read timeout, header size (collector/src/limits.rs).
+    #[command(flatten)]
+    pub limits: crate::limits::LimitsConfig,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -80,4 +85,29 @@ pub struct ImportConfig {
     /// Access-log files ('-' for standard input).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+}
+
+/// The durable spool of `serve` (under `EMC_DATA_DIR/spool`).
+#[derive(Debug, Clone, Args)]
+pub struct SpoolArgs {
+    /// Disk budget of the spool, bytes; when reached, beacons are answered 429 until
+    /// ClickHouse has caught up.
+    #[arg(long, env = "EMC_SPOOL_MAX_BYTES", default_value_t = 1 << 30, global = true)]
+    pub spool_max_bytes: u64,
+    /// Size at which a spool segment is sealed and the next one started, bytes.
+    #[arg(long, env = "EMC_SPOOL_SEGMENT_BYTES", default_value_t = 16 << 20, global = true)]
+    pub spool_segment_bytes: u64,
+    /// Most request groups written per fdatasync (group commit).
+    #[arg(long, env = "EMC_SPOOL_GROUP_COMMIT", default_value_t = 512, global = true)]
+    pub spool_group_commit: usize,
+}
+
+impl SpoolArgs {
+    pub fn config(&self) -> crate::spool::SpoolConfig {
+        crate::spool::SpoolConfig {
+            max_bytes: self.spool_max_bytes,
+            segment_bytes: self.spool_segment_bytes.max(4096),
+            group_commit: self.spool_group_commit.max(1),
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! EMC collector: accept → validate → enrich → sessionize → queue → batch insert.
+//! EMC collector: accept → validate → enrich → sessionize → spool → batch insert.
 //!
 //! `router(state)` is the whole HTTP face (tests drive it with `oneshot`); `App::start`
 //! wires the state, the sink and the background jobs for `serve`.
@@ -9,6 +9,7 @@ pub mod config;
 pub mod dvc;
 pub mod enrich;
 pub mod import;
+pub mod limits;
 pub mod matomo;
 pub mod metrics;
 pub mod pipeline;
@@ -16,7 +17,9 @@ pub mod queue;
 pub mod registry_cache;
 pub mod routes;
 pub mod salt;
+pub mod server;
 pub mod session;
 pub mod sink;
+pub mod spool;
 
 pub use app::{router, App, AppState};

@@ -2,7 +2,6 @@ use anyhow::Context;
 use clap::Parser;
 use emc_collector::config::{Cli, Command};
 use emc_collector::{import, router, App};
-use std::net::SocketAddr;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -14,13 +13,12 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(serve) => {
             let db = emc_collector::app::open_db(&cli.common).await?;
-            let app = App::start(&cli.common, &serve, db).await?;
+            let app = App::start_with_spool(&cli.common, &serve, &cli.spool.config(), db).await?;
             let listener = tokio::net::TcpListener::bind(&serve.addr)
                 .await
                 .with_context(|| format!("binding EMC_COLLECTOR_ADDR {}", serve.addr))?;
             tracing::info!(addr = %listener.local_addr()?, clickhouse = app.db.url(), "collector listening");
-            let service = router(app.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await.context("serving")?;
+            emc_collector::server::serve(listener, router(app.state.clone()), &serve.limits, shutdown_signal()).await;
             tracing::info!("shutting down: flushing what was accepted");
             app.shutdown().await;
             Ok(())

@@ -44,6 +44,16 @@ pub struct Metrics {
     pub rows_inserted: Family<TableLabel, Counter>,
     pub dead_letter_rows: Family<TableLabel, Counter>,
     pub import_lines: Family<ReasonLabel, Counter>,
+    pub spool_bytes: Gauge,
+    pub spool_segments: Gauge,
+    pub spool_pending_groups: Gauge,
+    pub spool_full: Counter,
+    pub spool_cut: Family<ReasonLabel, Counter>,
+    pub spool_cut_bytes: Counter,
+    pub spool_commit_seconds: Histogram,
+    pub spool_commit_groups: Histogram,
+    pub replay_skipped: Family<TableLabel, Counter>,
+    pub clickhouse_up: Gauge,
 }
 
 impl Default for Metrics {
@@ -67,6 +77,16 @@ impl Metrics {
             rows_inserted: Family::default(),
             dead_letter_rows: Family::default(),
             import_lines: Family::default(),
+            spool_bytes: Gauge::default(),
+            spool_segments: Gauge::default(),
+            spool_pending_groups: Gauge::default(),
+            spool_full: Counter::default(),
+            spool_cut: Family::default(),
+            spool_cut_bytes: Counter::default(),
+            spool_commit_seconds: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
+            spool_commit_groups: rows_histogram(),
+            replay_skipped: Family::default(),
+            clickhouse_up: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register("accepted", "Beacons accepted (202), by endpoint", m.accepted.clone());
@@ -80,6 +100,16 @@ impl Metrics {
         registry.register("rows_inserted", "Rows acknowledged by ClickHouse, by table", m.rows_inserted.clone());
         registry.register("dead_letter_rows", "Rows refused by ClickHouse as bad data, kept in a dead-letter file", m.dead_letter_rows.clone());
         registry.register("import_lines", "Access-log lines by outcome", m.import_lines.clone());
+        registry.register("spool_bytes", "Bytes of spool segments on disk (the backlog and what awaits deletion)", m.spool_bytes.clone());
+        registry.register("spool_segments", "Spool segment files on disk", m.spool_segments.clone());
+        registry.register("spool_pending_groups", "Request groups spooled and not yet acknowledged by ClickHouse", m.spool_pending_groups.clone());
+        registry.register("spool_full", "Requests answered 429 because the spool reached EMC_SPOOL_MAX_BYTES", m.spool_full.clone());
+        registry.register("spool_cut", "Spool records cut on replay, by reason (torn tail, checksum, length, undecodable)", m.spool_cut.clone());
+        registry.register("spool_cut_bytes", "Bytes dropped with cut spool records", m.spool_cut_bytes.clone());
+        registry.register("spool_commit_seconds", "Spool group commit latency (write + fdatasync)", m.spool_commit_seconds.clone());
+        registry.register("spool_commit_groups", "Request groups per spool fdatasync", m.spool_commit_groups.clone());
+        registry.register("replay_skipped", "Spooled groups not inserted because ClickHouse already held them, by table", m.replay_skipped.clone());
+        registry.register("clickhouse_up", "1 when the last insert or check reached ClickHouse, 0 after a failure", m.clickhouse_up.clone());
         Metrics { registry, ..m }
     }
 

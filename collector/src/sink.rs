@@ -1,13 +1,24 @@
-//! Batching and inserting: one batch per table, flushed at `batch_rows` rows or when its
-//! oldest row is `flush_ms` old. Transient errors (network, timeouts, overload) are retried
-//! with exponential backoff and jitter; data errors are never retried: the batch goes to a
-//! dead-letter file under `EMC_DATA_DIR/dead-letter` and is counted.
+//! Batching and inserting: request groups are gathered into one batch, flushed to the three
+//! tables together at `batch_rows` rows or when the oldest group is `flush_ms` old; only
+//! when all three inserts are done is the batch acknowledged (the spool may then delete it).
+//! Transient errors (network, timeouts, overload) are retried with exponential backoff and
+//! jitter, for as long as it takes when the queue is the durable spool; data errors are
+//! never retried: the rows go to a dead-letter file under `EMC_DATA_DIR/dead-letter` and
+//! are counted.
+//!
+//! Inserts are idempotent per group: every row carries its group's `batch_id`. Before
+//! inserting groups that may already be in a table — replayed from the spool after a
+//! restart, or retried after an insert whose answer was lost — the sink asks ClickHouse
+//! which of their ids the table holds (within the rows' time range, in chunks) and leaves
+//! those rows out.
 use crate::metrics::{Metrics, TableLabel};
-use crate::queue::{QueueReceiver, Record};
+use crate::queue::{Delivery, QueueReceiver, Record};
+use crate::spool::Position;
 use emc_sql::rows::{ConnectionLogRow, EventRow, SessionRow};
 use emc_sql::Db;
 use rand::Rng;
 use serde::Serialize;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,34 +55,83 @@ pub fn exception_code(text: &str) -> Option<u32> {
     rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
-struct Batch<T> {
-    table: &'static str,
-    rows: Vec<T>,
+/// Longest pause between insert attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Ids per "which of these groups landed" query.
+const LANDED_CHUNK: usize = 1000;
+
+/// A row type and the table it goes to.
+trait TableRow: clickhouse::RowOwned + clickhouse::RowWrite + Serialize + Send + Sync {
+    const TABLE: &'static str;
+    /// The partitioning time column, to narrow the "already landed" lookup.
+    const TIME: &'static str;
+    fn time(&self) -> u32;
+}
+
+impl TableRow for EventRow {
+    const TABLE: &'static str = "events";
+    const TIME: &'static str = "timestamp";
+    fn time(&self) -> u32 {
+        self.timestamp
+    }
+}
+
+impl TableRow for SessionRow {
+    const TABLE: &'static str = "sessions";
+    const TIME: &'static str = "start";
+    fn time(&self) -> u32 {
+        self.start
+    }
+}
+
+impl TableRow for ConnectionLogRow {
+    const TABLE: &'static str = "connection_log";
+    const TIME: &'static str = "received_at";
+    fn time(&self) -> u32 {
+        self.received_at
+    }
+}
+
+/// A row with the group it belongs to.
+struct Tagged<T> {
+    id: u64,
+    replay: bool,
+    row: T,
+}
+
+/// The groups gathered since the last flush, split by table.
+#[derive(Default)]
+struct Pending {
+    events: Vec<Tagged<EventRow>>,
+    sessions: Vec<Tagged<SessionRow>>,
+    connections: Vec<Tagged<ConnectionLogRow>>,
+    groups: u64,
+    end: Option<Position>,
     since: Option<Instant>,
 }
 
-impl<T: clickhouse::RowOwned + clickhouse::RowWrite + Serialize> Batch<T> {
-    fn new(table: &'static str) -> Self {
-        Batch { table, rows: Vec::new(), since: None }
+impl Pending {
+    fn push(&mut self, d: Delivery) {
+        self.since.get_or_insert_with(Instant::now);
+        self.groups += 1;
+        self.end = d.end.or(self.end);
+        let (id, replay) = (d.id, d.replay);
+        for record in d.records {
+            match record {
+                Record::Event(r) => self.events.push(Tagged { id, replay, row: *r }),
+                Record::Session(r) => self.sessions.push(Tagged { id, replay, row: *r }),
+                Record::Connection(r) => self.connections.push(Tagged { id, replay, row: *r }),
+            }
+        }
     }
 
-    fn push(&mut self, row: T) {
-        self.since.get_or_insert_with(Instant::now);
-        self.rows.push(row);
+    fn rows(&self) -> usize {
+        self.events.len() + self.sessions.len() + self.connections.len()
     }
 
     fn due(&self, cfg: &SinkConfig) -> bool {
-        self.rows.len() >= cfg.batch_rows
+        self.rows() >= cfg.batch_rows.max(1)
             || self.since.is_some_and(|s| s.elapsed() >= Duration::from_millis(cfg.flush_ms))
-    }
-
-    async fn flush(&mut self, sink: &Sink, shutting_down: bool) {
-        if self.rows.is_empty() {
-            return;
-        }
-        let rows = std::mem::take(&mut self.rows);
-        self.since = None;
-        sink.insert_with_retry(self.table, &rows, shutting_down).await;
     }
 }
 
@@ -79,65 +139,131 @@ struct Sink {
     db: Db,
     cfg: SinkConfig,
     metrics: Arc<Metrics>,
+    /// The queue is the spool: a batch not inserted stays on disk, so never give up on it.
+    durable: bool,
+}
+
+/// True once the collector is stopping (or whoever could stop it is gone).
+fn stopping(stop: &tokio::sync::watch::Receiver<bool>) -> bool {
+    *stop.borrow() || stop.has_changed().is_err()
 }
 
 impl Sink {
-    async fn insert_once<T>(&self, table: &str, rows: &[T]) -> Result<(), clickhouse::error::Error>
-    where
-        T: clickhouse::RowOwned + clickhouse::RowWrite + Serialize,
-    {
-        let mut insert = self.db.client().insert::<T>(table).await?;
-        for row in rows {
-            insert.write(row).await?;
+    /// Inserts a batch into all three tables; acknowledges it when all are done. False when
+    /// it gave up (only while stopping, with the batch kept in the spool).
+    async fn flush(&self, batch: Pending, rx: &mut QueueReceiver, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+        if batch.groups == 0 {
+            return true;
         }
-        insert.end().await
+        let done = self.insert_table(batch.events, stop).await
+            && self.insert_table(batch.sessions, stop).await
+            && self.insert_table(batch.connections, stop).await;
+        if done {
+            rx.ack(batch.end, batch.groups);
+        }
+        done
     }
 
-    async fn insert_with_retry<T>(&self, table: &'static str, rows: &[T], shutting_down: bool)
-    where
-        T: clickhouse::RowOwned + clickhouse::RowWrite + Serialize,
-    {
+    async fn insert_table<T: TableRow>(&self, mut rows: Vec<Tagged<T>>, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+        let table = T::TABLE;
         let label = TableLabel { table };
+        let mut check: Vec<u64> = unique(rows.iter().filter(|r| r.replay).map(|r| r.id));
         let mut delay = Duration::from_millis(100);
         for attempt in 1u32.. {
-            let started = Instant::now();
-            match self.insert_once(table, rows).await {
+            if rows.is_empty() {
+                return true;
+            }
+            let result = match self.drop_landed(&mut rows, &check).await {
                 Ok(()) => {
-                    let secs = started.elapsed().as_secs_f64();
-                    self.metrics.insert_seconds.get_or_create(&label).observe(secs);
+                    check.clear();
+                    if rows.is_empty() {
+                        return true;
+                    }
+                    self.insert_once(&rows).await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(elapsed) => {
+                    self.metrics.clickhouse_up.set(1);
+                    self.metrics.insert_seconds.get_or_create(&label).observe(elapsed.as_secs_f64());
                     self.metrics.batch_rows.get_or_create(&label).observe(rows.len() as f64);
                     self.metrics.rows_inserted.get_or_create(&label).inc_by(rows.len() as u64);
-                    tracing::debug!(table, rows = rows.len(), elapsed_ms = started.elapsed().as_millis() as u64, "flushed batch");
-                    return;
+                    tracing::debug!(table, rows = rows.len(), elapsed_ms = elapsed.as_millis() as u64, "flushed batch");
+                    return true;
                 }
                 Err(e) if classify(&e) == ErrorClass::Data => {
                     tracing::error!(table, rows = rows.len(), error = %e, "ClickHouse refused the batch as bad data");
-                    self.dead_letter(table, rows);
-                    return;
+                    self.dead_letter(table, &rows);
+                    return true;
                 }
-                Err(e) if shutting_down && attempt >= 5 => {
+                Err(e) if stopping(stop) && (self.durable || attempt >= 5) => {
+                    if self.durable {
+                        tracing::warn!(table, rows = rows.len(), error = %e, "stopping with ClickHouse unreachable; the batch stays in the spool");
+                        return false;
+                    }
                     tracing::error!(table, rows = rows.len(), error = %e, "giving up at shutdown; batch kept as dead letter");
-                    self.dead_letter(table, rows);
-                    return;
+                    self.dead_letter(table, &rows);
+                    return true;
                 }
                 Err(e) => {
+                    self.metrics.clickhouse_up.set(0);
                     self.metrics.insert_retries.get_or_create(&label).inc();
+                    // The insert may have landed and only its answer been lost: check first.
+                    check = unique(rows.iter().map(|r| r.id));
                     let jitter = rand::rng().random_range(0..=delay.as_millis() as u64 / 2);
                     tracing::warn!(table, attempt, error = %e, retry_in_ms = delay.as_millis() as u64, "insert failed; retrying");
-                    tokio::time::sleep(delay + Duration::from_millis(jitter)).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
+                    pause(delay + Duration::from_millis(jitter), stop).await;
+                    delay = (delay * 2).min(MAX_BACKOFF);
                 }
             }
         }
+        unreachable!("the retry loop only returns")
     }
 
-    fn dead_letter<T: Serialize>(&self, table: &'static str, rows: &[T]) {
+    /// Removes the rows of the groups among `ids` that the table already holds.
+    async fn drop_landed<T: TableRow>(&self, rows: &mut Vec<Tagged<T>>, ids: &[u64]) -> Result<(), clickhouse::error::Error> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let (lo, hi) = rows.iter().fold((u32::MAX, 0), |(lo, hi), r| (lo.min(r.row.time()), hi.max(r.row.time())));
+        let sql = format!(
+            "SELECT DISTINCT batch_id FROM {} WHERE {time} >= toDateTime(?) AND {time} <= toDateTime(?) AND has(?, batch_id)",
+            T::TABLE,
+            time = T::TIME
+        );
+        let mut landed = HashSet::new();
+        for chunk in ids.chunks(LANDED_CHUNK) {
+            let found: Vec<u64> = self.db.client().query(&sql).bind(lo).bind(hi).bind(chunk).fetch_all().await?;
+            landed.extend(found);
+        }
+        if !landed.is_empty() {
+            let before = rows.len();
+            rows.retain(|r| !landed.contains(&r.id));
+            let label = TableLabel { table: T::TABLE };
+            self.metrics.replay_skipped.get_or_create(&label).inc_by(landed.len() as u64);
+            tracing::info!(table = T::TABLE, groups = landed.len(), rows = before - rows.len(), "groups already in ClickHouse skipped");
+        }
+        Ok(())
+    }
+
+    async fn insert_once<T: TableRow>(&self, rows: &[Tagged<T>]) -> Result<Duration, clickhouse::error::Error> {
+        let started = Instant::now();
+        let mut insert = self.db.client().insert::<T>(T::TABLE).await?;
+        for r in rows {
+            insert.write(&r.row).await?;
+        }
+        insert.end().await?;
+        Ok(started.elapsed())
+    }
+
+    fn dead_letter<T: Serialize>(&self, table: &'static str, rows: &[Tagged<T>]) {
         self.metrics.dead_letter_rows.get_or_create(&TableLabel { table }).inc_by(rows.len() as u64);
         let dir = &self.cfg.dead_letter_dir;
         let path = dir.join(format!("{table}-{}-{}.jsonl", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"), rand::rng().random::<u32>()));
         let mut text = String::new();
         for r in rows {
-            if let Ok(line) = serde_json::to_string(r) {
+            if let Ok(line) = serde_json::to_string(&r.row) {
                 text.push_str(&line);
                 text.push('\n');
             }
@@ -148,64 +274,64 @@ impl Sink {
     }
 }
 
+fn unique(ids: impl Iterator<Item = u64>) -> Vec<u64> {
+    let mut v: Vec<u64> = ids.collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// Sleeps `d`, or less when a stop is requested meanwhile.
+async fn pause(d: Duration, stop: &mut tokio::sync::watch::Receiver<bool>) {
+    if stopping(stop) {
+        tokio::time::sleep(d.min(Duration::from_millis(200))).await;
+        return;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = stop.changed() => {}
+    }
+}
+
 /// Drains `rx` into ClickHouse until every sender is gone or `stop` turns true; then it
-/// closes the queue, drains what was already queued, flushes everything and returns.
+/// closes the queue, drains what was already queued, flushes everything and returns. With
+/// the spool, a batch that cannot be inserted while stopping stays on disk for the next start.
 pub async fn run(db: Db, mut rx: QueueReceiver, cfg: SinkConfig, metrics: Arc<Metrics>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let sink = Sink { db, cfg, metrics };
-    let mut events: Batch<EventRow> = Batch::new("events");
-    let mut sessions: Batch<SessionRow> = Batch::new("sessions");
-    let mut connections: Batch<ConnectionLogRow> = Batch::new("connection_log");
+    let sink = Sink { db, cfg, metrics, durable: rx.is_durable() };
+    let mut batch = Pending::default();
     let mut tick = tokio::time::interval(Duration::from_millis((sink.cfg.flush_ms / 4).max(10)));
+    let mut closing = false;
     loop {
-        let closed = tokio::select! {
+        let ended = tokio::select! {
             group = rx.recv() => match group {
                 Some(group) => {
-                    for record in group {
-                        match record {
-                            Record::Event(r) => events.push(*r),
-                            Record::Session(r) => sessions.push(*r),
-                            Record::Connection(r) => connections.push(*r),
-                        }
-                    }
+                    batch.push(group);
                     false
                 }
                 None => true,
             },
             _ = tick.tick() => false,
-            changed = stop.changed() => {
-                if changed.is_err() || *stop.borrow() {
+            _ = stop.changed(), if !closing => {
+                if stopping(&stop) {
+                    closing = true;
                     rx.close();
                 }
                 false
             }
         };
-        if closed {
+        if ended {
             break;
         }
-        if events.due(&sink.cfg) {
-            stamp_batch(&mut events.rows);
-            events.flush(&sink, false).await;
-        }
-        if sessions.due(&sink.cfg) {
-            sessions.flush(&sink, false).await;
-        }
-        if connections.due(&sink.cfg) {
-            connections.flush(&sink, false).await;
+        if batch.due(&sink.cfg) && !sink.flush(std::mem::take(&mut batch), &mut rx, &mut stop).await {
+            tracing::info!("sink stopped; the rest stays in the spool");
+            return;
         }
     }
-    stamp_batch(&mut events.rows);
-    events.flush(&sink, true).await;
-    sessions.flush(&sink, true).await;
-    connections.flush(&sink, true).await;
+    if !sink.flush(batch, &mut rx, &mut stop).await {
+        tracing::info!("sink stopped; the rest stays in the spool");
+        return;
+    }
     tracing::info!("sink drained");
-}
-
-/// Every event row of a batch carries the batch's id (idempotent replays look it up).
-fn stamp_batch(rows: &mut [EventRow]) {
-    let id: u64 = rand::rng().random();
-    for r in rows {
-        r.batch_id = id;
-    }
 }
 
 #[cfg(test)]

@@ -22,10 +22,10 @@ pub mod words;
 pub use state::{AppState, WebConfig};
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use emc_sql::catalog::CatalogQuery;
 use routes::{admin, api, compliance as compliance_routes, csv, open_data as open_data_routes, pages as page_routes, ranking as ranking_routes, retention as retention_routes};
@@ -35,45 +35,128 @@ use tower_http::trace::TraceLayer;
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                        form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Routes first, layers after (a layer wraps only the routes added before it).
+/// Who may call a route. The route-table test (`tests/it/routes.rs`) derives every role's
+/// expected answer from this rule, so each route states it here, next to its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in, language, open data, static files, liveness).
+    Public,
+    /// Any signed-in user; the answer lists only what is in the caller's scope.
+    SignedIn,
+    /// Signed in, and the site or agency named by the path or `site=`/`agency=` is in scope
+    /// (`scope::authorize`): otherwise `403`.
+    Scoped,
+    /// An admin, or the owner of the site's agency (`scope::may_manage_site`).
+    Manage,
+    /// Admins only.
+    Admin,
+}
+
+/// What an anonymous caller of a non-public route gets: a page redirects to `/login` (`303`),
+/// the API answers `401`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    Page,
+    Api,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+}
+
+impl Verb {
+    pub fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+        }
+    }
+    pub fn method(self) -> Method {
+        match self {
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+        }
+    }
+}
+
+/// One route: method, path pattern, access rule, and the handler registration.
+pub struct RouteSpec {
+    pub verb: Verb,
+    pub path: &'static str,
+    pub access: Access,
+    pub face: Face,
+    /// Registers the handler for the given method (`on(filter, handler)`).
+    pub handler: fn(MethodFilter) -> MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for RouteSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?} {} ({:?}, {:?})", self.verb, self.path, self.access, self.face)
+    }
+}
+
+const fn r(verb: Verb, path: &'static str, access: Access, face: Face, handler: fn(MethodFilter) -> MethodRouter<AppState>) -> RouteSpec {
+    RouteSpec { verb, path, access, face, handler }
+}
+
+use Access::{Admin, Manage, Public, Scoped, SignedIn};
+use Face::{Api, Page};
+use Verb::{Get, Post};
+
+/// Every route of the dashboard: `router()` is built from this table and nothing else.
+#[rustfmt::skip]
+pub const ROUTES: &[RouteSpec] = &[
+    r(Get,  "/login",                      Public,   Page, |m| on(m, page_routes::login_form)),
+    r(Post, "/login",                      Public,   Page, |m| on(m, page_routes::login)),
+    r(Post, "/logout",                     SignedIn, Page, |m| on(m, page_routes::logout)),
+    r(Get,  "/lang",                       Public,   Page, |m| on(m, page_routes::lang)),
+    r(Get,  "/",                           SignedIn, Page, |m| on(m, page_routes::overview)),
+    r(Get,  "/sites/{code}",               Scoped,   Page, |m| on(m, page_routes::site_report)),
+    r(Post, "/sites/{code}/contact",       Manage,   Page, |m| on(m, page_routes::site_contact)),
+    r(Get,  "/agencies/{id}",              Scoped,   Page, |m| on(m, page_routes::agency_report)),
+    r(Get,  "/admin",                      Admin,    Page, |m| on(m, admin::admin)),
+    r(Post, "/admin/agencies",             Admin,    Page, |m| on(m, admin::create_agency)),
+    r(Post, "/admin/sites",                Admin,    Page, |m| on(m, admin::create_site)),
+    r(Post, "/admin/users",                Admin,    Page, |m| on(m, admin::create_user)),
+    r(Get,  "/admin/retention",            Admin,    Page, |m| on(m, retention_routes::page)),
+    r(Get,  "/ranking",                    SignedIn, Page, |m| on(m, ranking_routes::page)),
+    r(Get,  "/compliance",                 Scoped,   Page, |m| on(m, compliance_routes::page)),
+    r(Get,  "/open-data",                  Public,   Page, |m| on(m, open_data_routes::page)),
+    r(Get,  "/open-data/catalog.jsonld",   Public,   Api,  |m| on(m, open_data_routes::catalog)),
+    r(Get,  "/open-data/{file}",           Public,   Api,  |m| on(m, open_data_routes::file)),
+    r(Get,  "/metrics",                    Admin,    Api,  |m| on(m, metrics::metrics)),
+    r(Get,  "/static/app.css",             Public,   Api,  |m| on(m, || async { static_file("text/css; charset=utf-8", include_str!("../static/app.css")) })),
+    r(Get,  "/static/app.js",              Public,   Api,  |m| on(m, || async { static_file("text/javascript; charset=utf-8", include_str!("../static/app.js")) })),
+    r(Post, "/api/v1/login",               Public,   Api,  |m| on(m, api::login)),
+    r(Get,  "/api/v1/agencies",            SignedIn, Api,  |m| on(m, api::list_agencies)),
+    r(Post, "/api/v1/agencies",            Admin,    Api,  |m| on(m, api::create_agency)),
+    r(Get,  "/api/v1/sites",               SignedIn, Api,  |m| on(m, api::list_sites)),
+    r(Post, "/api/v1/sites",               Admin,    Api,  |m| on(m, api::create_site)),
+    r(Get,  "/api/v1/users",               Admin,    Api,  |m| on(m, api::list_users)),
+    r(Post, "/api/v1/users",               Admin,    Api,  |m| on(m, api::create_user)),
+    r(Get,  "/api/v1/stats",               Scoped,   Api,  |m| on(m, api::stats)),
+    r(Get,  "/api/v1/breakdown",           Scoped,   Api,  |m| on(m, api::breakdown)),
+    r(Get,  "/api/v1/timeseries",          Scoped,   Api,  |m| on(m, api::timeseries)),
+    r(Get,  "/api/v1/realtime",            Scoped,   Api,  |m| on(m, api::realtime)),
+    r(Get,  "/api/v1/overview",            SignedIn, Api,  |m| on(m, api::overview)),
+    r(Get,  "/api/v1/audit",               Admin,    Api,  |m| on(m, api::audit)),
+    r(Get,  "/api/v1/export.csv",          Scoped,   Api,  |m| on(m, csv::export)),
+    r(Get,  "/api/v1/ranking",             SignedIn, Api,  |m| on(m, ranking_routes::api)),
+    r(Get,  "/api/v1/compliance",          Scoped,   Api,  |m| on(m, compliance_routes::api)),
+    r(Get,  "/api/v1/health",              Scoped,   Api,  |m| on(m, compliance_routes::health_api)),
+    r(Get,  "/healthz",                    Public,   Api,  |m| on(m, || async { "ok" })),
+];
+
+/// Built from [`ROUTES`]: routes first, layers after (a layer wraps only the routes added
+/// before it; axum's default fallback is wrapped too, so a 404 carries the security headers).
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/login", get(page_routes::login_form).post(page_routes::login))
-        .route("/logout", post(page_routes::logout))
-        .route("/lang", get(page_routes::lang))
-        .route("/", get(page_routes::overview))
-        .route("/sites/{code}", get(page_routes::site_report))
-        .route("/sites/{code}/contact", post(page_routes::site_contact))
-        .route("/agencies/{id}", get(page_routes::agency_report))
-        .route("/admin", get(admin::admin))
-        .route("/admin/agencies", post(admin::create_agency))
-        .route("/admin/sites", post(admin::create_site))
-        .route("/admin/users", post(admin::create_user))
-        .route("/admin/retention", get(retention_routes::page))
-        .route("/ranking", get(ranking_routes::page))
-        .route("/compliance", get(compliance_routes::page))
-        .route("/open-data", get(open_data_routes::page))
-        .route("/open-data/catalog.jsonld", get(open_data_routes::catalog))
-        .route("/open-data/{file}", get(open_data_routes::file))
-        .route("/metrics", get(metrics::metrics))
-        .route("/static/app.css", get(|| async { static_file("text/css; charset=utf-8", include_str!("../static/app.css")) }))
-        .route("/static/app.js", get(|| async { static_file("text/javascript; charset=utf-8", include_str!("../static/app.js")) }))
-        .route("/api/v1/login", post(api::login))
-        .route("/api/v1/agencies", get(api::list_agencies).post(api::create_agency))
-        .route("/api/v1/sites", get(api::list_sites).post(api::create_site))
-        .route("/api/v1/users", get(api::list_users).post(api::create_user))
-        .route("/api/v1/stats", get(api::stats))
-        .route("/api/v1/breakdown", get(api::breakdown))
-        .route("/api/v1/timeseries", get(api::timeseries))
-        .route("/api/v1/realtime", get(api::realtime))
-        .route("/api/v1/overview", get(api::overview))
-        .route("/api/v1/audit", get(api::audit))
-        .route("/api/v1/export.csv", get(csv::export))
-        .route("/api/v1/ranking", get(ranking_routes::api))
-        .route("/api/v1/compliance", get(compliance_routes::api))
-        .route("/api/v1/health", get(compliance_routes::health_api))
-        .route("/healthz", get(|| async { "ok" }))
-        .layer(axum::middleware::from_fn(security_headers))
+    let mut app = Router::new();
+    for spec in ROUTES {
+        app = app.route(spec.path, (spec.handler)(spec.verb.filter()));
+    }
+    app.layer(axum::middleware::from_fn(security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -82,6 +165,9 @@ fn static_file(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
+/// On every response, errors, redirects and static files included: the CSP (no inline
+/// script), `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`,
+/// `Referrer-Policy: same-origin`, and `Cache-Control: no-store` unless the handler set one.
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();

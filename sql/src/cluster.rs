@@ -5,6 +5,9 @@
 //! - `x ON CLUSTER c AS x_local ENGINE = Distributed(c, db, x_local, <shard key>)`, so every
 //!   query and insert of the services keeps using the plain name.
 //!
+//! - `ALTER TABLE x ADD COLUMN …` → the same on `x_local ON CLUSTER c`, then on the
+//!   Distributed `x ON CLUSTER c` (whose structure must follow its local tables).
+//!
 //! Materialized views read and write the `_local` tables, so each shard rolls up its own rows.
 //! A statement form the renderer does not know is an error, not a silent pass-through.
 use crate::SqlError;
@@ -18,6 +21,8 @@ static ENGINE: LazyLock<Regex> =
 static CREATE_MV: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^CREATE MATERIALIZED VIEW IF NOT EXISTS (\w+) TO (\w+) AS").expect("regex")
 });
+static ALTER_ADD_COLUMN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^ALTER TABLE (\w+) (ADD COLUMN .*)$").expect("regex"));
 static FROM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bFROM (\w+)").expect("regex"));
 
 /// How rows of a table are spread over shards. Rows that must merge with each other
@@ -61,6 +66,13 @@ fn render_one(stmt: &str, cluster: &str, database: &str) -> Result<Vec<String>, 
             shard_key(table)
         );
         return Ok(vec![local_stmt, dist]);
+    }
+    if let Some(c) = ALTER_ADD_COLUMN.captures(stmt) {
+        let (table, action) = (&c[1], &c[2]);
+        return Ok(vec![
+            format!("ALTER TABLE {table}_local ON CLUSTER {cluster} {action}"),
+            format!("ALTER TABLE {table} ON CLUSTER {cluster} {action}"),
+        ]);
     }
     if let Some(c) = CREATE_MV.captures(stmt) {
         let (view, target) = (&c[1], &c[2]);
@@ -121,6 +133,18 @@ mod tests {
             assert!(v.contains("_local AS"), "{v}");
             assert!(v.contains("FROM events_local") || v.contains("FROM sessions_local"), "{v}");
         }
+    }
+
+    #[test]
+    fn add_column_alters_the_local_table_then_its_distributed_twin() {
+        let all = cluster_sql();
+        let alters: Vec<&String> = all.iter().filter(|s| s.starts_with("ALTER TABLE")).collect();
+        assert!(alters.len() >= 4, "{alters:?}");
+        let local = all.iter().position(|s| s == "ALTER TABLE sessions_local ON CLUSTER emc ADD COLUMN batch_id UInt64 DEFAULT 0");
+        let dist = all.iter().position(|s| s == "ALTER TABLE sessions ON CLUSTER emc ADD COLUMN batch_id UInt64 DEFAULT 0");
+        assert!(local.is_some() && dist.is_some(), "{alters:?}");
+        assert!(local < dist, "the local table first: the Distributed one follows it");
+        assert!(all.iter().any(|s| s == "ALTER TABLE connection_log_local ON CLUSTER emc ADD COLUMN batch_id UInt64 DEFAULT 0"));
     }
 
     #[test]

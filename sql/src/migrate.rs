@@ -1,6 +1,7 @@
 //! Forward-only migrations, applied by one runner that records them in `schema_migrations`.
 //!
-//! Every statement is idempotent (`IF NOT EXISTS`), so two processes that start at once and
+//! Every statement is idempotent (`IF NOT EXISTS`; an `ALTER TABLE … ADD COLUMN` whose
+//! column already exists counts as applied, see [`already_applied`]), so two processes that start at once and
 //! both apply a pending migration end in the same state; the record table is a
 //! `ReplacingMergeTree`, read with `FINAL`, so a double record is harmless.
 use crate::{cluster, SqlError};
@@ -22,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 3, name: "connection_log", sql: include_str!("../migrations/0003_connection_log.sql") },
     Migration { version: 4, name: "rollups", sql: include_str!("../migrations/0004_rollups.sql") },
     Migration { version: 5, name: "registry", sql: include_str!("../migrations/0005_registry.sql") },
+    Migration { version: 6, name: "batch_ids", sql: include_str!("../migrations/0006_batch_ids.sql") },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.
@@ -142,12 +144,15 @@ pub async fn apply(client: &Client, opts: &MigrateOptions, database: &str) -> Re
             continue;
         }
         for (index, stmt) in render(m, opts, database)?.iter().enumerate() {
-            client.query(stmt).execute().await.map_err(|source| SqlError::Migration {
-                version: m.version,
-                name: m.name.into(),
-                index,
-                source,
-            })?;
+            match client.query(stmt).execute().await {
+                Ok(()) => {}
+                Err(e) if already_applied(stmt, &e) => {
+                    tracing::info!(version = m.version, index, "column already exists; statement counts as applied");
+                }
+                Err(source) => {
+                    return Err(SqlError::Migration { version: m.version, name: m.name.into(), index, source });
+                }
+            }
         }
         let mut insert = client.insert::<AppliedRecord>("schema_migrations").await?;
         insert
@@ -163,6 +168,32 @@ pub async fn apply(client: &Client, opts: &MigrateOptions, database: &str) -> Re
         report.applied.push(m.version);
     }
     Ok(report)
+}
+
+/// What an `ADD COLUMN` answers when the column exists: 18.16 (and current servers) say
+/// ILLEGAL_COLUMN (44) "…column with this name already exists"; DUPLICATE_COLUMN (15) is
+/// accepted too.
+const DUPLICATE_COLUMN: u32 = 15;
+const ILLEGAL_COLUMN: u32 = 44;
+
+/// True when `stmt` is an `ALTER TABLE … ADD COLUMN` that failed only because the column is
+/// already there (18.16 knows no `ADD COLUMN IF NOT EXISTS`; another process, or an earlier
+/// run interrupted before it recorded the migration, added it).
+pub fn already_applied(stmt: &str, err: &clickhouse::error::Error) -> bool {
+    let is_add_column = stmt.trim_start().starts_with("ALTER TABLE ") && stmt.contains(" ADD COLUMN ");
+    let clickhouse::error::Error::BadResponse(text) = err else { return false };
+    let exists = match error_code(text) {
+        Some(DUPLICATE_COLUMN) => true,
+        Some(ILLEGAL_COLUMN) => text.contains("already exists"),
+        _ => false,
+    };
+    is_add_column && exists
+}
+
+/// `Code: 15, e.displayText() = …` → 15.
+fn error_code(text: &str) -> Option<u32> {
+    let rest = &text[text.find("Code: ")? + 6..];
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
 }
 
 /// A stable checksum of a migration's text (SipHash-1-3 with a zero key, hex). Not a security
@@ -189,6 +220,21 @@ mod tests {
     fn statements_split_and_drop_comments() {
         let s = statements("-- c\nCREATE TABLE a (x UInt8) ENGINE = Memory;\n\n-- d\nSELECT 1;\n");
         assert_eq!(s, vec!["CREATE TABLE a (x UInt8) ENGINE = Memory", "SELECT 1"]);
+    }
+
+    #[test]
+    fn only_a_duplicate_column_of_add_column_counts_as_applied() {
+        let dup = clickhouse::error::Error::BadResponse("Code: 15, e.displayText() = DB::Exception: Cannot add column batch_id: column with this name already exists".into());
+        let old = clickhouse::error::Error::BadResponse("Code: 44, e.displayText() = DB::Exception: Cannot add column batch_id: column with this name already exists, e.what() = DB::Exception".into());
+        let illegal = clickhouse::error::Error::BadResponse("Code: 44, e.displayText() = DB::Exception: Illegal column".into());
+        assert!(already_applied("ALTER TABLE sessions ADD COLUMN batch_id UInt64 DEFAULT 0", &old));
+        assert!(!already_applied("ALTER TABLE sessions ADD COLUMN batch_id UInt64 DEFAULT 0", &illegal));
+        let other = clickhouse::error::Error::BadResponse("Code: 60, e.displayText() = DB::Exception: Table emc.x doesn't exist".into());
+        let add = "ALTER TABLE sessions ADD COLUMN batch_id UInt64 DEFAULT 0";
+        assert!(already_applied(add, &dup));
+        assert!(!already_applied(add, &other));
+        assert!(!already_applied("CREATE TABLE IF NOT EXISTS x (a UInt8) ENGINE = Memory", &dup));
+        assert!(!already_applied(add, &clickhouse::error::Error::TimedOut));
     }
 
     #[test]

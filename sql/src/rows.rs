@@ -82,6 +82,8 @@ pub struct SessionRow {
     pub os: String,
     pub device: String,
     pub screen_width: u16,
+    /// The spooled request group this row came from (idempotent replays look it up).
+    pub batch_id: u64,
 }
 
 /// One request to the collector, accepted or not.
@@ -100,4 +102,6 @@ pub struct ConnectionLogRow {
     pub user_agent: String,
     pub bytes: u32,
     pub latency_us: u32,
+    /// The spooled request group this row came from (idempotent replays look it up).
+    pub batch_id: u64,
 }

@@ -465,6 +465,15 @@ mod tests {
             (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 99999999999999999999999"#), "bad_bytes"),
             (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 5 "http://unterminated"#), "malformed_line"),
             (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 200 5 "-" "ua ends in escape\""#), "malformed_line"),
+            // NUL bytes, a zone index, a 1 MB line, a lone client, an empty or out-of-range stamp
+            (format!("\0\0\0 - - {T} {ok_tail}"), "bad_client_ip"),
+            (format!("fe80::1%eth0 - - {T} {ok_tail}"), "bad_client_ip"),
+            ("9".repeat(1 << 20), "bad_client_ip"),
+            ("1.2.3.4".into(), "malformed_line"),
+            (format!("1.2.3.4 - - [] {ok_tail}"), "bad_timestamp"),
+            (format!("1.2.3.4 - - [10/Oct/2000:13:55:36 +9999] {ok_tail}"), "bad_timestamp"),
+            (format!("1.2.3.4 - - [10/Oct/99999:13:55:36 +0000] {ok_tail}"), "bad_timestamp"),
+            (format!(r#"1.2.3.4 - - {T} "GET / HTTP/1.1" 600 5"#), "bad_status"),
         ];
         for (line, reason) in cases {
             let err = parse_combined(&line).expect_err(&line);

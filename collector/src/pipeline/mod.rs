@@ -5,7 +5,7 @@ mod steps;
 #[cfg(test)]
 mod tests;
 
-pub use steps::DropReason;
+pub use steps::{parse_page_url, DropReason};
 
 use crate::beacon::{Meta, Timing};
 use crate::enrich::geo::GeoDb;

@@ -5,6 +5,7 @@ use crate::client_ip::truncate;
 use crate::metrics::{EndpointLabel, ReasonLabel};
 use crate::pipeline::{DropReason, Hit, Origin};
 use crate::queue::Record;
+use crate::spool::PushError;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -52,6 +53,8 @@ impl RequestInfo {
             user_agent: self.user_agent.chars().take(512).collect(),
             bytes: self.bytes.min(u32::MAX as usize) as u32,
             latency_us: self.started.elapsed().as_micros().min(u128::from(u32::MAX)) as u32,
+            // Set to the group's id when it is queued.
+            batch_id: 0,
         }
     }
 }
@@ -87,8 +90,8 @@ pub async fn ingest(state: &AppState, info: &RequestInfo, hit: Hit) -> Response 
             let mut records = accepted.records;
             let log = info.log_row(&site, &accepted.hostname, 202, "ok");
             records.push(Record::Connection(Box::new(log)));
-            if state.queue.push(records).await.is_err() {
-                return ApiError::new(503, "shutting_down", "the collector is shutting down").into_response();
+            if let Err(e) = state.queue.push(records).await {
+                return refused(state, e);
             }
             state.metrics.accepted.get_or_create(&EndpointLabel { endpoint: info.endpoint }).inc();
             StatusCode::ACCEPTED.into_response()
@@ -106,6 +109,26 @@ pub async fn ingest(state: &AppState, info: &RequestInfo, hit: Hit) -> Response 
             finish(state, info, &site, "", Err(ApiError::new(e.status(), e.reason(), e.to_string()))).await
         }
     }
+}
+
+/// The answer when the spool did not take a group: `429` when it is full (ClickHouse is
+/// behind; the client may retry), `503` when stopping or the disk fails. Not spooled, so no
+/// connection-log row: counted in `emc_rejected_total` (and `emc_spool_full_total`).
+fn refused(state: &AppState, e: PushError) -> Response {
+    let err = match &e {
+        PushError::Full { .. } => ApiError::new(429, "spool_full", format!("spool full: {e}")),
+        PushError::Closed => ApiError::new(503, "shutting_down", "the collector is shutting down"),
+        PushError::Io(detail) => {
+            tracing::error!(detail, "spool write failed");
+            ApiError::new(503, "spool_unwritable", "the spool could not be written")
+        }
+    };
+    state.metrics.reject(err.reason);
+    let mut res = err.into_response();
+    if matches!(e, PushError::Full { .. }) {
+        res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+    }
+    res
 }
 
 /// Logs and counts a rejected request, then answers it.
@@ -150,13 +173,15 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-/// Reads the body up to `limit` bytes; more is a 413.
+/// Reads the body up to `limit` bytes; more is a 413, a body not complete by its deadline
+/// (`limits::body_deadline`) a 408.
 pub async fn read_limited(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
     match http_body_util::Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
             Err(ApiError::new(413, "too_large", format!("body: larger than {limit} bytes")))
         }
+        Err(e) if crate::limits::is_body_timeout(&*e) => Err(ApiError::new(408, "timeout", format!("body: {e}"))),
         Err(e) => Err(ApiError::new(400, "malformed", format!("body: {e}"))),
     }
 }

@@ -4,7 +4,7 @@
 //! - `GET ?idsite=…&rec=1&url=…` and `POST` with form parameters in the body (merged with
 //!   the query string; the body wins): `204` when `send_image=0`, else `200` with a 1×1 GIF
 //!   (Matomo's default). Errors as `/api/event`: `400` naming the parameter, `403`, `404`,
-//!   `413`, each with `{"error":"…"}`.
+//!   `413` (a body, or a GET query, over `EMC_MAX_BODY_BYTES`), each with `{"error":"…"}`.
 //! - `POST {"requests":["?idsite=…",…],"token_auth":"…"}` (bulk, up to 1000 requests, 1 MiB):
 //!   each request goes through the pipeline on its own and gets its own connection-log row;
 //!   the answer is Matomo's `200 {"status":"success","tracked":N,"invalid":M,
@@ -37,6 +37,10 @@ pub async fn get_tracking(
     let mut info = RequestInfo::new(&state, "tracking", peer, &headers);
     let query = query.unwrap_or_default();
     info.bytes = query.len();
+    if query.len() > state.max_body_bytes {
+        let e = ApiError::new(413, "too_large", format!("query: larger than {} bytes", state.max_body_bytes));
+        return finish(&state, &info, "", "", Err(e)).await;
+    }
     track_one(&state, &info, &Params::parse(&query)).await
 }
 
@@ -115,7 +119,8 @@ async fn track_bulk(state: &AppState, info: &RequestInfo, body: &[u8]) -> Respon
         };
         match ingest_params(state, &one, &Params::parse(query), trusted).await {
             Ok(()) => tracked += 1,
-            Err(res) if res.status().is_server_error() => return res,
+            // A full spool or a stopping collector refuses the rest of the bulk too.
+            Err(res) if res.status().is_server_error() || res.status() == StatusCode::TOO_MANY_REQUESTS => return res,
             Err(_) => invalid.push(i),
         }
     }

@@ -5,3 +5,4 @@ mod import;
 mod scenario;
 mod support;
 mod matomo;
+mod hostile;

@@ -4,6 +4,7 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use emc_collector::config::{CommonConfig, ServeConfig};
+use emc_collector::limits::LimitsConfig;
 use emc_collector::App;
 use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
 use emc_sql::Db;
@@ -60,6 +61,11 @@ pub async fn register_portal(db: &Db) {
 
 impl Harness {
     pub async fn start(test: &str) -> Harness {
+        Harness::start_with(test, LimitsConfig::no_rate_limit()).await
+    }
+
+    /// A harness whose collector has the given limits (rate limit, read timeout, header size).
+    pub async fn start_with(test: &str, limits: LimitsConfig) -> Harness {
         let db = emc_sql::testing::test_db(test).await;
         register_portal(&db).await;
         let data_dir = tempfile::tempdir().unwrap();
@@ -69,6 +75,7 @@ impl Harness {
             registry_refresh_secs: 1,
             max_body_bytes: 16 * 1024,
             matomo_token: Some(MATOMO_TOKEN.into()),
+            limits,
         };
         let app = App::start(&common(&db, data_dir.path()), &serve, db.clone()).await.unwrap();
         Harness { app, db, data_dir }

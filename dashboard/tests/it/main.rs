@@ -11,3 +11,5 @@ mod compliance_api;
 mod open_data;
 mod ranking_api;
 mod retention_cli;
+mod routes;
+mod sign_in;

@@ -31,7 +31,7 @@ pub fn common(db: &Db, data_dir: &std::path::Path) -> CommonConfig {
 }
 
 pub fn serve_config() -> ServeConfig {
-    ServeConfig { addr: "127.0.0.1:0".into(), trusted_proxies: vec![], registry_refresh_secs: 1, max_body_bytes: 16 * 1024, matomo_token: None }
+    ServeConfig { addr: "127.0.0.1:0".into(), trusted_proxies: vec![], registry_refresh_secs: 1, max_body_bytes: 16 * 1024, matomo_token: None, limits: emc_collector::limits::LimitsConfig::no_rate_limit() }
 }
 
 pub async fn agency(db: &Db, id: &str, group: AgencyGroup, parent: Option<&str>) {

@@ -4,3 +4,5 @@ mod processes;
 mod browser;
 mod matomo_client;
 mod dashboard_browser;
+mod privacy;
+mod faults;

@@ -1,0 +1,160 @@
+//! The committer: one thread owns the active segment. It takes every record waiting (up to
+//! `group_commit`), appends them with one write, `fdatasync`s once, publishes the new
+//! committed position and then answers each pusher. There is no timer: while one sync runs,
+//! the next group gathers, so the batch grows with the load and a lone beacon waits for one
+//! sync only.
+use super::{record, segment_path, sync_dir, Position, PushError, SpoolConfig};
+use crate::metrics::Metrics;
+use crate::queue::Record;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot, watch};
+
+struct Append {
+    frame: Vec<u8>,
+    reply: oneshot::Sender<Result<(), PushError>>,
+}
+
+/// The handlers' side: cheap to clone. The committer stops when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub struct SpoolWriter {
+    tx: mpsc::Sender<Append>,
+}
+
+impl std::fmt::Debug for Append {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Append").field("bytes", &self.frame.len()).finish()
+    }
+}
+
+impl SpoolWriter {
+    /// Returns once the group is on disk (`fdatasync`ed), or why it is not.
+    pub async fn append(&self, id: u64, records: &[Record]) -> Result<(), PushError> {
+        let frame = record::encode(id, records).map_err(|e| PushError::Io(format!("encoding a group: {e}")))?;
+        // No refusal here when full: the committer must see it, to seal the active segment
+        // so that it can be freed once inserted.
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Append { frame, reply }).await.map_err(|_| PushError::Closed)?;
+        answer.await.unwrap_or(Err(PushError::Closed))
+    }
+}
+
+struct Committer {
+    dir: PathBuf,
+    seq: u64,
+    file: File,
+    len: u64,
+    cfg: SpoolConfig,
+    metrics: Arc<Metrics>,
+    committed: watch::Sender<Position>,
+}
+
+/// Creates segment `seq` and starts the committer thread on it.
+pub(super) fn start(dir: &Path, seq: u64, cfg: SpoolConfig, metrics: Arc<Metrics>, lock: File) -> io::Result<(SpoolWriter, watch::Receiver<Position>)> {
+    let file = create_segment(dir, seq)?;
+    metrics.spool_bytes.inc_by(record::HEADER_LEN as i64);
+    metrics.spool_segments.inc();
+    let (committed, committed_rx) = watch::channel(Position { seq, offset: record::HEADER_LEN });
+    let (tx, rx) = mpsc::channel(4096);
+    let writer = SpoolWriter { tx };
+    let mut c = Committer { dir: dir.to_owned(), seq, file, len: record::HEADER_LEN, cfg, metrics, committed };
+    std::thread::Builder::new().name("spool-committer".into()).spawn(move || {
+        let _lock = lock;
+        c.run(rx);
+    })?;
+    Ok((writer, committed_rx))
+}
+
+fn create_segment(dir: &Path, seq: u64) -> io::Result<File> {
+    let mut file = std::fs::OpenOptions::new().create_new(true).append(true).open(segment_path(dir, seq))?;
+    file.write_all(&record::segment_header())?;
+    file.sync_all()?;
+    sync_dir(dir)?;
+    Ok(file)
+}
+
+impl Committer {
+    fn run(&mut self, mut rx: mpsc::Receiver<Append>) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < self.cfg.group_commit.max(1) {
+                match rx.try_recv() {
+                    Ok(a) => batch.push(a),
+                    Err(_) => break,
+                }
+            }
+            self.commit(batch);
+        }
+        tracing::debug!("spool committer stopped");
+    }
+
+    fn commit(&mut self, batch: Vec<Append>) {
+        let mut buf = Vec::new();
+        let mut replies = Vec::with_capacity(batch.len());
+        let mut full = false;
+        let used = self.metrics.spool_bytes.get().max(0) as u64;
+        for a in batch {
+            if used + (buf.len() + a.frame.len()) as u64 > self.cfg.max_bytes {
+                self.metrics.spool_full.inc();
+                let _ = a.reply.send(Err(PushError::Full { max_bytes: self.cfg.max_bytes }));
+                full = true;
+                continue;
+            }
+            buf.extend_from_slice(&a.frame);
+            replies.push(a.reply);
+        }
+        if !buf.is_empty() {
+            let started = Instant::now();
+            match self.file.write_all(&buf).and_then(|()| self.file.sync_data()) {
+                Ok(()) => {
+                    self.metrics.spool_commit_seconds.observe(started.elapsed().as_secs_f64());
+                    self.metrics.spool_commit_groups.observe(replies.len() as f64);
+                    self.len += buf.len() as u64;
+                    self.metrics.spool_bytes.inc_by(buf.len() as i64);
+                    self.metrics.spool_pending_groups.inc_by(replies.len() as i64);
+                    self.committed.send_replace(Position { seq: self.seq, offset: self.len });
+                    for r in replies {
+                        let _ = r.send(Ok(()));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, segment = self.seq, "spool write failed; the groups are refused");
+                    let msg = e.to_string();
+                    for r in replies {
+                        let _ = r.send(Err(PushError::Io(msg.clone())));
+                    }
+                    // Whatever part of the write landed is not committed: cut it, and go on in a
+                    // fresh segment.
+                    if let Err(e) = self.file.set_len(self.len).and_then(|()| self.file.sync_all()) {
+                        tracing::error!(error = %e, segment = self.seq, "could not cut the failed write");
+                    }
+                    self.roll();
+                    return;
+                }
+            }
+        }
+        // A full spool seals a non-empty active segment, so that once the sink has inserted
+        // it, it can be deleted and the space given back.
+        if self.len >= self.cfg.segment_bytes || (full && self.len > record::HEADER_LEN) {
+            self.roll();
+        }
+    }
+
+    /// Seals the active segment and starts the next one.
+    fn roll(&mut self) {
+        match create_segment(&self.dir, self.seq + 1) {
+            Ok(file) => {
+                self.seq += 1;
+                self.file = file;
+                self.len = record::HEADER_LEN;
+                self.metrics.spool_bytes.inc_by(record::HEADER_LEN as i64);
+                self.metrics.spool_segments.inc();
+                self.committed.send_replace(Position { seq: self.seq, offset: self.len });
+            }
+            Err(e) => tracing::error!(error = %e, segment = self.seq + 1, "could not start a new spool segment"),
+        }
+    }
+}
