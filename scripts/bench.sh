@@ -4,9 +4,10 @@
 # collector's maximum with ClickHouse on the same machine, their ratio, the collector's
 # latency at half its maximum, landed versus accepted, and memory per open session; it
 # prints a table and writes target/bench/*.json.
-# ClickHouse: EMC_CLICKHOUSE_URL when set, else a managed one under target/bench/var
-# (reused when it answers). The bench writes to its own database (EMC_BENCH_DB, default
-# emc_bench). Extra arguments go to `emc-loadtest bench` (see its --help).
+# ClickHouse: EMC_CLICKHOUSE_URL when set (a running stack), else one started under
+# target/bench/var on free ports and stopped at the end. The bench writes to its own
+# database (EMC_BENCH_DB, default emc_bench), created afresh each run. Extra arguments go to
+# `emc-loadtest bench` (see its --help), e.g. --sessions 200000 for a shorter run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --runtime

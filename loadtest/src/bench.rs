@@ -6,7 +6,7 @@
 //! 4. its memory per open session: RSS growth while `--sessions` new visitors each open one;
 //!
 //! then a table and `target/bench/*.json`. ClickHouse is the one at EMC_CLICKHOUSE_URL, else
-//! a managed one under `--data-dir` (reused when it answers, started and stopped otherwise).
+//! one started under `--data-dir` on free ports and stopped at the end.
 //! The collector and the baseline are started here, so their pids are known and the
 //! collector trusts the generator's X-Forwarded-For.
 use crate::cli::{BenchArgs, DbArgs, RunArgs, TrafficArgs};
@@ -14,6 +14,7 @@ use crate::driver::Profile;
 use crate::report::{write_json, Report};
 use crate::wire::Protocol;
 use crate::{procstat, run};
+use emc_sql::server::{LocalServer, Ports, ServerSpec};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use tokio::process::{Child, Command};
 #[derive(Debug, Serialize)]
 pub struct BenchSummary {
     pub machine: Machine,
+    pub collector_env: Vec<String>,
     pub baseline_rps: f64,
     pub collector_max_rps: f64,
     pub ratio: f64,
@@ -101,6 +103,7 @@ impl Stack {
 
     async fn phase(&self, name: &str, args: RunArgs) -> anyhow::Result<Report> {
         eprintln!("== {name}");
+        quiesce(&self.db_args).await;
         let report = run::execute(&args).await.with_context(|| format!("bench phase {name}"))?;
         eprint!("{}", report.table());
         write_json(&args.json_out, &report)?;
@@ -108,13 +111,17 @@ impl Stack {
     }
 }
 
-/// The pid of the managed ClickHouse under `data_dir` when it is the one at `url`.
-fn local_clickhouse_pid(data_dir: &Path, url: &str) -> Option<u32> {
-    let text = std::fs::read_to_string(data_dir.join("clickhouse/server.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let port = v["ports"]["http"].as_u64()?;
-    let pid = v["pid"].as_u64()? as u32;
-    (url.ends_with(&format!(":{port}")) && procstat::cpu_secs(pid).is_some()).then_some(pid)
+/// Waits (30 s at most) until ClickHouse runs no merge, so each phase starts from the same state.
+async fn quiesce(db: &DbArgs) {
+    let Some(url) = db.clickhouse_url.as_deref() else { return };
+    let client = emc_sql::db::client(url);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        match client.query("SELECT count() FROM system.merges").fetch_one::<u64>().await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
 }
 
 fn free_addr() -> anyhow::Result<String> {
@@ -164,19 +171,32 @@ pub async fn main(a: &BenchArgs) -> anyhow::Result<bool> {
     let started = Instant::now();
     std::fs::create_dir_all(&a.out)?;
     procstat::raise_nofile_limit();
-    let db_args = DbArgs {
-        clickhouse_url: a.clickhouse_url.clone(),
-        clickhouse_db: a.clickhouse_db.clone(),
-        data_dir: a.data_dir.clone(),
-        timezone: "Asia/Ho_Chi_Minh".into(),
-    };
     anyhow::ensure!(a.clickhouse_db != "emc", "the bench writes synthetic traffic: give it its own database, not `emc`");
-    // Holding `db` keeps a managed ClickHouse this process started alive until the end.
-    let db = run::open_db(&db_args).await?;
-    let ch_url = db.url().to_owned();
-    eprintln!("ClickHouse {ch_url} (database {}){}", a.clickhouse_db, if db.owns_server() { ", started for the bench" } else { "" });
-    let clickhouse_pid = local_clickhouse_pid(&a.data_dir, &ch_url);
-    let stack = Stack { db_args: DbArgs { clickhouse_url: Some(ch_url.clone()), ..db_args }, clickhouse_pid, out: a.out.clone(), threads: a.threads, sites: a.sites };
+    // A running ClickHouse (EMC_CLICKHOUSE_URL), or one of the bench's own on free ports (the
+    // managed server's usual ports may belong to another stack on this machine), stopped at
+    // the end.
+    let (ch_url, server) = match a.clickhouse_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => (url.trim_end_matches('/').to_owned(), None),
+        None => {
+            let spec = ServerSpec {
+                dir: std::path::absolute(a.data_dir.join("clickhouse"))?,
+                ports: Ports::free()?,
+                binary: PathBuf::from(emc_sql::server::DEFAULT_BINARY),
+                die_with_parent: true,
+            };
+            let server = LocalServer::start(spec).await.context("starting ClickHouse for the bench")?;
+            (server.url(), Some(server))
+        }
+    };
+    let db_args = DbArgs { clickhouse_url: Some(ch_url.clone()), clickhouse_db: a.clickhouse_db.clone(), data_dir: a.data_dir.clone(), timezone: "Asia/Ho_Chi_Minh".into() };
+    if !a.keep_db {
+        let name = emc_sql::db::quote_ident(&a.clickhouse_db)?;
+        emc_sql::db::client(&ch_url).query(&format!("DROP DATABASE IF EXISTS {name}")).execute().await?;
+    }
+    run::open_db(&db_args).await?;
+    let clickhouse_pid = server.as_ref().and_then(LocalServer::pid);
+    eprintln!("ClickHouse {ch_url} (database {}){}", a.clickhouse_db, if server.is_some() { ", started for the bench" } else { "" });
+    let stack = Stack { db_args, clickhouse_pid, out: a.out.clone(), threads: a.threads, sites: a.sites };
 
     // 1. The baseline's maximum.
     let me = std::env::current_exe()?;
@@ -196,6 +216,10 @@ pub async fn main(a: &BenchArgs) -> anyhow::Result<bool> {
     let addr = free_addr()?;
     let log = a.out.join("collector.log");
     let data_dir = std::path::absolute(a.data_dir.join("collector"))?;
+    if !a.keep_db {
+        // A spool left by an earlier run would replay its rows into the fresh database.
+        let _ = std::fs::remove_dir_all(&data_dir);
+    }
     std::fs::create_dir_all(&data_dir)?;
     let env = [
         ("EMC_CLICKHOUSE_URL", ch_url.clone()),
@@ -205,6 +229,11 @@ pub async fn main(a: &BenchArgs) -> anyhow::Result<bool> {
         ("EMC_TRUSTED_PROXIES", "127.0.0.1".into()),
         ("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into())),
     ];
+    let mut env: Vec<(&str, String)> = env.to_vec();
+    for kv in &a.collector_env {
+        let (k, v) = kv.split_once('=').with_context(|| format!("--collector-env {kv:?}: write KEY=VALUE"))?;
+        env.push((k, v.to_owned()));
+    }
     let mut collector = spawn(&collector_bin, &["serve"], &env, &log)?;
     let base = format!("http://{addr}");
     wait_healthy(&base, &mut collector, "the collector", &log).await?;
@@ -229,9 +258,10 @@ pub async fn main(a: &BenchArgs) -> anyhow::Result<bool> {
     (args.profile, args.concurrency, args.requests, args.server_pid) = (Profile::NewSessions, Some(a.concurrency), Some(a.sessions), pid);
     let sessions = stack.phase("collector-sessions", args).await?;
     stop(&mut collector).await;
-    drop(db);
+    drop(server);
 
-    let summary = summarize(&baseline_report, &max, &half, &sessions, &ch_url);
+    let mut summary = summarize(&baseline_report, &max, &half, &sessions, &ch_url);
+    summary.collector_env = a.collector_env.clone();
     write_json(&a.out.join("summary.json"), &summary)?;
     print!("{}", table(&summary, &[&baseline_report, &max, &half, &sessions]));
     println!("  (bench took {:.0} s; JSON in {})", started.elapsed().as_secs_f64(), a.out.display());
@@ -252,6 +282,7 @@ fn summarize(baseline: &Report, max: &Report, half: &Report, sessions: &Report, 
         problems.push(format!("landed {landed} of {accepted} accepted, {duplicates} duplicates"));
     }
     BenchSummary {
+        collector_env: Vec::new(),
         machine: Machine { cores: std::thread::available_parallelism().map_or(0, |n| n.get()), clickhouse: ch_url.to_owned() },
         baseline_rps: baseline.throughput_rps,
         collector_max_rps: max.throughput_rps,
@@ -279,17 +310,17 @@ fn summarize(baseline: &Report, max: &Report, half: &Report, sessions: &Report, 
 fn table(s: &BenchSummary, phases: &[&Report]) -> String {
     let mut t = String::from("\nmake bench — one run on this machine\n");
     t += &format!(
-        "  {:<20} {:>8} {:>7} {:>7} {:>7} {:>8} {:>16} {:>7} {:>7} {:>7} {:>7}\n",
-        "phase", "req/s", "p50", "p90", "p99", "p99.9", "landed/accepted", "server", "CH", "gen", "backlog"
+        "  {:<20} {:>8} {:>7} {:>7} {:>7} {:>8} {:>16} {:>7} {:>7} {:>7} {:>7} {:>6}\n",
+        "phase", "req/s", "p50", "p90", "p99", "p99.9", "landed/accepted", "server", "CH", "gen", "backlog", "other"
     );
-    t += &format!("  {:<20} {:>8} {:>7} {:>7} {:>7} {:>8} {:>16} {:>23} {:>7}\n", "", "", "ms", "ms", "ms", "ms", "", "CPU µs per request", "max");
+    t += &format!("  {:<20} {:>8} {:>7} {:>7} {:>7} {:>8} {:>16} {:>23} {:>7} {:>6}\n", "", "", "ms", "ms", "ms", "ms", "", "CPU µs per request", "max", "CPU");
     let us = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.0}"));
     for r in phases {
         let landed = r.landed.as_ref().map_or("-".to_owned(), |l| format!("{}/{}", l.landed, l.accepted));
         let fail = r.problems.first().map_or("", |_| " (FAIL)");
         let l = &r.latency_ms;
         t += &format!(
-            "  {:<20} {:>8.0} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>16} {:>7} {:>7} {:>7} {:>7}{fail}\n",
+            "  {:<20} {:>8.0} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>16} {:>7} {:>7} {:>7} {:>7} {:>6}{fail}\n",
             phase_name(r),
             r.throughput_rps,
             l.p50,
@@ -301,7 +332,11 @@ fn table(s: &BenchSummary, phases: &[&Report]) -> String {
             us(r.clickhouse_cpu_us_per_request),
             us(r.generator_cpu_us_per_request),
             r.queue.map_or("-".to_owned(), |q| q.max.to_string()),
+            r.other_cpu_share.map_or("-".to_owned(), |o| format!("{:.0}%", o * 100.0)),
         );
+    }
+    if phases.iter().any(|r| r.other_cpu_share.is_some_and(|o| o > 0.05)) {
+        t += "  (other: CPU share of processes outside the bench; above a few % the figures are low)\n";
     }
     let yes = |b: bool| if b { "yes" } else { "NO" };
     t += &format!("\n  {:<44} {:.0} req/s\n", "baseline maximum", s.baseline_rps);

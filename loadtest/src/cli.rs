@@ -199,7 +199,7 @@ pub struct BenchArgs {
     /// Where the JSON results go.
     #[arg(long, default_value = "target/bench")]
     pub out: PathBuf,
-    /// ClickHouse to use; unset: a managed one under --data-dir (reused if it answers).
+    /// ClickHouse to use; unset: one started under --data-dir on free ports, stopped at the end.
     #[arg(long, env = "EMC_CLICKHOUSE_URL")]
     pub clickhouse_url: Option<String>,
     /// The bench's own database (never `emc`'s).
@@ -207,9 +207,17 @@ pub struct BenchArgs {
     pub clickhouse_db: String,
     #[arg(long, default_value = "target/bench/var")]
     pub data_dir: PathBuf,
+    /// Keep the bench database of earlier runs (default: dropped and created afresh, so every
+    /// run meets the same small tables and no merges left over from the last one).
+    #[arg(long)]
+    pub keep_db: bool,
     /// The collector binary [default: emc-collector next to this binary].
     #[arg(long)]
     pub collector_bin: Option<PathBuf>,
+    /// Extra environment of the collector, KEY=VALUE, repeatable (e.g. EMC_FLUSH_MS=5000, or
+    /// LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 to try another allocator).
+    #[arg(long = "collector-env", value_name = "KEY=VALUE")]
+    pub collector_env: Vec<String>,
     /// Requests in flight when looking for a maximum.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
