@@ -123,7 +123,7 @@ pub struct RunArgs {
     pub traffic: TrafficArgs,
     #[command(flatten)]
     pub db: DbArgs,
-    /// Skip the ClickHouse checks (e.g. against the baseline server).
+    /// Do not count what landed in ClickHouse (e.g. against the baseline server, which stores nothing).
     #[arg(long)]
     pub no_verify: bool,
     /// Do not register the sites (they must exist).
@@ -185,7 +185,7 @@ pub struct SeedArgs {
     /// Rows per insert.
     #[arg(long, default_value_t = 100_000)]
     pub batch_rows: usize,
-    /// Skip the ClickHouse checks at the end.
+    /// Do not count what landed in ClickHouse at the end.
     #[arg(long)]
     pub no_verify: bool,
     #[arg(long, default_value = "seed-summary.json")]
