@@ -93,3 +93,32 @@ pub async fn test_db_with(name: &str, opts: &MigrateOptions) -> Db {
     db.migrate(opts).await.expect("migrating the test database");
     db
 }
+
+/// The `table.column` names of every String column (of every non-view table in `db`) in which
+/// `needle` occurs: tests assert personal data and raw addresses are stored nowhere.
+pub async fn tables_containing(db: &Db, needle: &str) -> Vec<String> {
+    #[derive(clickhouse::Row, serde::Deserialize)]
+    struct Col {
+        table: String,
+        name: String,
+    }
+    let cols: Vec<Col> = db
+        .client()
+        .query(
+            "SELECT c.table, c.name FROM system.columns AS c INNER JOIN system.tables AS t ON t.database = c.database AND t.name = c.table \
+             WHERE c.database = currentDatabase() AND c.type LIKE '%String%' AND c.type NOT LIKE 'AggregateFunction%' AND t.engine NOT LIKE '%View%'",
+        )
+        .fetch_all()
+        .await
+        .expect("listing String columns");
+    assert!(cols.len() > 10, "String columns found");
+    let mut hits = Vec::new();
+    for c in cols {
+        let sql = format!("SELECT count() FROM `{}` WHERE position(toString(`{}`), ?) > 0", c.table, c.name);
+        let n: u64 = db.client().query(&sql).bind(needle).fetch_one().await.expect("scanning a column");
+        if n > 0 {
+            hits.push(format!("{}.{}", c.table, c.name));
+        }
+    }
+    hits
+}

@@ -132,7 +132,6 @@ impl Pipeline {
         let session_id = touch.session_id();
         let mut records: Vec<Record> = touch.into_rows().into_iter().map(|r| Record::Session(Box::new(r))).collect();
         records.push(Record::Event(Box::new(steps::event_row(&ctx, session_id))));
-        self.metrics.open_sessions.set(self.sessions.len() as i64);
         Ok(Accepted { records, session_id, hostname })
     }
 }

@@ -131,9 +131,9 @@ impl Pipeline {
     pub(super) fn put_visitor_id(&self, site: &str, hit: &Hit, now: u32) -> Result<u64, DropReason> {
         let (today, yesterday) = self.salts.keys(hit.time).map_err(|e| DropReason::Internal(e.to_string()))?;
         let id = visitor_id(&today, site, hit.client_ip, &hit.user_agent);
-        if let Some(y) = yesterday {
+        if let Some(y) = yesterday.filter(|_| !self.sessions.is_open(id, now)) {
             let old = visitor_id(&y, site, hit.client_ip, &hit.user_agent);
-            if !self.sessions.is_open(id, now) && self.sessions.is_open(old, now) {
+            if self.sessions.is_open(old, now) {
                 return Ok(old);
             }
         }

@@ -1,6 +1,7 @@
 //! `/tracking` and `/matomo.php`: Matomo's answers and statuses, bulk requests, `cdt` only
 //! with the token, client ids never stored, and the DVC sanitizer on both endpoints.
 use crate::support::*;
+use emc_sql::testing::tables_containing;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
@@ -200,32 +201,4 @@ async fn dvc_keeps_the_service_and_a_dossier_hash_only() {
 
 fn form_pairs(pairs: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
-}
-
-/// The tables and String columns of the test database where `needle` occurs.
-pub async fn tables_containing(db: &emc_sql::Db, needle: &str) -> Vec<String> {
-    #[derive(clickhouse::Row, serde::Deserialize)]
-    struct Col {
-        table: String,
-        name: String,
-    }
-    let cols: Vec<Col> = db
-        .client()
-        .query(
-            "SELECT c.table, c.name FROM system.columns AS c INNER JOIN system.tables AS t ON t.database = c.database AND t.name = c.table \
-             WHERE c.database = currentDatabase() AND c.type LIKE '%String%' AND c.type NOT LIKE 'AggregateFunction%' AND t.engine NOT LIKE '%View%'",
-        )
-        .fetch_all()
-        .await
-        .unwrap();
-    assert!(!cols.is_empty());
-    let mut hits = Vec::new();
-    for c in cols {
-        let sql = format!("SELECT count() FROM `{}` WHERE position(toString(`{}`), ?) > 0", c.table, c.name);
-        let n: u64 = db.client().query(&sql).bind(needle).fetch_one().await.unwrap();
-        if n > 0 {
-            hits.push(format!("{}.{}", c.table, c.name));
-        }
-    }
-    hits
 }

@@ -3,6 +3,7 @@
 use emc_e2e::browser::{Browser, Page};
 use emc_e2e::Collector;
 use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
+use emc_sql::testing::tables_containing;
 use emc_sql::Db;
 use std::time::{Duration, Instant};
 
@@ -224,32 +225,4 @@ async fn a_broken_page_still_reports_and_a_blocked_tag_breaks_nothing() {
     let errors = page.console_errors();
     assert!(errors.iter().all(|e| e.contains("404") || e.contains("Failed to load resource")), "only the tag's 404: {errors:?}");
     browser.close().await;
-}
-
-/// The tables and String columns of the test database in which `needle` occurs.
-async fn tables_containing(db: &Db, needle: &str) -> Vec<String> {
-    #[derive(clickhouse::Row, serde::Deserialize)]
-    struct Col {
-        table: String,
-        name: String,
-    }
-    let cols: Vec<Col> = db
-        .client()
-        .query(
-            "SELECT c.table, c.name FROM system.columns AS c INNER JOIN system.tables AS t ON t.database = c.database AND t.name = c.table \
-             WHERE c.database = currentDatabase() AND c.type LIKE '%String%' AND c.type NOT LIKE 'AggregateFunction%' AND t.engine NOT LIKE '%View%'",
-        )
-        .fetch_all()
-        .await
-        .unwrap();
-    assert!(cols.len() > 10, "String columns found");
-    let mut hits = Vec::new();
-    for c in cols {
-        let sql = format!("SELECT count() FROM `{}` WHERE position(toString(`{}`), ?) > 0", c.table, c.name);
-        let n: u64 = db.client().query(&sql).bind(needle).fetch_one().await.unwrap();
-        if n > 0 {
-            hits.push(format!("{}.{}", c.table, c.name));
-        }
-    }
-    hits
 }
