@@ -26,6 +26,23 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
 fi
 
 if ! $runtime_only; then
+  # The first start of a freshly installed Chromium does its one-time work (cold disk,
+  # first-run state under $HOME) here, not inside a browser test, and a Chromium that
+  # cannot start at all fails the install with its own words.
+  chromium_started=$(date +%s)
+  profile=$(mktemp -d)
+  if ! out=$(timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+      --disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+      --dump-dom 'data:text/html,<p>ok</p>' 2>&1) || [[ "$out" != *"<p>ok</p>"* ]]; then
+    rm -rf "$profile"
+    echo "chromium did not start: $out" >&2
+    exit 1
+  fi
+  rm -rf "$profile"
+  echo "chromium started once in $(( $(date +%s) - chromium_started )) s"
+fi
+
+if ! $runtime_only; then
   if ! python3 -c "import chdb" >/dev/null 2>&1; then
     echo "installing chdb-core (ClickHouse 26.9 engine) from PyPI"
     python3 -m pip install -q "chdb-core==26.9.*" 2>/dev/null || python3 -m pip install -q chdb-core

@@ -13,6 +13,8 @@ echo "== tracker-js: build and node tests"
 (cd tracker-js && npm test --silent)
 
 echo "== cargo test --workspace"
+# A failing test prints its message, not a page of frames (set EMC_TEST_BACKTRACE=1 for them).
+export RUST_BACKTRACE="${EMC_TEST_BACKTRACE:-0}"
 export EMC_TEST_TMPDIR="${EMC_TEST_TMPDIR:-$PWD/target/test-tmp}"
 mkdir -p "$EMC_TEST_TMPDIR"
 cargo build --workspace --bins

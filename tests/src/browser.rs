@@ -15,6 +15,9 @@ use tokio::task::JoinHandle;
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
+const LAUNCH_ATTEMPTS: u32 = 3;
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// What the browser says it is: desktop Chrome on Linux, not `HeadlessChrome`.
 pub const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 
@@ -26,7 +29,27 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// Starts a headless Chromium. Launches are taken one at a time in a test process, and a
+    /// launch that times out or dies is tried again (three attempts, 60 s each): on a fresh
+    /// machine the first start of Chromium (cold disk, first-run state under `$HOME`) has been
+    /// seen to miss chromiumoxide's 20 s default when two tests started browsers at once.
     pub async fn launch() -> anyhow::Result<Browser> {
+        static LAUNCH: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _one_at_a_time = LAUNCH.lock().await;
+        let mut failures = Vec::new();
+        for attempt in 1..=LAUNCH_ATTEMPTS {
+            match Self::launch_once().await {
+                Ok(browser) => return Ok(browser),
+                Err(e) => {
+                    eprintln!("chromium launch attempt {attempt}/{LAUNCH_ATTEMPTS} failed: {e:#}");
+                    failures.push(format!("attempt {attempt}: {e:#}"));
+                }
+            }
+        }
+        anyhow::bail!("chromium did not start: {}", failures.join("; "))
+    }
+
+    async fn launch_once() -> anyhow::Result<Browser> {
         let profile = tempfile::tempdir().context("a profile directory")?;
         let config = BrowserConfig::builder()
             .chrome_executable(CHROMIUM)
@@ -35,10 +58,13 @@ impl Browser {
             .args(["disable-gpu", "disable-background-networking", "disable-component-update", "disable-sync", "no-first-run"])
             .arg(("host-resolver-rules", "MAP *.gov.vn 127.0.0.1"))
             .arg(("user-agent", USER_AGENT))
-            .launch_timeout(Duration::from_secs(20))
+            .launch_timeout(LAUNCH_TIMEOUT)
             .build()
             .map_err(anyhow::Error::msg)?;
-        let (inner, mut handler) = chromiumoxide::Browser::launch(config).await.context("launching chromium")?;
+        let started = Instant::now();
+        let (inner, mut handler) = chromiumoxide::Browser::launch(config)
+            .await
+            .with_context(|| format!("launching {CHROMIUM} (gave up after {:.1} s)", started.elapsed().as_secs_f64()))?;
         // The handler drives the connection: poll it for the browser's whole life, errors
         // included (a page closing mid-message is one).
         let handler = tokio::spawn(async move { while handler.next().await.is_some() {} });
