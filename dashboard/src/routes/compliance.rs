@@ -251,6 +251,8 @@ struct CompliancePage {
     include_components: bool,
     p75: Vec<String>,
     api: String,
+    csv: String,
+    csv_pages: String,
 }
 
 pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri) -> Result<Response, PageError> {
@@ -266,6 +268,8 @@ pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller,
     let lines = r.sites.iter().map(|s| line(&state, s)).collect();
     let p75 = r.total.compliance.timings.iter().map(|t| t.p75_ms.map_or_else(|| "—".to_owned(), |v| format!("{v:.0} ms"))).collect();
     let api = uri.query().map_or_else(|| "/api/v1/compliance".to_owned(), |q| format!("/api/v1/compliance?{q}"));
-    let page = CompliancePage { c, r, total, lines, choices, include_components, p75, api };
+    let export = |report: &str| uri.query().map_or_else(|| format!("/api/v1/export.csv?report={report}"), |q| format!("/api/v1/export.csv?report={report}&{q}"));
+    let (csv, csv_pages) = (export("compliance"), export("failing_pages"));
+    let page = CompliancePage { c, r, total, lines, choices, include_components, p75, api, csv, csv_pages };
     Ok(Html(page.render()?).into_response())
 }

@@ -113,7 +113,7 @@ pub fn rows(r: &Ranking) -> Vec<RankRow<'_>> {
 }
 
 /// Parameters (`400`), the scope (`Target::Fleet`), then the ranking with out-of-scope rows removed.
-async fn ranked(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<(Ranking, Registry), ApiError> {
+pub(crate) async fn ranked(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<(Ranking, Registry), ApiError> {
     let tz = state.cfg.tz;
     let req = parse(&params::pairs(query), tz, params::today(tz))?;
     let reg = Registry::load(&state.db).await?;
@@ -147,6 +147,7 @@ struct RankingPage<'a> {
     rows: Vec<RankRow<'a>>,
     chart: String,
     api: String,
+    csv: String,
 }
 
 pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri) -> Result<Response, PageError> {
@@ -162,6 +163,7 @@ pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller,
         g.2 = g.0 == group;
     }
     let api = uri.query().map_or_else(|| "/api/v1/ranking".to_owned(), |q| format!("/api/v1/ranking?{q}"));
+    let csv = uri.query().map_or_else(|| "/api/v1/export.csv?report=ranking".to_owned(), |q| format!("/api/v1/export.csv?report=ranking&{q}"));
     let page = RankingPage {
         c,
         from: r.from.to_string(),
@@ -173,6 +175,7 @@ pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller,
         rows: rows(&r),
         chart,
         api,
+        csv,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -47,6 +47,21 @@ async fn compliance_and_health_api_over_crafted_beacons() {
     assert_eq!(c["failing_pages"][0]["pathname"], "/a");
     assert_eq!(c["failing_pages"][0]["slow_loads"].as_u64(), Some(3));
 
+    // As CSV: the site's row and the total, then the failing pages, worst first.
+    let csv = get(&router, "/api/v1/export.csv?report=compliance&site=101&from=2025-03-01&to=2025-03-31", &admin).await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let lines: Vec<Vec<&str>> = csv.body.lines().map(|l| l.split(',').collect()).collect();
+    let col = |name: &str| lines[0].iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}: {:?}", lines[0]));
+    assert_eq!(lines.len(), 3, "101, then the total: {}", csv.body);
+    assert_eq!((lines[1][0], lines[2][0]), ("101", "*"));
+    assert_eq!((lines[1][col("page_loads")], lines[1][col("pageviews")], lines[1][col("lcp_p75_ms")]), ("5", "6", "5250"));
+    assert_eq!((lines[1][col("dc_share")], lines[1][col("silent")], lines[1][col("days_reporting")]), (format!("{:.4}", 4.0 / 6.0).as_str(), "false", "4"));
+    let csv = get(&router, "/api/v1/export.csv?report=failing_pages&site=101&from=2025-03-01&to=2025-03-31", &admin).await;
+    let lines: Vec<Vec<&str>> = csv.body.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(lines[0], ["site", "pathname", "page_loads", "slow_loads", "pageviews", "missing_dc", "unlabelled", "insecure", "failures"]);
+    assert_eq!((lines[1][1], lines[1][3]), ("/a", "3"));
+    assert_eq!(get(&router, "/api/v1/export.csv?report=compliance&site=102", &an).await.status, 403);
+
     // The fleet (admin): both sites; 102 is silent.
     let f = get(&router, "/api/v1/compliance?from=2025-03-01&to=2025-03-31", &admin).await.json();
     assert!(f["site"].is_null());

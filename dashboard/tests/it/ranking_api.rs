@@ -83,6 +83,22 @@ async fn ranking_api_matches_the_scenario_and_respects_scope() {
     // 203: one visit, a non-gov.vn domain, one reporting day: an E.
     assert_eq!((rows[2]["grade"].as_str(), rows[2]["components"]["domain"].as_f64()), (Some(Grade::E.as_str()), Some(0.0)));
 
+    // The same ranking as CSV: one row per portal in rank order, every criterion beside the score.
+    let csv = get(&router, "/api/v1/export.csv?report=ranking&from=2025-01-01&to=2025-12-31&group=ministry", &admin).await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    let lines: Vec<Vec<&str>> = csv.body.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(lines[0], ["rank", "site", "name", "score", "grade", "traffic", "engagement", "connection", "label", "metadata", "domain", "speed", "security", "visits", "visitors", "previous_rank", "rank_change"]);
+    assert_eq!(lines.len(), 1 + want.len());
+    for (l, w) in lines[1..].iter().zip(&want) {
+        assert_eq!((l[0], l[1], l[4]), (w.rank.to_string().as_str(), w.site.as_str(), w.grade.unwrap().as_str()));
+        assert_eq!(l[3], format!("{:.2}", w.score));
+        assert_eq!(l[5], format!("{:.1}", w.criteria.traffic));
+        assert_eq!(l[13], w.visits.to_string());
+    }
+    let csv = get(&router, "/api/v1/export.csv?report=ranking&year=2025&group=ministry", &api_token(&router, "an").await).await;
+    assert_eq!(csv.body.lines().skip(1).map(|l| l.split(',').nth(1).unwrap()).collect::<Vec<_>>(), ["202"], "the analyst's CSV holds only their portal");
+    assert_eq!(get(&router, "/api/v1/export.csv?report=ranking&group=x", &admin).await.status, 400);
+
     // Visits only (the 2024 method): 100 × visits / max, no grade; `year` works as the range.
     let r = get(&router, "/api/v1/ranking?year=2025&group=ministry&method=visits", &admin).await.json();
     let v: Vec<(&str, f64, bool)> = r.as_array().unwrap().iter().map(|x| (x["site"].as_str().unwrap(), x["score"].as_f64().unwrap(), x["grade"].is_null())).collect();
