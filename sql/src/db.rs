@@ -116,14 +116,37 @@ struct ManagedState {
     ports: Ports,
 }
 
-/// Reuses the managed server under `data_dir` when it answers, else starts it.
+/// Whether process `pid` is a ClickHouse started on `dir`'s config: a server that answers on
+/// the recorded port after ours died (another data dir's, or a later start that took the
+/// port) is not ours to use. Where `/proc` is missing, the recorded pid is trusted.
+fn runs_from(pid: u32, dir: &Path) -> bool {
+    if pid == 0 {
+        return false;
+    }
+    if !Path::new("/proc/self/cmdline").exists() {
+        return true;
+    }
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
+    let Ok(ours) = dir.join("config.xml").canonicalize() else { return false };
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+    cmdline
+        .split(|b| *b == 0)
+        .filter_map(|arg| arg.strip_prefix(b"--config-file="))
+        .filter_map(|path| std::str::from_utf8(path).ok())
+        .any(|path| cwd.join(path).canonicalize().is_ok_and(|p| p == ours))
+}
+
+/// Reuses the managed server under `data_dir` when it answers and is the one started there,
+/// else starts it.
 async fn managed(data_dir: &Path) -> Result<(String, Option<Arc<LocalServer>>), SqlError> {
-    let dir = data_dir.join("clickhouse");
+    // Absolute: the server is handed its paths on the command line, and a relative
+    // EMC_DATA_DIR made it exit with status 78 before answering.
+    let dir = std::path::absolute(data_dir).map_err(|e| SqlError::io("resolving", data_dir.to_owned(), e))?.join("clickhouse");
     let state_path = dir.join("server.json");
     if let Ok(text) = std::fs::read_to_string(&state_path) {
         if let Ok(state) = serde_json::from_str::<ManagedState>(&text) {
             let url = format!("http://127.0.0.1:{}", state.ports.http);
-            if server::ping(&url).await {
+            if runs_from(state.pid, &dir) && server::ping(&url).await {
                 tracing::info!(url, pid = state.pid, "reusing the managed ClickHouse");
                 return Ok((url, None));
             }
@@ -150,4 +173,29 @@ async fn managed(data_dir: &Path) -> Result<(String, Option<Arc<LocalServer>>), 
     std::fs::write(&state_path, text).map_err(|e| SqlError::io("writing", state_path, e))?;
     tracing::info!(url = server.url(), dir = %dir.display(), "started the managed ClickHouse");
     Ok((server.url(), Some(Arc::new(server))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs_from;
+
+    #[test]
+    fn a_server_is_ours_only_when_started_on_our_config() {
+        let ours = tempfile::tempdir().unwrap();
+        let other = tempfile::tempdir().unwrap();
+        for d in [&ours, &other] {
+            std::fs::write(d.path().join("config.xml"), "<clickhouse/>").unwrap();
+        }
+        // A stand-in process carrying the argument a managed server is started with.
+        let arg = format!("--config-file={}", ours.path().join("config.xml").display());
+        let mut child = std::process::Command::new("sh").args(["-c", "sleep 30", &arg]).spawn().unwrap();
+        let pid = child.id();
+        assert!(runs_from(pid, ours.path()));
+        assert!(!runs_from(pid, other.path()), "another data dir's server");
+        assert!(!runs_from(std::process::id(), ours.path()), "a process without the argument");
+        assert!(!runs_from(0, ours.path()));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!runs_from(pid, ours.path()), "a dead pid");
+    }
 }
