@@ -127,3 +127,20 @@ impl Drop for Service {
     }
 }
 pub mod browser;
+
+/// Registers the portal every end-to-end test sends to: agency `bo-a` (a ministry) and its
+/// site `227` (the EMC id portals already carry) on `portal.gov.vn`, named `name`.
+pub async fn register_portal_227(db: &Db, name: &str) {
+    use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
+    let agency = NewAgency { id: "bo-a".into(), name: "Bộ A".into(), group: AgencyGroup::Ministry, parent: None };
+    registry::add_agency(db, agency).await.expect("adding agency bo-a");
+    let site = NewSite {
+        name: name.into(),
+        domains: vec!["portal.gov.vn".into()],
+        kind: SiteKind::Portal,
+        parent: None,
+        agency: "bo-a".into(),
+        code: Some("227".into()),
+    };
+    registry::add_site(db, site).await.expect("adding site 227");
+}

@@ -2,7 +2,6 @@
 //! portal pages (tests/fixtures/*.html) served under `*.gov.vn` names on loopback.
 use emc_e2e::browser::{Browser, Page};
 use emc_e2e::Collector;
-use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
 use emc_sql::testing::tables_containing;
 use emc_sql::Db;
 use std::time::{Duration, Instant};
@@ -60,17 +59,7 @@ impl Drop for Fixtures {
 /// A test database with site 227 on portal.gov.vn.
 async fn portal_db(name: &str) -> Db {
     let db = emc_sql::testing::test_db(name).await;
-    let agency = NewAgency { id: "bo-a".into(), name: "Bộ A".into(), group: AgencyGroup::Ministry, parent: None };
-    registry::add_agency(&db, agency).await.unwrap();
-    let site = NewSite {
-        name: "Cổng A".into(),
-        domains: vec!["portal.gov.vn".into()],
-        kind: SiteKind::Portal,
-        parent: None,
-        agency: "bo-a".into(),
-        code: Some("227".into()),
-    };
-    registry::add_site(&db, site).await.unwrap();
+    emc_e2e::register_portal_227(&db, "Cổng A").await;
     db
 }
 

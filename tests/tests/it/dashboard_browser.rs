@@ -2,7 +2,6 @@
 //! real data, and check the chart is there and the page logs no error.
 use emc_e2e::browser::Browser;
 use emc_e2e::{Collector, Service};
-use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
 use std::time::Duration;
 
 const PASSWORD: &str = "mat-khau-thu-nghiem-1";
@@ -11,17 +10,7 @@ const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.
 #[tokio::test]
 async fn sign_in_and_read_a_site_report_with_its_chart() {
     let db = emc_sql::testing::test_db("e2e_dashboard_browser").await;
-    let agency = NewAgency { id: "bo-a".into(), name: "Bộ A".into(), group: AgencyGroup::Ministry, parent: None };
-    registry::add_agency(&db, agency).await.unwrap();
-    let site = NewSite {
-        name: "Cổng thông tin A".into(),
-        domains: vec!["portal.gov.vn".into()],
-        kind: SiteKind::Portal,
-        parent: None,
-        agency: "bo-a".into(),
-        code: Some("227".into()),
-    };
-    registry::add_site(&db, site).await.unwrap();
+    emc_e2e::register_portal_227(&db, "Cổng thông tin A").await;
 
     // Three visitors, four page views, through the real collector.
     let mut collector = Collector::start(&db, &[]).await;

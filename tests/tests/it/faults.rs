@@ -3,7 +3,6 @@
 //! folder, or both at once. Each test runs its own ClickHouse (so it can stop it) and the
 //! real collector binary, while a client sends beacons with a unique path each.
 use emc_e2e::{bin, free_port};
-use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
 use emc_sql::server::{LocalServer, Ports, ServerSpec, DEFAULT_BINARY};
 use emc_sql::{Db, MigrateOptions};
 use std::collections::HashSet;
@@ -186,16 +185,7 @@ async fn rig(name: &str) -> Rig {
     let db = Db::from_url(&ch.url(), name);
     db.ensure_database().await.unwrap();
     db.migrate(&MigrateOptions::default()).await.unwrap();
-    registry::add_agency(&db, NewAgency { id: "bo-a".into(), name: "Bộ A".into(), group: AgencyGroup::Ministry, parent: None }).await.unwrap();
-    let site = NewSite {
-        name: "Cổng A".into(),
-        domains: vec!["portal.gov.vn".into()],
-        kind: SiteKind::Portal,
-        parent: None,
-        agency: "bo-a".into(),
-        code: Some("227".into()),
-    };
-    registry::add_site(&db, site).await.unwrap();
+    emc_e2e::register_portal_227(&db, "Cổng A").await;
     let data_dir = tmp.path().join("collector");
     std::fs::create_dir_all(&data_dir).unwrap();
     let collector = Collector::start(&db, data_dir).await;

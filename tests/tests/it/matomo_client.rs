@@ -11,17 +11,7 @@ async fn matomo_s_node_client_is_answered_as_matomo_would() {
         "matomo-tracker is not installed: run `(cd tests/matomo-client && npm ci)` (make test does)"
     );
     let db = emc_sql::testing::test_db("e2e_matomo_client").await;
-    let agency = emc_sql::registry::NewAgency { id: "bo-a".into(), name: "Bộ A".into(), group: emc_sql::registry::AgencyGroup::Ministry, parent: None };
-    emc_sql::registry::add_agency(&db, agency).await.unwrap();
-    let site = emc_sql::registry::NewSite {
-        name: "Cổng A".into(),
-        domains: vec!["portal.gov.vn".into()],
-        kind: emc_sql::registry::SiteKind::Portal,
-        parent: None,
-        agency: "bo-a".into(),
-        code: Some("227".into()),
-    };
-    emc_sql::registry::add_site(&db, site).await.unwrap();
+    emc_e2e::register_portal_227(&db, "Cổng A").await;
     let mut collector = Collector::start(&db, &[]).await;
 
     let out = tokio::time::timeout(

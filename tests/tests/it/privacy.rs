@@ -124,17 +124,7 @@ struct Column {
 #[tokio::test]
 async fn no_table_holds_a_raw_address_or_personal_data() {
     let db = emc_sql::testing::test_db("e2e_privacy").await;
-    let agency = emc_sql::registry::NewAgency { id: "bo-a".into(), name: "Bộ A".into(), group: emc_sql::registry::AgencyGroup::Ministry, parent: None };
-    emc_sql::registry::add_agency(&db, agency).await.unwrap();
-    let site = emc_sql::registry::NewSite {
-        name: "Cổng A".into(),
-        domains: vec!["portal.gov.vn".into()],
-        kind: emc_sql::registry::SiteKind::Portal,
-        parent: None,
-        agency: "bo-a".into(),
-        code: Some("227".into()),
-    };
-    emc_sql::registry::add_site(&db, site).await.unwrap();
+    emc_e2e::register_portal_227(&db, "Cổng A").await;
 
     let mut collector = Collector::start(&db, &[]).await;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
