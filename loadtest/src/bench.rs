@@ -32,6 +32,8 @@ pub struct BenchSummary {
     pub ratio: f64,
     pub half_rate_rps: f64,
     pub latency_at_half_ms: crate::report::Latency,
+    /// The spool's group commits (write + fdatasync) during the half-rate run: each 202 waits for one.
+    pub spool_commits_at_half: Option<crate::commits::CommitLatency>,
     pub landed: u64,
     pub accepted: u64,
     pub duplicates: u64,
@@ -247,7 +249,12 @@ pub async fn main(a: &BenchArgs) -> anyhow::Result<bool> {
     let mut args = stack.run_args("collector-half", &base);
     (args.rate, args.connections, args.warmup, args.duration, args.server_pid) =
         (Some(half_rate), Some(a.half_connections), Duration::from_secs(2), Some(a.half_duration), pid);
+    let commits_before = crate::commits::scrape(&base).await;
     let half = stack.phase("collector-half", args).await?;
+    let commits = match (commits_before, crate::commits::scrape(&base).await) {
+        (Some(b), Some(a)) => crate::commits::between(&b, &a),
+        _ => None,
+    };
 
     // 4. Memory per open session: a first tenth of the sessions brings the allocator to its
     //    steady state (queue, batches); the growth over the next `--sessions` is the sessions'.
@@ -262,6 +269,7 @@ pub async fn main(a: &BenchArgs) -> anyhow::Result<bool> {
 
     let mut summary = summarize(&baseline_report, &max, &half, &sessions, &ch_url);
     summary.collector_env = a.collector_env.clone();
+    summary.spool_commits_at_half = commits;
     write_json(&a.out.join("summary.json"), &summary)?;
     print!("{}", table(&summary, &[&baseline_report, &max, &half, &sessions]));
     println!("  (bench took {:.0} s; JSON in {})", started.elapsed().as_secs_f64(), a.out.display());
@@ -289,6 +297,7 @@ fn summarize(baseline: &Report, max: &Report, half: &Report, sessions: &Report, 
         ratio,
         half_rate_rps: half.throughput_rps,
         latency_at_half_ms: half.latency_ms,
+        spool_commits_at_half: None,
         landed,
         accepted,
         duplicates,
@@ -343,6 +352,9 @@ fn table(s: &BenchSummary, phases: &[&Report]) -> String {
     t += &format!("  {:<44} {:.0} req/s\n", "collector maximum (ClickHouse on this machine)", s.collector_max_rps);
     t += &format!("  {:<44} {:.2}  (target ≥ 0.5: {})\n", "ratio collector / baseline", s.ratio, yes(s.targets.ratio_at_least_half));
     t += &format!("  {:<44} {:.2} ms at {:.0} req/s  (target < 5 ms: {})\n", "collector p99 at half its maximum", s.latency_at_half_ms.p99, s.half_rate_rps, yes(s.targets.p99_under_5ms_at_half));
+    if let Some(c) = s.spool_commits_at_half {
+        t += &format!("  {:<44} p50 ≤ {} ms, p99 ≤ {} ms over {} commits\n", "spool commit (write + fdatasync) at half", c.p50_ms_at_most, c.p99_ms_at_most, c.commits);
+    }
     t += &format!("  {:<44} {} / {}, {} duplicates  ({})\n", "landed / accepted", s.landed, s.accepted, s.duplicates, yes(s.targets.every_accepted_event_landed));
     if let Some(b) = s.bytes_per_open_session {
         t += &format!(

@@ -9,11 +9,12 @@
 //! - [`report`]: the table and the JSON summary;
 //! - [`baseline`]: the bare endpoint the collector is measured against;
 //! - [`seed`]: historical traffic through the collector's pipeline library;
-//! - [`bench`]: `make bench`.
+//! - [`bench`]: `make bench`; [`commits`]: the collector's spool commit latency during a phase.
 pub mod baseline;
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod commits;
 pub mod driver;
 pub mod ledger;
 pub mod model;
