@@ -121,8 +121,8 @@ pub async fn execute(args: &RunArgs) -> anyhow::Result<Report> {
             by_marker: args.protocol == crate::wire::Protocol::Json,
             since_ms: result.started.timestamp_millis().max(0) as u64,
         };
-        let wait = Wait { settle: args.settle, timeout: args.flush_timeout };
-        report.set_landed(verify::wait_landed(db, &scope, result.accepted, result.unknown, wait).await?);
+        let wait = Wait { settle: args.settle, timeout: args.flush_timeout, drained: Some(format!("{base}/metrics")) };
+        report.set_landed(verify::wait_landed(db, &scope, result.accepted, result.unknown, &wait).await?);
         let codes: Vec<String> = model.sites.iter().map(|s: &SiteModel| s.code.clone()).collect();
         let checks = verify::check_sites(db, &scope, &codes, &result.tallies, false).await?;
         let exact = result.unknown == 0 && result.started.date_naive() == result.finished.date_naive();

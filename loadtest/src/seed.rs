@@ -184,7 +184,7 @@ async fn check(db: &emc_sql::Db, model: &Model, run_id: &str, first: NaiveDate, 
     for d in first.iter_days().take_while(|d| *d <= last) {
         let until = if d == last { None } else { Some(day_start(d) as u32 + 86_400) };
         let slice = Scope { since: day_start(d) as u32, until, ..whole.clone() };
-        let l = verify::wait_landed(db, &slice, 0, 0, Wait { settle: Duration::ZERO, timeout: Duration::from_secs(60) }).await?;
+        let l = verify::wait_landed(db, &slice, 0, 0, &Wait { settle: Duration::ZERO, timeout: Duration::from_secs(60), drained: None }).await?;
         total.landed += l.landed;
         total.distinct_event_ids += l.distinct_event_ids;
     }

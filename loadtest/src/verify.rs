@@ -70,11 +70,23 @@ impl Landed {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Wait {
     /// How long the counts must stay the same, once everything accepted is there.
     pub settle: Duration,
     pub timeout: Duration,
+    /// The collector's `/metrics`: when given, the wait also needs its spool drained
+    /// (`emc_spool_pending_groups` 0), so the sessions and connection-log rows of the last
+    /// groups are in too, not only the events (a sink working through a backlog can insert a
+    /// group's events seconds before its sessions). A collector that does not answer, or
+    /// has no spool, is not waited for.
+    pub drained: Option<String>,
+}
+
+/// The collector's request groups not yet acknowledged by ClickHouse; `None` when unknown.
+async fn pending_groups(client: &reqwest::Client, metrics_url: &str) -> Option<u64> {
+    let text = client.get(metrics_url).send().await.ok()?.text().await.ok()?;
+    text.lines().find_map(|l| l.strip_prefix("emc_spool_pending_groups ")).and_then(|v| v.trim().parse::<f64>().ok()).map(|v| v as u64)
 }
 
 async fn counts(db: &Db, scope: &Scope) -> Result<(u64, u64, u64), clickhouse::error::Error> {
@@ -86,12 +98,18 @@ async fn counts(db: &Db, scope: &Scope) -> Result<(u64, u64, u64), clickhouse::e
     Ok((rows, distinct, sessions))
 }
 
-/// Polls until every accepted event is in and the counts have stopped changing for
-/// `settle`, or until `timeout`; a shortfall that does not move for 30 s is a loss.
-pub async fn wait_landed(db: &Db, scope: &Scope, accepted: u64, unknown: u64, wait: Wait) -> anyhow::Result<Landed> {
+/// Polls until every accepted event is in (and the collector's spool drained, when
+/// `wait.drained` names it) and the counts have stopped changing for `settle`, or until
+/// `timeout`; a shortfall that does not move for 30 s is a loss.
+pub async fn wait_landed(db: &Db, scope: &Scope, accepted: u64, unknown: u64, wait: &Wait) -> anyhow::Result<Landed> {
     let started = Instant::now();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
     let mut last: Option<((u64, u64, u64), Instant)> = None;
     let (current, settled) = loop {
+        let drained = match &wait.drained {
+            Some(url) => pending_groups(&http, url).await.is_none_or(|n| n == 0),
+            None => true,
+        };
         let now_counts = counts(db, scope).await?;
         let since_change = match last {
             Some((c, at)) if c == now_counts => at.elapsed(),
@@ -100,7 +118,7 @@ pub async fn wait_landed(db: &Db, scope: &Scope, accepted: u64, unknown: u64, wa
                 Duration::ZERO
             }
         };
-        let complete = now_counts.0 >= accepted;
+        let complete = now_counts.0 >= accepted && drained;
         if complete && (wait.settle.is_zero() || since_change >= wait.settle) {
             break (now_counts, true);
         }
