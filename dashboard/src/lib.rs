@@ -225,6 +225,7 @@ pub fn queries() -> Vec<CatalogQuery> {
         let name: &'static str = Box::leak(format!("dashboard.breakdown_{dim}").into_boxed_str());
         out.push(CatalogQuery { name, sql: stmt, binds: leak([sessions_binds(), vec!["10"]].concat()) });
     }
+    out.extend(queries::rollup_queries());
     out.extend(ranking::queries());
     out.extend(compliance::queries());
     out.extend(health::queries());

@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 4, name: "rollups", sql: include_str!("../migrations/0004_rollups.sql") },
     Migration { version: 5, name: "registry", sql: include_str!("../migrations/0005_registry.sql") },
     Migration { version: 6, name: "batch_ids", sql: include_str!("../migrations/0006_batch_ids.sql") },
+    Migration { version: 7, name: "breakdown_rollups", sql: include_str!("../migrations/0007_breakdown_rollups.sql") },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.
@@ -242,6 +243,7 @@ mod tests {
         let opts = MigrateOptions { timezone: "Europe/Paris".into(), topology: Topology::Single };
         let all = render_all(&opts, "emc").unwrap().join("\n");
         assert!(all.contains("toDate(timestamp, 'Europe/Paris')"));
+        assert!(all.contains("toDate(start, 'Europe/Paris') AS day,\n    dim,"), "the dimension rollup cuts days in the zone too");
         assert!(!all.contains("{timezone}"));
     }
 }

@@ -1,5 +1,6 @@
-//! One function per report. Unfiltered figures read the rollups; filtered views and
-//! breakdowns read the raw `sessions`/`events` tables (see ARCHITECTURE.md, "Dashboard").
+//! One function per report. Unfiltered figures and breakdowns read the rollups, and so do
+//! views with one session-dimension filter where a rollup answers exactly; the other filtered
+//! views read the raw `sessions`/`events` tables (see ARCHITECTURE.md, "Dashboard").
 pub mod sql;
 
 use crate::params::{Filters, Interval, Range};
@@ -39,6 +40,16 @@ fn bind_events(mut q: Query, s: &Scope<'_>) -> Query {
 
 fn bind_daily(q: Query, s: &Scope<'_>) -> Query {
     q.bind(s.sites).bind(s.range.from_str()).bind(s.range.to_str())
+}
+
+/// The one filter `sessions_dims_daily` answers exactly, as (dimension, value): a single
+/// session-level filter other than `exit_page` (whose visitors the rollup cannot tell, see
+/// migration 0007). The filter keys are the rollup's dimension names.
+fn rollup_filter(f: &Filters) -> Option<(&'static str, &str)> {
+    match f.active().as_slice() {
+        [(key, value)] if *key != "page" && *key != "exit_page" => Some((*key, *value)),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -96,11 +107,19 @@ pub async fn stats(db: &Db, s: &Scope<'_>) -> Result<Stats, clickhouse::error::E
     }
     let c = db.client();
     let (mut st, duration, (hits, pageviews, visitors)) = if s.filters.is_empty() {
-        let rows = bind_daily(c.query(sql::STATS_SESSIONS_DAILY), s).fetch_all().await?;
-        let ev: (i64, i64, i64) = bind_daily(c.query(sql::STATS_EVENTS_DAILY), s).fetch_one().await?;
+        let (rows, ev): (Vec<(String, i64, i64, i64, i64)>, (i64, i64, i64)) = tokio::try_join!(
+            bind_daily(c.query(sql::STATS_SESSIONS_DAILY), s).fetch_all(),
+            bind_daily(c.query(sql::STATS_EVENTS_DAILY), s).fetch_one(),
+        )?;
         let (st, d) = session_totals(&rows);
         let pv = st.pageviews;
         (st, d, (ev.0, pv, ev.2))
+    } else if let Some(("source", source)) = rollup_filter(s.filters) {
+        // Visits of one source: the rollup's row for it is the whole answer, sources included.
+        let (visits, bounces, dur, pv, hits, visitors): (i64, i64, i64, i64, i64, i64) =
+            bind_daily(c.query(sql::STATS_DIMS), s).bind("source").bind(source).fetch_one().await?;
+        let (st, d) = session_totals(&[(source.to_owned(), visits, bounces, dur, pv)]);
+        (st, d, (hits, pv, visitors))
     } else {
         let rows = bind_sessions(c.query(sql::STATS_SESSIONS_RAW), s).fetch_all().await?;
         let ev: (i64, i64, i64) = bind_events(c.query(sql::STATS_EVENTS_RAW), s).fetch_one().await?;
@@ -131,11 +150,67 @@ pub async fn breakdown(db: &Db, s: &Scope<'_>, by: &str, limit: u32) -> Result<V
     if s.sites.is_empty() {
         return Ok(vec![]);
     }
+    if s.filters.is_empty() {
+        return match by {
+            "page" => page_breakdown_daily(db, s, limit).await,
+            "exit_page" => exit_breakdown_daily(db, s, limit).await,
+            _ => dims_breakdown_daily(db, s, by, limit).await,
+        };
+    }
     if by == "page" {
         return page_breakdown(db, s, limit).await;
     }
     let stmt = sql::SESSION_BREAKDOWNS.iter().find(|(d, _)| *d == by).map(|(_, q)| *q).unwrap_or(sql::SESSION_BREAKDOWNS[0].1);
     session_breakdown(db, s, stmt, limit).await
+}
+
+/// Unfiltered, from `sessions_dims_daily`; `by` is one of its dimension names (bound as a value).
+async fn dims_breakdown_daily(db: &Db, s: &Scope<'_>, by: &str, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
+    let dim = sql::SESSION_BREAKDOWNS.iter().map(|(d, _)| *d).find(|d| *d == by).unwrap_or(sql::SESSION_BREAKDOWNS[0].0);
+    let q = bind_daily(db.client().query(sql::BREAKDOWN_DIMS), s).bind(dim);
+    let rows: Vec<(String, i64, i64, i64, i64)> = bind_daily(q, s).bind(dim).bind(limit).fetch_all().await?;
+    Ok(rows.into_iter().map(|(key, visits, visitors, pageviews, bounces)| BreakdownRow { key, visits, visitors, pageviews, bounce_rate: ratio(bounces, visits) }).collect())
+}
+
+/// Unfiltered exit pages: the rollup ranks them and gives visits, page views and bounces; the
+/// visitors of the pages shown come from `sessions` (a sketch cannot forget a superseded exit).
+async fn exit_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
+    let c = db.client();
+    let rows: Vec<(String, i64, i64, i64)> = bind_daily(c.query(sql::BREAKDOWN_DIMS_SUMS), s).bind("exit_page").bind(limit).fetch_all().await?;
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let pages: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let visitors: Vec<(String, i64)> =
+        c.query(sql::EXIT_VISITORS_RAW).bind(&pages).bind(s.sites).bind(s.range.start_ts()).bind(s.range.end_ts()).fetch_all().await?;
+    let visitors: BTreeMap<String, i64> = visitors.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .map(|(key, visits, pageviews, bounces)| {
+            let visitors = visitors.get(&key).copied().unwrap_or(0);
+            BreakdownRow { key, visits, visitors, pageviews, bounce_rate: ratio(bounces, visits) }
+        })
+        .collect())
+}
+
+/// Unfiltered pages from `pages_daily`; a page's bounce rate is that of the visits that
+/// entered on it (`sessions_dims_daily`).
+async fn page_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
+    let c = db.client();
+    let rows: Vec<(String, i64, i64, i64)> = bind_daily(bind_daily(c.query(sql::PAGE_BREAKDOWN_DAILY), s), s).bind(limit).fetch_all().await?;
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let pages: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let entries: Vec<(String, i64, i64)> = bind_daily(c.query(sql::ENTRY_BOUNCES_DAILY), s).bind(&pages).fetch_all().await?;
+    let bounce: BTreeMap<String, f64> = entries.into_iter().map(|(k, visits, bounces)| (k, ratio(bounces, visits))).collect();
+    Ok(rows
+        .into_iter()
+        .map(|(key, visits, visitors, pageviews)| {
+            let bounce_rate = bounce.get(&key).copied().unwrap_or(0.0);
+            BreakdownRow { key, visits, visitors, pageviews, bounce_rate }
+        })
+        .collect())
 }
 
 async fn session_breakdown(db: &Db, s: &Scope<'_>, stmt: &str, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
@@ -184,7 +259,12 @@ pub async fn timeseries(db: &Db, s: &Scope<'_>, interval: Interval) -> Result<Ve
     let c = db.client();
     let tz = s.range.tz.name();
     let iv = interval.as_str();
-    let (sessions, events): (Buckets, Buckets) = if !s.filters.is_empty() {
+    let one = rollup_filter(s.filters).filter(|_| interval != Interval::Hour);
+    let (sessions, events): (Buckets, Buckets) = if let Some((dim, value)) = one {
+        let rows: Vec<(String, i64, i64, i64)> = bind_daily(c.query(sql::TS_DIMS).bind(iv), s).bind(dim).bind(value).fetch_all().await?;
+        let sessions = rows.iter().map(|(t, v, pv, _)| (t.clone(), *v, *pv)).collect();
+        (sessions, rows.into_iter().map(|(t, _, _, u)| (t, u, -1)).collect())
+    } else if !s.filters.is_empty() {
         let q = c.query(sql::TS_SESSIONS_RAW).bind(iv).bind(tz).bind(iv).bind(tz).bind(tz);
         let sessions = bind_sessions(q, s).fetch_all().await?;
         let q = c.query(sql::TS_EVENTS_RAW).bind(iv).bind(tz).bind(iv).bind(tz).bind(tz);
@@ -274,7 +354,8 @@ pub async fn overview(db: &Db, sites: &[(String, String)], range: Range) -> Resu
     let no_filters = Filters::default();
     let s = Scope { sites: &codes, range, filters: &no_filters };
     let c = db.client();
-    let rows: Vec<(String, i64, i64, i64, i64)> = bind_daily(c.query(sql::OVERVIEW_SESSIONS), &s).fetch_all().await?;
+    let (rows, events): (Vec<(String, i64, i64, i64, i64)>, Vec<(String, i64, i64)>) =
+        tokio::try_join!(bind_daily(c.query(sql::OVERVIEW_SESSIONS), &s).fetch_all(), bind_daily(c.query(sql::OVERVIEW_EVENTS), &s).fetch_all())?;
     for (site, visits, bounces, duration, pageviews) in rows {
         if let Some(f) = out.get_mut(&site) {
             f.visits = visits;
@@ -283,8 +364,7 @@ pub async fn overview(db: &Db, sites: &[(String, String)], range: Range) -> Resu
             f.avg_session_duration = ratio(duration, visits);
         }
     }
-    let rows: Vec<(String, i64, i64)> = bind_daily(c.query(sql::OVERVIEW_EVENTS), &s).fetch_all().await?;
-    for (site, hits, visitors) in rows {
+    for (site, hits, visitors) in events {
         if let Some(f) = out.get_mut(&site) {
             f.hits = hits;
             f.visitors = visitors;
@@ -307,4 +387,22 @@ pub async fn realtime(db: &Db, sites: &[String], now_ts: u32) -> Result<Realtime
     let (visitors, hits): (i64, i64) =
         db.client().query(sql::REALTIME).bind(sites).bind(now_ts.saturating_sub(300)).fetch_one().await?;
     Ok(Realtime { visitors, hits })
+}
+
+/// The rollup statements of this module with sample binds, for the modern-ClickHouse check
+/// (`crate::queries()` gathers them with the others).
+pub fn rollup_queries() -> Vec<emc_sql::catalog::CatalogQuery> {
+    use emc_sql::catalog::CatalogQuery;
+    const DAILY: [&str; 3] = ["['227','10000']", "'2026-03-01'", "'2026-03-31'"];
+    let leak = |v: Vec<&'static str>| -> &'static [&'static str] { Box::leak(v.into_boxed_slice()) };
+    let dims = |dim: &'static str| [DAILY.as_slice(), &[dim]].concat();
+    vec![
+        CatalogQuery { name: "dashboard.breakdown_dims", sql: sql::BREAKDOWN_DIMS, binds: leak([dims("'source'"), dims("'source'"), vec!["10"]].concat()) },
+        CatalogQuery { name: "dashboard.breakdown_dims_sums", sql: sql::BREAKDOWN_DIMS_SUMS, binds: leak([dims("'exit_page'"), vec!["10"]].concat()) },
+        CatalogQuery { name: "dashboard.exit_visitors_raw", sql: sql::EXIT_VISITORS_RAW, binds: leak(vec!["['/','/tin-tuc']", "['227','10000']", "1772298000", "1772384400"]) },
+        CatalogQuery { name: "dashboard.page_breakdown_daily", sql: sql::PAGE_BREAKDOWN_DAILY, binds: leak([DAILY.to_vec(), DAILY.to_vec(), vec!["10"]].concat()) },
+        CatalogQuery { name: "dashboard.entry_bounces_daily", sql: sql::ENTRY_BOUNCES_DAILY, binds: leak([DAILY.to_vec(), vec!["['/','/tin-tuc']"]].concat()) },
+        CatalogQuery { name: "dashboard.stats_dims", sql: sql::STATS_DIMS, binds: leak([dims("'source'"), vec!["'organic'"]].concat()) },
+        CatalogQuery { name: "dashboard.ts_dims", sql: sql::TS_DIMS, binds: leak([vec!["'month'"], dims("'country'"), vec!["'VN'"]].concat()) },
+    ]
 }

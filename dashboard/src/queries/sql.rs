@@ -193,3 +193,81 @@ pub const REALTIME: &str = concat!(
     sites_in!(),
     " AND timestamp >= toDateTime(?) AND session_id != 0"
 );
+
+// ---- rollups by dimension (migration 0007) ----
+
+/// One dimension of `sessions_dims_daily` (its name is bound as a value, never spliced).
+macro_rules! dims_where {
+    () => {
+        concat!(daily_where!(), " AND dim = ?")
+    };
+}
+
+/// Rollup: top values of a session dimension by visits, with visitors merged from daily
+/// sketches for the values shown only. Binds: sites, from, to, dim, sites, from, to, dim, limit.
+pub const BREAKDOWN_DIMS: &str = concat!(
+    "SELECT value, toInt64(sum(visits)) AS v, toInt64(uniqCombinedMerge(visitors)), toInt64(sum(pageviews)), toInt64(sum(bounces)) ",
+    "FROM sessions_dims_daily WHERE ",
+    dims_where!(),
+    " AND value IN (SELECT value FROM sessions_dims_daily WHERE ",
+    dims_where!(),
+    " GROUP BY value HAVING sum(visits) > 0 ORDER BY sum(visits) DESC, value LIMIT ?)",
+    " GROUP BY value ORDER BY v DESC, value"
+);
+
+/// Rollup: top exit pages by visits (visits, page views, bounces; no visitors: see 0007).
+/// Binds: sites, from, to, dim, limit.
+pub const BREAKDOWN_DIMS_SUMS: &str = concat!(
+    "SELECT value, toInt64(sum(visits)) AS v, toInt64(sum(pageviews)), toInt64(sum(bounces)) ",
+    "FROM sessions_dims_daily WHERE ",
+    dims_where!(),
+    " GROUP BY value HAVING v > 0 ORDER BY v DESC, value LIMIT ?"
+);
+
+/// Raw: visitors whose visits (started in the range) ended on each of the given exit pages.
+/// A visit's rows net to one live state, so a visitor counts for a page when the sign-weighted
+/// sum of their rows on it is positive. Binds: pages, sites, start_ts, end_ts.
+pub const EXIT_VISITORS_RAW: &str = concat!(
+    "SELECT exit_page, toInt64(countIf(n > 0)) FROM (SELECT exit_page, visitor_id, sum(sign) AS n FROM sessions ",
+    "PREWHERE has(?, exit_page) WHERE ",
+    sites_in!(),
+    " AND start >= toDateTime(?) AND start < toDateTime(?) GROUP BY exit_page, visitor_id) GROUP BY exit_page"
+);
+
+/// Rollup: top pages by page views; visits and visitors merged from daily sketches for the
+/// pages shown only. Binds: sites, from, to, sites, from, to, limit.
+pub const PAGE_BREAKDOWN_DAILY: &str = concat!(
+    "SELECT pathname, toInt64(uniqCombinedMerge(visits)), toInt64(uniqCombinedMerge(visitors)), toInt64(sum(pageviews)) AS pv ",
+    "FROM pages_daily WHERE ",
+    daily_where!(),
+    " AND pathname IN (SELECT pathname FROM pages_daily WHERE ",
+    daily_where!(),
+    " GROUP BY pathname ORDER BY sum(pageviews) DESC, pathname LIMIT ?)",
+    " GROUP BY pathname ORDER BY pv DESC, pathname"
+);
+
+/// Rollup: visits and bounces of the visits that entered on each given page.
+/// Binds: sites, from, to, pages.
+pub const ENTRY_BOUNCES_DAILY: &str = concat!(
+    "SELECT value, toInt64(sum(visits)), toInt64(sum(bounces)) FROM sessions_dims_daily WHERE ",
+    daily_where!(),
+    " AND dim = 'entry_page' AND has(?, value) GROUP BY value"
+);
+
+/// Rollup: headline figures of the visits with one session-dimension value (visits, bounces,
+/// duration, page views, hits, visitors). Binds: sites, from, to, dim, value.
+pub const STATS_DIMS: &str = concat!(
+    "SELECT toInt64(sum(visits)), toInt64(sum(bounces)), toInt64(sum(duration)), toInt64(sum(pageviews)), ",
+    "toInt64(sum(hits)), toInt64(uniqCombinedMerge(visitors)) FROM sessions_dims_daily WHERE ",
+    dims_where!(),
+    " AND value = ?"
+);
+
+/// Rollup: a day or month series of the visits with one session-dimension value.
+/// Binds: interval, sites, from, to, dim, value.
+pub const TS_DIMS: &str = concat!(
+    "SELECT if(? = 'month', toString(toStartOfMonth(day)), toString(day)) AS t, toInt64(sum(visits)), ",
+    "toInt64(sum(pageviews)), toInt64(uniqCombinedMerge(visitors)) FROM sessions_dims_daily WHERE ",
+    dims_where!(),
+    " AND value = ? GROUP BY t"
+);

@@ -27,7 +27,7 @@ pub const LIST_PARTITIONS: &str = "SELECT table, partition_id, toUInt64(sum(rows
      GROUP BY table, partition_id ORDER BY table, partition_id";
 
 /// One statement per table (a table name cannot be bound; the id is, as a string literal).
-pub const DROP_STATEMENTS: [(&str, &str); 7] = [
+pub const DROP_STATEMENTS: [(&str, &str); 9] = [
     ("events", "ALTER TABLE events DROP PARTITION ID ?"),
     ("sessions", "ALTER TABLE sessions DROP PARTITION ID ?"),
     ("connection_log", "ALTER TABLE connection_log DROP PARTITION ID ?"),
@@ -35,6 +35,8 @@ pub const DROP_STATEMENTS: [(&str, &str); 7] = [
     ("events_daily", "ALTER TABLE events_daily DROP PARTITION ID ?"),
     ("sessions_hourly", "ALTER TABLE sessions_hourly DROP PARTITION ID ?"),
     ("sessions_daily", "ALTER TABLE sessions_daily DROP PARTITION ID ?"),
+    ("sessions_dims_daily", "ALTER TABLE sessions_dims_daily DROP PARTITION ID ?"),
+    ("pages_daily", "ALTER TABLE pages_daily DROP PARTITION ID ?"),
 ];
 
 pub const AUDIT_ACTOR: &str = "retention";
@@ -166,7 +168,7 @@ pub fn queries() -> Vec<CatalogQuery> {
         CatalogQuery {
             name: "retention.list_partitions",
             sql: LIST_PARTITIONS,
-            binds: &["['events','sessions','connection_log','events_hourly','events_daily','sessions_hourly','sessions_daily']"],
+            binds: &["['events','sessions','connection_log','events_hourly','events_daily','sessions_hourly','sessions_daily','sessions_dims_daily','pages_daily']"],
         },
         CatalogQuery { name: "retention.last_runs", sql: schedule::LAST_RUNS, binds: &["'retention.run'", "'retention.drop_partition'", "20"] },
     ];

@@ -46,14 +46,14 @@ struct TruthHit {
 }
 
 #[derive(Debug, Clone)]
-struct Visit {
-    day: &'static str,
-    visitor: usize,
-    start: i64,
-    last: i64,
-    source: &'static str,
-    pages: Vec<&'static str>, // page views in order
-    hits: Vec<&'static str>,  // paths of every hit
+pub struct Visit {
+    pub day: &'static str,
+    pub visitor: usize,
+    pub start: i64,
+    pub last: i64,
+    pub source: &'static str,
+    pub pages: Vec<&'static str>, // page views in order
+    pub hits: Vec<&'static str>,  // paths of every hit
 }
 
 fn hits() -> Vec<TruthHit> {
@@ -72,7 +72,7 @@ fn hits() -> Vec<TruthHit> {
 
 /// Visits from the hits alone: per visitor and day, split at gaps over 30 minutes; an
 /// engagement never opens a visit.
-fn visits() -> Vec<Visit> {
+pub fn visits() -> Vec<Visit> {
     let hits = hits();
     let mut out: Vec<Visit> = vec![];
     let keys: BTreeSet<(&str, usize)> = hits.iter().map(|h| (h.day, h.visitor)).collect();
@@ -121,8 +121,9 @@ fn expected(keep: &dyn Fn(&Visit) -> bool, page: Option<&str>) -> Value {
     })
 }
 
-/// Loads the scenario into a fresh database through the collector; returns the dashboard and an admin token.
-async fn load(test: &str) -> (axum::Router, String) {
+/// Loads the scenario into a fresh database through the collector; returns the dashboard, an
+/// admin token and the database.
+pub async fn load(test: &str) -> (axum::Router, String, emc_sql::Db) {
     let db = emc_sql::testing::test_db(test).await;
     registry_fixture(&db).await;
     let dir = tempfile::tempdir().unwrap();
@@ -169,7 +170,7 @@ async fn load(test: &str) -> (axum::Router, String) {
     user(&db, "admin", "admin", &[]).await;
     let router = dashboard(&db);
     let token = api_token(&router, "admin").await;
-    (router, token)
+    (router, token, db)
 }
 
 fn assert_stats(got: &Value, want: &Value, what: &str) {
@@ -182,11 +183,11 @@ fn assert_stats(got: &Value, want: &Value, what: &str) {
     }
 }
 
-const RANGE: &str = "site=227&from=2026-03-02&to=2026-03-03";
+pub const RANGE: &str = "site=227&from=2026-03-02&to=2026-03-03";
 
 #[tokio::test]
 async fn stats_breakdowns_and_series_match_the_truth() {
-    let (router, token) = load("dash_stats").await;
+    let (router, token, _db) = load("dash_stats").await;
     let all = |_: &Visit| true;
     assert_eq!(expected(&all, None)["visits"], 8, "the truth itself: 5 visits on day 1, 3 on day 2");
 
