@@ -76,7 +76,7 @@ GROUP BY site, day, pathname;
 -- stored are rolled up once here. Rows inserted between a view's creation and its backfill
 -- would count twice: apply this migration before the collector serves (it migrates first,
 -- and `make up` starts it first). Not idempotent: the runner records the migration right
--- after these two statements.
+-- after these statements.
 INSERT INTO sessions_dims_daily (site, day, dim, value, visits, bounces, duration, pageviews, hits, visitors)
 SELECT
     site,
@@ -106,3 +106,8 @@ SELECT
 FROM events
 WHERE name = 'pageview' AND session_id != 0
 GROUP BY site, day, pathname;
+
+-- The backfill lands as several parts per month, each holding a share of every (value, day)
+-- sketch: merge them now rather than whenever the background merges get to it.
+OPTIMIZE TABLE sessions_dims_daily FINAL;
+OPTIMIZE TABLE pages_daily FINAL;

@@ -13,6 +13,7 @@
 //! - `INSERT INTO x (…) SELECT … FROM y …` (a backfill) is sent once, as written: it reads the
 //!   Distributed `y` and writes through the Distributed `x`, so every shard's rows are rolled
 //!   up once (`INSERT` has no `ON CLUSTER`).
+//! - `OPTIMIZE TABLE x FINAL` → `OPTIMIZE TABLE x_local ON CLUSTER c FINAL`.
 //! A statement form the renderer does not know is an error, not a silent pass-through.
 use crate::SqlError;
 use regex::Regex;
@@ -29,6 +30,7 @@ static ALTER_ADD_COLUMN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^ALTER TABLE (\w+) (ADD COLUMN .*)$").expect("regex"));
 static INSERT_SELECT: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^INSERT INTO (\w+) \([\w, ]+\)\s+SELECT\b").expect("regex"));
+static OPTIMIZE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^OPTIMIZE TABLE (\w+) FINAL$").expect("regex"));
 static FROM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bFROM (\w+)").expect("regex"));
 
 /// How rows of a table are spread over shards. Rows that must merge with each other
@@ -89,6 +91,9 @@ fn render_one(stmt: &str, cluster: &str, database: &str) -> Result<Vec<String>, 
     }
     if INSERT_SELECT.is_match(stmt) {
         return Ok(vec![stmt.to_owned()]);
+    }
+    if let Some(c) = OPTIMIZE.captures(stmt) {
+        return Ok(vec![format!("OPTIMIZE TABLE {}_local ON CLUSTER {cluster} FINAL", &c[1])]);
     }
     Err(SqlError::Render(format!(
         "unknown statement form (teach cluster.rs about it): {}",
@@ -170,6 +175,8 @@ mod tests {
             let v = all.iter().position(|s| s.contains(&format!("VIEW IF NOT EXISTS {view} "))).unwrap();
             let i = all.iter().position(|s| s.starts_with(&format!("INSERT INTO {table} "))).unwrap();
             assert!(v < i, "{table}: view first, then backfill");
+            let o = all.iter().position(|s| s == &format!("OPTIMIZE TABLE {table}_local ON CLUSTER emc FINAL")).unwrap();
+            assert!(i < o, "{table}: backfill, then merge its parts on every shard");
         }
     }
 

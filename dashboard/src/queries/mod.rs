@@ -176,13 +176,9 @@ async fn dims_breakdown_daily(db: &Db, s: &Scope<'_>, by: &str, limit: u32) -> R
 /// visitors of the pages shown come from `sessions` (a sketch cannot forget a superseded exit).
 async fn exit_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
     let c = db.client();
-    let rows: Vec<(String, i64, i64, i64)> = bind_daily(c.query(sql::BREAKDOWN_DIMS_SUMS), s).bind("exit_page").bind(limit).fetch_all().await?;
-    if rows.is_empty() {
-        return Ok(vec![]);
-    }
-    let pages: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    let visitors: Vec<(String, i64)> =
-        c.query(sql::EXIT_VISITORS_RAW).bind(&pages).bind(s.sites).bind(s.range.start_ts()).bind(s.range.end_ts()).fetch_all().await?;
+    let raw = bind_daily(c.query(sql::EXIT_VISITORS_RAW), s).bind(limit).bind(s.sites).bind(s.range.start_ts()).bind(s.range.end_ts());
+    let (rows, visitors): (Vec<(String, i64, i64, i64)>, Vec<(String, i64)>) =
+        tokio::try_join!(bind_daily(c.query(sql::BREAKDOWN_DIMS_SUMS), s).bind("exit_page").bind(limit).fetch_all(), raw.fetch_all())?;
     let visitors: BTreeMap<String, i64> = visitors.into_iter().collect();
     Ok(rows
         .into_iter()
@@ -197,12 +193,9 @@ async fn exit_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<
 /// entered on it (`sessions_dims_daily`).
 async fn page_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
     let c = db.client();
-    let rows: Vec<(String, i64, i64, i64)> = bind_daily(bind_daily(c.query(sql::PAGE_BREAKDOWN_DAILY), s), s).bind(limit).fetch_all().await?;
-    if rows.is_empty() {
-        return Ok(vec![]);
-    }
-    let pages: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    let entries: Vec<(String, i64, i64)> = bind_daily(c.query(sql::ENTRY_BOUNCES_DAILY), s).bind(&pages).fetch_all().await?;
+    let top = |stmt| bind_daily(bind_daily(c.query(stmt), s), s).bind(limit);
+    let (rows, entries): (Vec<(String, i64, i64, i64)>, Vec<(String, i64, i64)>) =
+        tokio::try_join!(top(sql::PAGE_BREAKDOWN_DAILY).fetch_all(), top(sql::ENTRY_BOUNCES_DAILY).fetch_all())?;
     let bounce: BTreeMap<String, f64> = entries.into_iter().map(|(k, visits, bounces)| (k, ratio(bounces, visits))).collect();
     Ok(rows
         .into_iter()
@@ -399,9 +392,9 @@ pub fn rollup_queries() -> Vec<emc_sql::catalog::CatalogQuery> {
     vec![
         CatalogQuery { name: "dashboard.breakdown_dims", sql: sql::BREAKDOWN_DIMS, binds: leak([dims("'source'"), dims("'source'"), vec!["10"]].concat()) },
         CatalogQuery { name: "dashboard.breakdown_dims_sums", sql: sql::BREAKDOWN_DIMS_SUMS, binds: leak([dims("'exit_page'"), vec!["10"]].concat()) },
-        CatalogQuery { name: "dashboard.exit_visitors_raw", sql: sql::EXIT_VISITORS_RAW, binds: leak(vec!["['/','/tin-tuc']", "['227','10000']", "1772298000", "1772384400"]) },
+        CatalogQuery { name: "dashboard.exit_visitors_raw", sql: sql::EXIT_VISITORS_RAW, binds: leak([DAILY.to_vec(), vec!["10", "['227','10000']", "1772298000", "1772384400"]].concat()) },
         CatalogQuery { name: "dashboard.page_breakdown_daily", sql: sql::PAGE_BREAKDOWN_DAILY, binds: leak([DAILY.to_vec(), DAILY.to_vec(), vec!["10"]].concat()) },
-        CatalogQuery { name: "dashboard.entry_bounces_daily", sql: sql::ENTRY_BOUNCES_DAILY, binds: leak([DAILY.to_vec(), vec!["['/','/tin-tuc']"]].concat()) },
+        CatalogQuery { name: "dashboard.entry_bounces_daily", sql: sql::ENTRY_BOUNCES_DAILY, binds: leak([DAILY.to_vec(), DAILY.to_vec(), vec!["10"]].concat()) },
         CatalogQuery { name: "dashboard.stats_dims", sql: sql::STATS_DIMS, binds: leak([dims("'source'"), vec!["'organic'"]].concat()) },
         CatalogQuery { name: "dashboard.ts_dims", sql: sql::TS_DIMS, binds: leak([vec!["'month'"], dims("'country'"), vec!["'VN'"]].concat()) },
     ]

@@ -224,12 +224,15 @@ pub const BREAKDOWN_DIMS_SUMS: &str = concat!(
     " GROUP BY value HAVING v > 0 ORDER BY v DESC, value LIMIT ?"
 );
 
-/// Raw: visitors whose visits (started in the range) ended on each of the given exit pages.
-/// A visit's rows net to one live state, so a visitor counts for a page when the sign-weighted
-/// sum of their rows on it is positive. Binds: pages, sites, start_ts, end_ts.
+/// Raw: visitors whose visits (started in the range) ended on each of the top exit pages (ranked
+/// as `BREAKDOWN_DIMS_SUMS` ranks them, so both run at once). A visit's rows net to one live
+/// state, so a visitor counts for a page when the sign-weighted sum of their rows on it is
+/// positive. Binds: sites, from, to, limit, sites, start_ts, end_ts.
 pub const EXIT_VISITORS_RAW: &str = concat!(
     "SELECT exit_page, toInt64(countIf(n > 0)) FROM (SELECT exit_page, visitor_id, sum(sign) AS n FROM sessions ",
-    "PREWHERE has(?, exit_page) WHERE ",
+    "PREWHERE exit_page IN (SELECT value FROM sessions_dims_daily WHERE ",
+    daily_where!(),
+    " AND dim = 'exit_page' GROUP BY value HAVING sum(visits) > 0 ORDER BY sum(visits) DESC, value LIMIT ?) WHERE ",
     sites_in!(),
     " AND start >= toDateTime(?) AND start < toDateTime(?) GROUP BY exit_page, visitor_id) GROUP BY exit_page"
 );
@@ -246,12 +249,15 @@ pub const PAGE_BREAKDOWN_DAILY: &str = concat!(
     " GROUP BY pathname ORDER BY pv DESC, pathname"
 );
 
-/// Rollup: visits and bounces of the visits that entered on each given page.
-/// Binds: sites, from, to, pages.
+/// Rollup: visits and bounces of the visits that entered on each of the top pages (ranked as
+/// `PAGE_BREAKDOWN_DAILY` ranks them, so both run at once). Binds: sites, from, to, sites, from,
+/// to, limit.
 pub const ENTRY_BOUNCES_DAILY: &str = concat!(
     "SELECT value, toInt64(sum(visits)), toInt64(sum(bounces)) FROM sessions_dims_daily WHERE ",
     daily_where!(),
-    " AND dim = 'entry_page' AND has(?, value) GROUP BY value"
+    " AND dim = 'entry_page' AND value IN (SELECT pathname FROM pages_daily WHERE ",
+    daily_where!(),
+    " GROUP BY pathname ORDER BY sum(pageviews) DESC, pathname LIMIT ?) GROUP BY value"
 );
 
 /// Rollup: headline figures of the visits with one session-dimension value (visits, bounces,
