@@ -14,6 +14,7 @@
 //!   Distributed `y` and writes through the Distributed `x`, so every shard's rows are rolled
 //!   up once (`INSERT` has no `ON CLUSTER`).
 //! - `OPTIMIZE TABLE x FINAL` → `OPTIMIZE TABLE x_local ON CLUSTER c FINAL`.
+//!
 //! A statement form the renderer does not know is an error, not a silent pass-through.
 use crate::SqlError;
 use regex::Regex;

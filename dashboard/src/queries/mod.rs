@@ -21,6 +21,10 @@ const DAY: u32 = 86_400;
 
 /// (bucket label, two figures) rows of a time-series query.
 type Buckets = Vec<(String, i64, i64)>;
+/// (key, four figures) rows: by source in the stats, by site in the overview.
+type Rows4 = Vec<(String, i64, i64, i64, i64)>;
+/// (key, three figures) rows.
+type Rows3 = Vec<(String, i64, i64, i64)>;
 
 fn bind_sessions(mut q: Query, s: &Scope<'_>) -> Query {
     let page = s.filters.page();
@@ -107,7 +111,7 @@ pub async fn stats(db: &Db, s: &Scope<'_>) -> Result<Stats, clickhouse::error::E
     }
     let c = db.client();
     let (mut st, duration, (hits, pageviews, visitors)) = if s.filters.is_empty() {
-        let (rows, ev): (Vec<(String, i64, i64, i64, i64)>, (i64, i64, i64)) = tokio::try_join!(
+        let (rows, ev): (Rows4, (i64, i64, i64)) = tokio::try_join!(
             bind_daily(c.query(sql::STATS_SESSIONS_DAILY), s).fetch_all(),
             bind_daily(c.query(sql::STATS_EVENTS_DAILY), s).fetch_one(),
         )?;
@@ -177,7 +181,7 @@ async fn dims_breakdown_daily(db: &Db, s: &Scope<'_>, by: &str, limit: u32) -> R
 async fn exit_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
     let c = db.client();
     let raw = bind_daily(c.query(sql::EXIT_VISITORS_RAW), s).bind(limit).bind(s.sites).bind(s.range.start_ts()).bind(s.range.end_ts());
-    let (rows, visitors): (Vec<(String, i64, i64, i64)>, Vec<(String, i64)>) =
+    let (rows, visitors): (Rows3, Vec<(String, i64)>) =
         tokio::try_join!(bind_daily(c.query(sql::BREAKDOWN_DIMS_SUMS), s).bind("exit_page").bind(limit).fetch_all(), raw.fetch_all())?;
     let visitors: BTreeMap<String, i64> = visitors.into_iter().collect();
     Ok(rows
@@ -194,7 +198,7 @@ async fn exit_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<
 async fn page_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
     let c = db.client();
     let top = |stmt| bind_daily(bind_daily(c.query(stmt), s), s).bind(limit);
-    let (rows, entries): (Vec<(String, i64, i64, i64)>, Vec<(String, i64, i64)>) =
+    let (rows, entries): (Rows3, Buckets) =
         tokio::try_join!(top(sql::PAGE_BREAKDOWN_DAILY).fetch_all(), top(sql::ENTRY_BOUNCES_DAILY).fetch_all())?;
     let bounce: BTreeMap<String, f64> = entries.into_iter().map(|(k, visits, bounces)| (k, ratio(bounces, visits))).collect();
     Ok(rows
@@ -347,7 +351,7 @@ pub async fn overview(db: &Db, sites: &[(String, String)], range: Range) -> Resu
     let no_filters = Filters::default();
     let s = Scope { sites: &codes, range, filters: &no_filters };
     let c = db.client();
-    let (rows, events): (Vec<(String, i64, i64, i64, i64)>, Vec<(String, i64, i64)>) =
+    let (rows, events): (Rows4, Buckets) =
         tokio::try_join!(bind_daily(c.query(sql::OVERVIEW_SESSIONS), &s).fetch_all(), bind_daily(c.query(sql::OVERVIEW_EVENTS), &s).fetch_all())?;
     for (site, visits, bounces, duration, pageviews) in rows {
         if let Some(f) = out.get_mut(&site) {

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// (visits, visitors, page views, bounces) of one breakdown row.
 type Figures = (i64, i64, i64, i64);
+/// Figures being summed: visits, the distinct (day, visitor) pairs, page views, bounces.
+type Acc<'a> = (i64, BTreeSet<(&'a str, usize)>, i64, i64);
 
 /// The breakdown `by` as the API answers it: key → figures, bounces recovered from the rate.
 async fn api(router: &axum::Router, token: &str, by: &str, query: &str) -> BTreeMap<String, Figures> {
@@ -29,7 +31,7 @@ async fn api(router: &axum::Router, token: &str, by: &str, query: &str) -> BTree
 /// Groups visits by `key` (several keys per visit for pages): visits, distinct (day, visitor),
 /// page views (of the page only, for pages), bounces.
 fn group<'a>(vs: &'a [Visit], keys: impl Fn(&'a Visit) -> Vec<&'a str>, pageviews: impl Fn(&Visit, &str) -> i64) -> BTreeMap<String, Figures> {
-    let mut acc: BTreeMap<&str, (i64, BTreeSet<(&str, usize)>, i64, i64)> = BTreeMap::new();
+    let mut acc: BTreeMap<&str, Acc<'a>> = BTreeMap::new();
     for v in vs {
         for k in keys(v) {
             let e = acc.entry(k).or_default();
