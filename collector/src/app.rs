@@ -6,9 +6,10 @@ use crate::enrich::user_agent::UaParser;
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, SaltSource};
 use crate::queue::Queue;
-use crate::registry_cache::RegistryCache;
+use crate::registry_cache::{RegistryCache, SnapshotError, SNAPSHOT_FILE};
 use crate::routes;
 use crate::salt::SaltStore;
+use crate::schema::SchemaReady;
 use crate::session::SessionCache;
 use crate::sink::{self, SinkConfig};
 use crate::spool::SpoolConfig;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub matomo_token: Option<Arc<str>>,
     /// Per-client rate limit and body read deadline (`limits.rs`).
     pub limits: Arc<crate::limits::Limits>,
+    /// False while the migrations wait for ClickHouse (`schema.rs`), for `/healthz`.
+    pub schema: SchemaReady,
 }
 
 /// The collector's HTTP face. Routes first, layers after (a layer wraps only the routes
@@ -68,12 +71,15 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
     tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
 }
 
+pub fn migrate_options(common: &CommonConfig) -> MigrateOptions {
+    let topology = Topology::from_cluster(common.clickhouse_cluster.as_deref());
+    MigrateOptions { timezone: common.timezone.clone(), topology }
+}
+
 /// A database handle from the common config, migrated.
 pub async fn open_db(common: &CommonConfig) -> anyhow::Result<Db> {
     let target = DbTarget::from_config(common.clickhouse_url.as_deref(), &common.data_dir);
-    let topology = Topology::from_cluster(common.clickhouse_cluster.as_deref());
-    let opts = MigrateOptions { timezone: common.timezone.clone(), topology };
-    Db::open(&target, &common.clickhouse_db, &opts)
+    Db::open(&target, &common.clickhouse_db, &migrate_options(common))
         .await
         .with_context(|| format!("opening ClickHouse database {}", common.clickhouse_db))
 }
@@ -96,21 +102,54 @@ pub struct App {
     jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// How long the first read of the registry may take before the snapshot is used.
+const REGISTRY_START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Fills `registry` from ClickHouse, or else from its snapshot (`EMC_DATA_DIR/registry.json`)
+/// with a warning; with neither, the collector cannot know which sites to accept.
+async fn load_registry(registry: &RegistryCache, db: &Db) -> anyhow::Result<()> {
+    let error = match tokio::time::timeout(REGISTRY_START_TIMEOUT, registry.refresh(db)).await {
+        Ok(Ok(n)) => {
+            tracing::info!(sites = n, "registry loaded");
+            return Ok(());
+        }
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {} s", REGISTRY_START_TIMEOUT.as_secs()),
+    };
+    let path = registry.snapshot_path().map(|p| p.display().to_string()).unwrap_or_default();
+    match registry.load_snapshot() {
+        Ok(n) => {
+            tracing::warn!(sites = n, snapshot = path, error, "could not read the site registry from ClickHouse; starting from the snapshot");
+            Ok(())
+        }
+        Err(SnapshotError::Missing(_)) => anyhow::bail!(
+            "reading the site registry from ClickHouse failed ({error}) and there is no snapshot at {path} to start from: start the collector once while ClickHouse answers"
+        ),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("reading the site registry from ClickHouse failed ({error}), and from the snapshot"))),
+    }
+}
+
 impl App {
     /// With the default spool settings.
     pub async fn start(common: &CommonConfig, serve: &ServeConfig, db: Db) -> anyhow::Result<App> {
         App::start_with_spool(common, serve, &SpoolConfig::default(), db).await
     }
 
-    /// Opens the spool under `EMC_DATA_DIR/spool` (replaying what it holds), then starts the
-    /// sink and the background jobs.
+    /// With a migrated database.
     pub async fn start_with_spool(common: &CommonConfig, serve: &ServeConfig, spool: &SpoolConfig, db: Db) -> anyhow::Result<App> {
+        let opened = crate::schema::Opened { db, schema: SchemaReady::ready(), migrator: None };
+        App::start_opened(common, serve, spool, opened).await
+    }
+
+    /// Opens the spool under `EMC_DATA_DIR/spool` (replaying what it holds), then starts the
+    /// sink (held until `opened.schema` is ready) and the background jobs.
+    pub async fn start_opened(common: &CommonConfig, serve: &ServeConfig, spool: &SpoolConfig, opened: crate::schema::Opened) -> anyhow::Result<App> {
+        let crate::schema::Opened { db, schema, migrator } = opened;
         std::fs::create_dir_all(&common.data_dir)
             .with_context(|| format!("creating the data directory {}", common.data_dir.display()))?;
         let metrics = Arc::new(Metrics::new());
-        let registry = RegistryCache::default();
-        let n = registry.refresh(&db).await.context("reading the site registry")?;
-        tracing::info!(sites = n, "registry loaded");
+        let registry = RegistryCache::with_snapshot(common.data_dir.join(SNAPSHOT_FILE));
+        load_registry(&registry, &db).await?;
         let salts = SaltStore::open(&common.data_dir.join("salts")).context("opening the salt store")?;
         let pipeline = Arc::new(Pipeline {
             registry: registry.clone(),
@@ -130,7 +169,7 @@ impl App {
             dead_letter_dir: common.data_dir.join("dead-letter"),
         };
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
-        let sink = spawn_sink(db.clone(), rx, sink_cfg, metrics.clone(), stop_rx)?;
+        let sink = spawn_sink(db.clone(), rx, sink_cfg, metrics.clone(), stop_rx, schema.clone())?;
         let refresher = registry.spawn_refresher(db.clone(), Duration::from_secs(serve.registry_refresh_secs.max(1)));
         let sweeper = spawn_sweeper(pipeline.clone());
         let limits = Arc::new(crate::limits::Limits::new(&serve.limits));
@@ -147,8 +186,10 @@ impl App {
             spool_max_bytes: spool.max_bytes,
             matomo_token: serve.matomo_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from),
             limits: limits.clone(),
+            schema,
         };
-        Ok(App { state, db, sink, stop, jobs: vec![refresher, sweeper, limit_sweeper] })
+        let jobs = [refresher, sweeper, limit_sweeper].into_iter().chain(migrator).collect();
+        Ok(App { state, db, sink, stop, jobs })
     }
 
     /// Stops the jobs, closes the queue (later pushes answer 503) and waits until the sink
@@ -177,13 +218,14 @@ fn spawn_sink(
     cfg: SinkConfig,
     metrics: Arc<Metrics>,
     stop: tokio::sync::watch::Receiver<bool>,
+    schema: SchemaReady,
 ) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("building the sink's runtime")?;
     let (done, finished) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("emc-sink".into())
         .spawn(move || {
-            runtime.block_on(sink::run(db, rx, cfg, metrics, stop));
+            runtime.block_on(sink::run_gated(db, rx, cfg, metrics, stop, schema));
             let _ = done.send(());
         })
         .context("starting the sink thread")?;

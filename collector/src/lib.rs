@@ -17,6 +17,7 @@ pub mod queue;
 pub mod registry_cache;
 pub mod routes;
 pub mod salt;
+pub mod schema;
 pub mod server;
 pub mod session;
 pub mod sink;

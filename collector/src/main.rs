@@ -17,8 +17,8 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(serve) => {
-            let db = emc_collector::app::open_db(&cli.common).await?;
-            let app = App::start_with_spool(&cli.common, &serve, &cli.spool.config(), db).await?;
+            let opened = emc_collector::schema::open_for_serve(&cli.common).await?;
+            let app = App::start_opened(&cli.common, &serve, &cli.spool.config(), opened).await?;
             let listener = tokio::net::TcpListener::bind(&serve.addr)
                 .await
                 .with_context(|| format!("binding EMC_COLLECTOR_ADDR {}", serve.addr))?;

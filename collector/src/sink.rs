@@ -13,6 +13,7 @@
 //! those rows out.
 use crate::metrics::{Metrics, TableLabel};
 use crate::queue::{Delivery, QueueReceiver, Record};
+use crate::schema::SchemaReady;
 use crate::spool::Position;
 use emc_sql::rows::{ConnectionLogRow, EventRow, SessionRow};
 use emc_sql::Db;
@@ -141,6 +142,8 @@ struct Sink {
     metrics: Arc<Metrics>,
     /// The queue is the spool: a batch not inserted stays on disk, so never give up on it.
     durable: bool,
+    /// Nothing is inserted before the migrations have succeeded (`schema.rs`).
+    schema: SchemaReady,
 }
 
 /// True once the collector is stopping (or whoever could stop it is gone).
@@ -155,6 +158,9 @@ impl Sink {
         if batch.groups == 0 {
             return true;
         }
+        if !self.schema.is_ready() && !self.wait_for_schema(stop).await {
+            return false;
+        }
         let done = self.insert_table(batch.events, stop).await
             && self.insert_table(batch.sessions, stop).await
             && self.insert_table(batch.connections, stop).await;
@@ -162,6 +168,23 @@ impl Sink {
             rx.ack(batch.end, batch.groups);
         }
         done
+    }
+
+    /// Holds the batch until the schema is ready; false when stopping first (with the spool,
+    /// the batch stays on disk for the next start).
+    async fn wait_for_schema(&self, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+        tracing::info!("inserts held until the schema is checked");
+        let mut schema = self.schema.clone();
+        loop {
+            if stopping(stop) {
+                tracing::warn!("stopping before the schema was checked; the batch stays in the spool");
+                return false;
+            }
+            tokio::select! {
+                ready = schema.wait() => return ready,
+                _ = stop.changed() => {}
+            }
+        }
     }
 
     async fn insert_table<T: TableRow>(&self, mut rows: Vec<Tagged<T>>, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
@@ -296,8 +319,20 @@ async fn pause(d: Duration, stop: &mut tokio::sync::watch::Receiver<bool>) {
 /// Drains `rx` into ClickHouse until every sender is gone or `stop` turns true; then it
 /// closes the queue, drains what was already queued, flushes everything and returns. With
 /// the spool, a batch that cannot be inserted while stopping stays on disk for the next start.
-pub async fn run(db: Db, mut rx: QueueReceiver, cfg: SinkConfig, metrics: Arc<Metrics>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let sink = Sink { db, cfg, metrics, durable: rx.is_durable() };
+pub async fn run(db: Db, rx: QueueReceiver, cfg: SinkConfig, metrics: Arc<Metrics>, stop: tokio::sync::watch::Receiver<bool>) {
+    run_gated(db, rx, cfg, metrics, stop, SchemaReady::ready()).await;
+}
+
+/// [`run`], inserting nothing before `schema` is ready.
+pub async fn run_gated(
+    db: Db,
+    mut rx: QueueReceiver,
+    cfg: SinkConfig,
+    metrics: Arc<Metrics>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    schema: SchemaReady,
+) {
+    let sink = Sink { db, cfg, metrics, durable: rx.is_durable(), schema };
     let mut batch = Pending::default();
     let mut tick = tokio::time::interval(Duration::from_millis((sink.cfg.flush_ms / 4).max(10)));
     let mut closing = false;

@@ -1,7 +1,8 @@
 //! `GET /healthz`: `200 {"status":"ok"}` when ClickHouse answers and the spool is writable
 //! with room left; else `503 {"status":"degraded","problems":[…]}` naming each problem.
 //! While ClickHouse is away beacons are still accepted (`202`) into the spool; the backlog
-//! is shown here and in `/metrics` (`emc_spool_*`).
+//! is shown here and in `/metrics` (`emc_spool_*`). A collector started while ClickHouse was
+//! unreachable stays degraded until its migrations have run (`schema.rs`).
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,6 +18,9 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let pending = m.spool_pending_groups.get().max(0);
     let full = spool_bytes >= state.spool_max_bytes - state.spool_max_bytes / 64;
     let mut problems = Vec::new();
+    if !state.schema.is_ready() {
+        problems.push(crate::schema::NOT_CHECKED.to_owned());
+    }
     if !clickhouse {
         problems.push(format!("clickhouse unreachable at {}; beacons are spooled ({pending} groups waiting)", state.clickhouse_url));
     }
@@ -31,6 +35,7 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let body = serde_json::json!({
         "status": if ok { "ok" } else { "degraded" },
         "clickhouse": clickhouse,
+        "schema_checked": state.schema.is_ready(),
         "data_dir_writable": writable,
         "problems": problems,
         "spool": {

@@ -1,6 +1,6 @@
 //! Faults: nothing acknowledged with `202` is lost or counted twice when ClickHouse stops
 //! and comes back, when the collector is killed with SIGKILL and restarted on its data
-//! folder, or both at once. Each test runs its own ClickHouse (so it can stop it) and the
+//! folder, or both at once, or when the collector starts while ClickHouse is down. Each test runs its own ClickHouse (so it can stop it) and the
 //! real collector binary, while a client sends beacons with a unique path each.
 use emc_e2e::{bin, free_port};
 use emc_sql::server::{LocalServer, Ports, ServerSpec, DEFAULT_BINARY};
@@ -62,7 +62,17 @@ impl Collector {
         c
     }
 
+    /// Starts the collector and waits until `/healthz` says ok.
     async fn spawn(&mut self) {
+        self.launch(true).await;
+    }
+
+    /// Starts the collector and waits until `/healthz` answers, degraded or not.
+    async fn spawn_degraded(&mut self) {
+        self.launch(false).await;
+    }
+
+    async fn launch(&mut self, healthy: bool) {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(self.data_dir.join("service.log")).unwrap();
         let child = Command::new(bin("emc-collector"))
             .arg("serve")
@@ -85,7 +95,7 @@ impl Collector {
         let http = reqwest::Client::new();
         loop {
             if let Ok(r) = http.get(format!("{}/healthz", self.base)).send().await {
-                if r.status().is_success() {
+                if r.status().is_success() || !healthy {
                     return;
                 }
             }
@@ -289,4 +299,89 @@ async fn clickhouse_and_collector_down_at_once() {
     rig.ch.restart().await;
     rig.collector.spawn().await;
     rig.settle().await;
+}
+
+/// A collector restarted while ClickHouse is down comes up from its registry snapshot,
+/// says it is degraded, accepts into the spool, and once ClickHouse is back applies the
+/// schema and inserts every acknowledged beacon exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collector_starts_while_clickhouse_is_down() {
+    const N: u64 = 300;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ch = Clickhouse::start(tmp.path().join("clickhouse")).await;
+    let db = Db::from_url(&ch.url(), "faults_cold_start");
+    db.ensure_database().await.unwrap();
+    db.migrate(&MigrateOptions::default()).await.unwrap();
+    emc_e2e::register_portal_227(&db, "Cổng A").await;
+    let data_dir = tmp.path().join("collector");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    // A first start reads the registry from ClickHouse and saves its snapshot.
+    let mut collector = Collector::start(&db, data_dir.clone()).await;
+    let snapshot = std::fs::read_to_string(data_dir.join("registry.json")).expect("the registry snapshot is written");
+    assert!(snapshot.contains("\"227\"") && snapshot.contains("portal.gov.vn"), "{snapshot}");
+    collector.kill9();
+    ch.stop();
+
+    collector.spawn_degraded().await;
+    let (status, health) = collector.get("/healthz").await;
+    assert_eq!(status, 503, "{health}");
+    assert!(health.contains("\"degraded\"") && health.contains("schema not checked yet"), "{health}");
+    assert!(collector.log().contains("starting from the snapshot"), "{}", collector.log());
+
+    let http = reqwest::Client::new();
+    for n in 0..N {
+        let body = format!(r#"{{"site":"227","name":"pageview","url":"https://portal.gov.vn/m/{n}"}}"#);
+        let r = http
+            .post(format!("{}/api/event", collector.base))
+            .header("content-type", "text/plain")
+            .header("user-agent", CHROME)
+            .header("x-forwarded-for", format!("203.0.113.{}", n % 200))
+            .body(body)
+            .send()
+            .await
+            .expect("the collector answers");
+        assert_eq!(r.status().as_u16(), 202, "beacon {n}: {}", r.text().await.unwrap_or_default());
+    }
+    let (_, metrics) = collector.get("/metrics").await;
+    assert!(metrics.lines().any(|l| l == format!("emc_spool_pending_groups {N}")), "{metrics}");
+
+    ch.restart().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let paths: Vec<String> = loop {
+        let paths: Vec<String> = db.client().query("SELECT pathname FROM events WHERE site = '227'").fetch_all().await.unwrap_or_default();
+        if paths.len() as u64 >= N {
+            break paths;
+        }
+        assert!(Instant::now() < deadline, "{} of {N} events landed\n{}", paths.len(), collector.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let landed: HashSet<String> = paths.iter().cloned().collect();
+    let expected: HashSet<String> = (0..N).map(|n| format!("/m/{n}")).collect();
+    assert_eq!(paths.len() as u64, N, "an event was inserted twice");
+    assert_eq!(landed, expected);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, health) = collector.get("/healthz").await;
+        if status == 200 {
+            assert!(health.contains("\"ok\""), "{health}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "still degraded: {health}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The backlog is gone (so nothing more is coming), none of it as dead letters, and
+    // still exactly N events.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, metrics) = collector.get("/metrics").await;
+        if metrics.lines().any(|l| l == "emc_spool_pending_groups 0") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "spool never drained: {metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!data_dir.join("dead-letter").exists(), "dead letters written: {}", collector.log());
+    let (rows, uniq): (u64, u64) =
+        db.client().query("SELECT count(), uniqExact(pathname) FROM events WHERE site = '227'").fetch_one().await.unwrap();
+    assert_eq!((rows, uniq), (N, N));
 }
