@@ -190,6 +190,11 @@ mod tests {
         let arg = format!("--config-file={}", ours.path().join("config.xml").display());
         let mut child = std::process::Command::new("sh").args(["-c", "sleep 30", &arg]).spawn().unwrap();
         let pid = child.id();
+        // Until the child has exec'd, /proc shows the test binary's own command line.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !runs_from(pid, ours.path()) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         assert!(runs_from(pid, ours.path()));
         assert!(!runs_from(pid, other.path()), "another data dir's server");
         assert!(!runs_from(std::process::id(), ours.path()), "a process without the argument");
