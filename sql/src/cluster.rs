@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn views_read_and_write_local_tables() {
         let views: Vec<String> = cluster_sql().into_iter().filter(|s| s.contains("MATERIALIZED VIEW")).collect();
-        assert_eq!(views.len(), 6);
+        assert_eq!(views.len(), 7);
         for v in views {
             assert!(v.contains("_local AS"), "{v}");
             assert!(v.contains("FROM events_local") || v.contains("FROM sessions_local"), "{v}");
@@ -166,13 +166,13 @@ mod tests {
     fn backfills_go_through_the_distributed_tables_once() {
         let all = cluster_sql();
         let inserts: Vec<&String> = all.iter().filter(|s| s.starts_with("INSERT INTO ")).collect();
-        assert_eq!(inserts.len(), 2, "{inserts:?}");
+        assert_eq!(inserts.len(), 3, "{inserts:?}");
         for s in &inserts {
             assert!(!s.contains("_local"), "a backfill reads and writes the Distributed tables: {s}");
             assert!(s.contains("FROM sessions\n") || s.contains("FROM events\n"), "{s}");
         }
         // Each backfill comes after the view that feeds the same table.
-        for (view, table) in [("sessions_dims_daily_mv", "sessions_dims_daily"), ("pages_daily_mv", "pages_daily")] {
+        for (view, table) in [("sessions_dims_daily_mv", "sessions_dims_daily"), ("pages_daily_mv", "pages_daily"), ("visitors_daily_mv", "visitors_daily")] {
             let v = all.iter().position(|s| s.contains(&format!("VIEW IF NOT EXISTS {view} "))).unwrap();
             let i = all.iter().position(|s| s.starts_with(&format!("INSERT INTO {table} "))).unwrap();
             assert!(v < i, "{table}: view first, then backfill");

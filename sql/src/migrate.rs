@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 5, name: "registry", sql: include_str!("../migrations/0005_registry.sql") },
     Migration { version: 6, name: "batch_ids", sql: include_str!("../migrations/0006_batch_ids.sql") },
     Migration { version: 7, name: "breakdown_rollups", sql: include_str!("../migrations/0007_breakdown_rollups.sql") },
+    Migration { version: 8, name: "visitors_daily", sql: include_str!("../migrations/0008_visitors_daily.sql") },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

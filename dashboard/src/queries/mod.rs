@@ -177,17 +177,31 @@ async fn dims_breakdown_daily(db: &Db, s: &Scope<'_>, by: &str, limit: u32) -> R
 }
 
 /// Unfiltered exit pages: the rollup ranks them and gives visits, page views and bounces; the
-/// visitors of the pages shown come from `sessions` (a sketch cannot forget a superseded exit).
+/// visitors of the pages shown come from `sessions` (a sketch cannot forget a superseded exit),
+/// in a second query bound to exactly those pages.
 async fn exit_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
     let c = db.client();
-    let raw = bind_daily(c.query(sql::EXIT_VISITORS_RAW), s).bind(limit).bind(s.sites).bind(s.range.start_ts()).bind(s.range.end_ts());
-    let (rows, visitors): (Rows3, Vec<(String, i64)>) =
-        tokio::try_join!(bind_daily(c.query(sql::BREAKDOWN_DIMS_SUMS), s).bind("exit_page").bind(limit).fetch_all(), raw.fetch_all())?;
-    let visitors: BTreeMap<String, i64> = visitors.into_iter().collect();
+    let rows: Rows3 = bind_daily(c.query(sql::BREAKDOWN_DIMS_SUMS), s).bind("exit_page").bind(limit).fetch_all().await?;
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let pages: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let counted: Vec<(i64, i64)> = c
+        .query(sql::EXIT_VISITORS_RAW)
+        .bind(&pages)
+        .bind(s.sites)
+        .bind(s.range.start_ts())
+        .bind(s.range.end_ts())
+        .bind(&pages)
+        .fetch_all()
+        .await?;
+    // p is the page's 1-based position in `pages`.
+    let visitors: BTreeMap<usize, i64> = counted.into_iter().filter_map(|(p, n)| usize::try_from(p - 1).ok().map(|i| (i, n))).collect();
     Ok(rows
         .into_iter()
-        .map(|(key, visits, pageviews, bounces)| {
-            let visitors = visitors.get(&key).copied().unwrap_or(0);
+        .enumerate()
+        .map(|(i, (key, visits, pageviews, bounces))| {
+            let visitors = visitors.get(&i).copied().unwrap_or(0);
             BreakdownRow { key, visits, visitors, pageviews, bounce_rate: ratio(bounces, visits) }
         })
         .collect())
@@ -396,7 +410,7 @@ pub fn rollup_queries() -> Vec<emc_sql::catalog::CatalogQuery> {
     vec![
         CatalogQuery { name: "dashboard.breakdown_dims", sql: sql::BREAKDOWN_DIMS, binds: leak([dims("'source'"), dims("'source'"), vec!["10"]].concat()) },
         CatalogQuery { name: "dashboard.breakdown_dims_sums", sql: sql::BREAKDOWN_DIMS_SUMS, binds: leak([dims("'exit_page'"), vec!["10"]].concat()) },
-        CatalogQuery { name: "dashboard.exit_visitors_raw", sql: sql::EXIT_VISITORS_RAW, binds: leak([DAILY.to_vec(), vec!["10", "['227','10000']", "1772298000", "1772384400"]].concat()) },
+        CatalogQuery { name: "dashboard.exit_visitors_raw", sql: sql::EXIT_VISITORS_RAW, binds: leak(vec!["['/','/tin-tuc']", "['227','10000']", "1772298000", "1772384400", "['/','/tin-tuc']"]) },
         CatalogQuery { name: "dashboard.page_breakdown_daily", sql: sql::PAGE_BREAKDOWN_DAILY, binds: leak([DAILY.to_vec(), DAILY.to_vec(), vec!["10"]].concat()) },
         CatalogQuery { name: "dashboard.entry_bounces_daily", sql: sql::ENTRY_BOUNCES_DAILY, binds: leak([DAILY.to_vec(), DAILY.to_vec(), vec!["10"]].concat()) },
         CatalogQuery { name: "dashboard.stats_dims", sql: sql::STATS_DIMS, binds: leak([dims("'source'"), vec!["'organic'"]].concat()) },

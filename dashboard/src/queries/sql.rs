@@ -66,10 +66,10 @@ pub const STATS_SESSIONS_DAILY: &str = concat!(
     " GROUP BY source"
 );
 
-/// Rollup: hits, page views, visitors (merged daily sketches) (binds: sites, from, to).
+/// Rollup: hits, page views, visitors (merged daily sketches, migration 0008) (binds: sites, from, to).
 pub const STATS_EVENTS_DAILY: &str = concat!(
-    "SELECT toInt64(countMerge(hits)), toInt64(sumMerge(pageviews)), toInt64(uniqMerge(visitors)) ",
-    "FROM events_daily WHERE ",
+    "SELECT toInt64(sum(hits)), toInt64(sum(pageviews)), toInt64(uniqCombinedMerge(visitors)) ",
+    "FROM visitors_daily WHERE ",
     daily_where!()
 );
 
@@ -97,8 +97,8 @@ pub const TS_SESSIONS_DAILY: &str = concat!(
 );
 
 pub const TS_EVENTS_DAILY: &str = concat!(
-    "SELECT if(? = 'month', toString(toStartOfMonth(day)), toString(day)) AS t, toInt64(uniqMerge(visitors)) ",
-    "FROM events_daily WHERE ",
+    "SELECT if(? = 'month', toString(toStartOfMonth(day)), toString(day)) AS t, toInt64(uniqCombinedMerge(visitors)) ",
+    "FROM visitors_daily WHERE ",
     daily_where!(),
     " GROUP BY t"
 );
@@ -182,7 +182,7 @@ pub const OVERVIEW_SESSIONS: &str = concat!(
 );
 
 pub const OVERVIEW_EVENTS: &str = concat!(
-    "SELECT site, toInt64(countMerge(hits)), toInt64(uniqMerge(visitors)) FROM events_daily WHERE ",
+    "SELECT site, toInt64(sum(hits)), toInt64(uniqCombinedMerge(visitors)) FROM visitors_daily WHERE ",
     daily_where!(),
     " GROUP BY site"
 );
@@ -215,8 +215,8 @@ pub const BREAKDOWN_DIMS: &str = concat!(
     " GROUP BY value ORDER BY v DESC, value"
 );
 
-/// Rollup: top exit pages by visits (visits, page views, bounces; no visitors: see 0007).
-/// Binds: sites, from, to, dim, limit.
+/// Rollup: top exit pages by visits (visits, page views, bounces; no visitors: see 0007, they
+/// come from `EXIT_VISITORS_RAW` for the pages returned). Binds: sites, from, to, dim, limit.
 pub const BREAKDOWN_DIMS_SUMS: &str = concat!(
     "SELECT value, toInt64(sum(visits)) AS v, toInt64(sum(pageviews)), toInt64(sum(bounces)) ",
     "FROM sessions_dims_daily WHERE ",
@@ -224,17 +224,19 @@ pub const BREAKDOWN_DIMS_SUMS: &str = concat!(
     " GROUP BY value HAVING v > 0 ORDER BY v DESC, value LIMIT ?"
 );
 
-/// Raw: visitors whose visits (started in the range) ended on each of the top exit pages (ranked
-/// as `BREAKDOWN_DIMS_SUMS` ranks them, so both run at once). A visit's rows net to one live
+/// Raw: visitors whose visits (started in the range) ended on each of the exit pages shown,
+/// given as an array (the pages `BREAKDOWN_DIMS_SUMS` returned). A visit's rows net to one live
 /// state, so a visitor counts for a page when the sign-weighted sum of their rows on it is
-/// positive. Binds: sites, from, to, limit, sites, start_ts, end_ts.
+/// positive: exact whatever the background merges did. Only the rows of the shown pages are
+/// read (PREWHERE on site, start and page), and the page is grouped as its position in the
+/// array (a small integer key, much cheaper to hash than the path), returned as that 1-based
+/// position. Binds: pages, sites, start_ts, end_ts, pages.
 pub const EXIT_VISITORS_RAW: &str = concat!(
-    "SELECT exit_page, toInt64(countIf(n > 0)) FROM (SELECT exit_page, visitor_id, sum(sign) AS n FROM sessions ",
-    "PREWHERE exit_page IN (SELECT value FROM sessions_dims_daily WHERE ",
-    daily_where!(),
-    " AND dim = 'exit_page' GROUP BY value HAVING sum(visits) > 0 ORDER BY sum(visits) DESC, value LIMIT ?) WHERE ",
+    "SELECT toInt64(p), toInt64(countIf(n > 0)) FROM (SELECT indexOf(?, exit_page) AS p, visitor_id, sum(sign) AS n ",
+    "FROM sessions PREWHERE ",
     sites_in!(),
-    " AND start >= toDateTime(?) AND start < toDateTime(?) GROUP BY exit_page, visitor_id) GROUP BY exit_page"
+    " AND start >= toDateTime(?) AND start < toDateTime(?) AND exit_page IN (SELECT arrayJoin(?)) ",
+    "GROUP BY p, visitor_id) GROUP BY p"
 );
 
 /// Rollup: top pages by page views; visits and visitors merged from daily sketches for the

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 /// Raw tables, then rollups: every table retention may touch.
 pub const RAW_TABLES: [&str; 3] = ["events", "sessions", "connection_log"];
-pub const ROLLUP_TABLES: [&str; 6] =
-    ["events_hourly", "events_daily", "sessions_hourly", "sessions_daily", "sessions_dims_daily", "pages_daily"];
+pub const ROLLUP_TABLES: [&str; 7] =
+    ["events_hourly", "events_daily", "sessions_hourly", "sessions_daily", "sessions_dims_daily", "pages_daily", "visitors_daily"];
 pub const DEFAULT_MONTHS: u32 = 13;
 pub const MIN_MONTHS: u32 = 12;
 /// No partition holding a row younger than this is dropped, whatever the policy.

@@ -27,7 +27,7 @@ pub const LIST_PARTITIONS: &str = "SELECT table, partition_id, toUInt64(sum(rows
      GROUP BY table, partition_id ORDER BY table, partition_id";
 
 /// One statement per table (a table name cannot be bound; the id is, as a string literal).
-pub const DROP_STATEMENTS: [(&str, &str); 9] = [
+pub const DROP_STATEMENTS: [(&str, &str); 10] = [
     ("events", "ALTER TABLE events DROP PARTITION ID ?"),
     ("sessions", "ALTER TABLE sessions DROP PARTITION ID ?"),
     ("connection_log", "ALTER TABLE connection_log DROP PARTITION ID ?"),
@@ -37,6 +37,7 @@ pub const DROP_STATEMENTS: [(&str, &str); 9] = [
     ("sessions_daily", "ALTER TABLE sessions_daily DROP PARTITION ID ?"),
     ("sessions_dims_daily", "ALTER TABLE sessions_dims_daily DROP PARTITION ID ?"),
     ("pages_daily", "ALTER TABLE pages_daily DROP PARTITION ID ?"),
+    ("visitors_daily", "ALTER TABLE visitors_daily DROP PARTITION ID ?"),
 ];
 
 pub const AUDIT_ACTOR: &str = "retention";
@@ -168,7 +169,7 @@ pub fn queries() -> Vec<CatalogQuery> {
         CatalogQuery {
             name: "retention.list_partitions",
             sql: LIST_PARTITIONS,
-            binds: &["['events','sessions','connection_log','events_hourly','events_daily','sessions_hourly','sessions_daily','sessions_dims_daily','pages_daily']"],
+            binds: &["['events','sessions','connection_log','events_hourly','events_daily','sessions_hourly','sessions_daily','sessions_dims_daily','pages_daily','visitors_daily']"],
         },
         CatalogQuery { name: "retention.last_runs", sql: schedule::LAST_RUNS, binds: &["'retention.run'", "'retention.drop_partition'", "20"] },
     ];

@@ -7,9 +7,9 @@ use emc_sql::rows::{ConnectionLogRow, EventRow, SessionRow};
 use emc_sql::Db;
 use std::collections::BTreeSet;
 
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 10] = [
     "events", "sessions", "connection_log", "events_hourly", "events_daily", "sessions_hourly", "sessions_daily", "sessions_dims_daily",
-    "pages_daily",
+    "pages_daily", "visitors_daily",
 ];
 
 /// Rows at 05:00 UTC (12:00 in Hanoi), so the Hanoi-day rollups land in the same month.
@@ -85,7 +85,7 @@ async fn drops_exactly_the_expired_partitions_of_raw_and_rollup_tables() {
     let text = dry.to_string();
     assert!(text.contains("would drop events partition 202401: 1 rows, 2024-01-15 to 2024-01-15"), "{text}");
     assert!(text.contains("would drop sessions_daily partition 202509"), "{text}");
-    assert!(text.contains("would drop 18 partitions;"), "{text}");
+    assert!(text.contains("would drop 20 partitions;"), "{text}");
     let straddle = dry.decisions.iter().find(|d| d.partition.table == "events" && d.partition.partition_id == "202510").unwrap();
     assert_eq!(straddle.verdict, Verdict::KeepWithinPolicy);
     assert_eq!(straddle.partition.newest, Some(day("2025-10-25")));

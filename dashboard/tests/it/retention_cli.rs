@@ -36,7 +36,7 @@ async fn retention_cli_dry_run_refusal_and_the_admin_page() {
     assert!(out.contains("retention on 2026-11-25 (dry run): raw tables keep 13 months"), "{out}");
     assert!(out.contains("would drop events partition 202401: 1 rows, 2024-01-15 to 2024-01-15"), "{out}");
     assert!(out.contains("would drop connection_log partition 202509"), "{out}");
-    assert!(out.contains("would drop 18 partitions;"), "{out}");
+    assert!(out.contains("would drop 20 partitions;"), "{out}");
     assert_eq!(count(&db, events).await, 5, "a dry run drops nothing");
 
     // Refused policies: a clear message, non-zero exit, nothing dropped.
