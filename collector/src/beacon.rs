@@ -131,7 +131,7 @@ fn missing_field(msg: &str) -> Option<String> {
     Some(rest.split('`').next()?.to_owned())
 }
 
-fn fail(field: &str, message: impl Into<String>) -> DecodeError {
+pub(crate) fn fail(field: &str, message: impl Into<String>) -> DecodeError {
     DecodeError { field: field.into(), message: message.into() }
 }
 

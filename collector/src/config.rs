@@ -95,13 +95,13 @@ pub struct ImportConfig {
 pub struct SpoolArgs {
     /// Disk budget of the spool, bytes; when reached, beacons are answered 429 until
     /// ClickHouse has caught up.
-    #[arg(long, env = "EMC_SPOOL_MAX_BYTES", default_value_t = 1 << 30, global = true)]
+    #[arg(long, env = "EMC_SPOOL_MAX_BYTES", default_value_t = crate::spool::SpoolConfig::default().max_bytes, global = true)]
     pub spool_max_bytes: u64,
     /// Size at which a spool segment is sealed and the next one started, bytes.
-    #[arg(long, env = "EMC_SPOOL_SEGMENT_BYTES", default_value_t = 16 << 20, global = true)]
+    #[arg(long, env = "EMC_SPOOL_SEGMENT_BYTES", default_value_t = crate::spool::SpoolConfig::default().segment_bytes, global = true)]
     pub spool_segment_bytes: u64,
     /// Most request groups written per fdatasync (group commit).
-    #[arg(long, env = "EMC_SPOOL_GROUP_COMMIT", default_value_t = 512, global = true)]
+    #[arg(long, env = "EMC_SPOOL_GROUP_COMMIT", default_value_t = crate::spool::SpoolConfig::default().group_commit, global = true)]
     pub spool_group_commit: usize,
 }
 

@@ -42,22 +42,22 @@ pub const SWEEP_EVERY: Duration = Duration::from_secs(10);
 pub struct LimitsConfig {
     /// Requests per second one client address (IPv6: one /64) may send to /api/event,
     /// /tracking and /matomo.php; more get 429. 0 = no limit.
-    #[arg(long, env = "EMC_RATE_LIMIT_PER_SEC", default_value_t = 100)]
+    #[arg(long, env = "EMC_RATE_LIMIT_PER_SEC", default_value_t = LimitsConfig::default().rate_limit_per_sec)]
     pub rate_limit_per_sec: u32,
     /// Requests a client may send at once before the rate applies.
-    #[arg(long, env = "EMC_RATE_LIMIT_BURST", default_value_t = 200)]
+    #[arg(long, env = "EMC_RATE_LIMIT_BURST", default_value_t = LimitsConfig::default().rate_limit_burst)]
     pub rate_limit_burst: u32,
     /// Longest wait for a request's head, and for its whole body: slower clients are cut
     /// (connection closed, or 408 once the head has arrived).
-    #[arg(long, env = "EMC_READ_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(long, env = "EMC_READ_TIMEOUT_MS", default_value_t = LimitsConfig::default().read_timeout_ms)]
     pub read_timeout_ms: u64,
     /// Largest request head (request line and headers), bytes; larger is refused with 431.
-    #[arg(long, env = "EMC_MAX_HEADER_BYTES", default_value_t = 32 * 1024)]
+    #[arg(long, env = "EMC_MAX_HEADER_BYTES", default_value_t = LimitsConfig::default().max_header_bytes)]
     pub max_header_bytes: usize,
 }
 
 impl Default for LimitsConfig {
-    /// The flags' defaults.
+    /// The flags' defaults (clap takes them from here).
     fn default() -> Self {
         LimitsConfig { rate_limit_per_sec: 100, rate_limit_burst: 200, read_timeout_ms: 10_000, max_header_bytes: 32 * 1024 }
     }

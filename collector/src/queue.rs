@@ -22,9 +22,6 @@ pub enum Record {
     Connection(Box<ConnectionLogRow>),
 }
 
-/// The old name of [`PushError::Closed`]'s condition; every push error converts.
-pub type QueueClosed = PushError;
-
 /// One group as the sink receives it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {

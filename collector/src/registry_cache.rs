@@ -93,7 +93,7 @@ pub fn write_snapshot(path: &Path, sites: &[SiteEntry]) -> Result<(), SnapshotEr
     drop(file);
     std::fs::rename(&tmp, path).map_err(err)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
+        crate::spool::sync_dir(dir).map_err(err)?;
     }
     Ok(())
 }

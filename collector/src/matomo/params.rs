@@ -7,9 +7,7 @@ use std::collections::HashMap;
 /// Largest accepted `pf_*` value: an hour, in milliseconds.
 pub const MAX_PF_MS: u32 = 3_600_000;
 
-pub(crate) fn fail(field: &str, message: impl Into<String>) -> DecodeError {
-    DecodeError { field: field.into(), message: message.into() }
-}
+pub(crate) use crate::beacon::fail;
 
 /// The parameters of one request; a repeated name keeps its last value (as PHP's `$_GET`).
 #[derive(Debug, Default, Clone)]

@@ -109,14 +109,7 @@ async fn track_bulk(state: &AppState, info: &RequestInfo, body: &[u8]) -> Respon
     let mut tracked = 0u32;
     let mut invalid = Vec::new();
     for (i, query) in bulk.requests.iter().enumerate() {
-        let one = RequestInfo {
-            endpoint: info.endpoint,
-            started: Instant::now(),
-            received: info.received,
-            client_ip: info.client_ip,
-            user_agent: info.user_agent.clone(),
-            bytes: query.len(),
-        };
+        let one = RequestInfo { started: Instant::now(), user_agent: info.user_agent.clone(), bytes: query.len(), ..*info };
         match ingest_params(state, &one, &Params::parse(query), trusted).await {
             Ok(()) => tracked += 1,
             // A full spool or a stopping collector refuses the rest of the bulk too.

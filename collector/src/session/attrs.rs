@@ -2,6 +2,7 @@
 //! visit comes from (site, host, referrer, campaign) and who makes it (geo, browser, screen) —
 //! so that each group has few distinct values to share between visits: their product would
 //! be nearly one per visit.
+use super::set;
 use emc_sql::rows::SessionRow;
 
 /// Site, host, referrer, source and campaign of a visit.
@@ -33,10 +34,6 @@ fn take(s: &mut String) -> Box<str> {
     std::mem::take(s).into_boxed_str()
 }
 
-fn put(to: &mut String, from: &str) {
-    to.clear();
-    to.push_str(from);
-}
 
 /// Moves the fixed attributes out of a new visit's row.
 pub(super) fn split(row: &mut SessionRow) -> (Source, Client) {
@@ -63,13 +60,13 @@ pub(super) fn split(row: &mut SessionRow) -> (Source, Client) {
 
 impl Source {
     pub(super) fn fill(&self, r: &mut SessionRow) {
-        put(&mut r.site, &self.site);
-        put(&mut r.hostname, &self.hostname);
-        put(&mut r.referrer, &self.referrer);
-        put(&mut r.referrer_source, &self.referrer_source);
-        put(&mut r.source, &self.source);
+        set(&mut r.site, &self.site);
+        set(&mut r.hostname, &self.hostname);
+        set(&mut r.referrer, &self.referrer);
+        set(&mut r.referrer_source, &self.referrer_source);
+        set(&mut r.source, &self.source);
         for (to, from) in [&mut r.utm_source, &mut r.utm_medium, &mut r.utm_campaign, &mut r.utm_content, &mut r.utm_term].into_iter().zip(&self.utm) {
-            put(to, from);
+            set(to, from);
         }
         r.batch_id = self.batch_id;
     }
@@ -77,12 +74,12 @@ impl Source {
 
 impl Client {
     pub(super) fn fill(&self, r: &mut SessionRow) {
-        put(&mut r.country_code, &self.country_code);
-        put(&mut r.region, &self.region);
-        put(&mut r.city, &self.city);
-        put(&mut r.browser, &self.browser);
-        put(&mut r.os, &self.os);
-        put(&mut r.device, &self.device);
+        set(&mut r.country_code, &self.country_code);
+        set(&mut r.region, &self.region);
+        set(&mut r.city, &self.city);
+        set(&mut r.browser, &self.browser);
+        set(&mut r.os, &self.os);
+        set(&mut r.device, &self.device);
         r.screen_width = self.screen_width;
     }
 }
