@@ -104,6 +104,7 @@ pub struct RankingRequest {
 pub struct Ranking {
     pub group: Group,
     pub method: Method,
+    pub include_components: bool,
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
     pub previous: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
@@ -140,14 +141,24 @@ pub fn entries(reg: &Registry, group: &Group, include_components: bool, inputs: 
         .into_iter()
         .map(|s| {
             let mut i = own(s);
-            if include_components && !matches!(group, Group::Components(_)) {
-                for c in reg.sites.iter().filter(|c| c.kind == "component" && c.parent == s.code) {
-                    i.absorb(&own(c));
-                }
+            for c in absorbed(reg, group, include_components, s) {
+                i.absorb(&own(c));
             }
             Entry { site: s.code.clone(), name: s.name.clone(), inputs: i }
         })
         .collect()
+}
+
+/// The component sites whose figures a member absorbs: with `include_components`, a portal's
+/// components (none in a `components:` group, whose members are the components themselves).
+fn absorbed<'a>(reg: &'a Registry, group: &Group, include_components: bool, member: &'a SiteRow) -> impl Iterator<Item = &'a SiteRow> {
+    let on = include_components && !matches!(group, Group::Components(_));
+    reg.sites.iter().filter(move |c| on && c.kind == "component" && c.parent == member.code)
+}
+
+/// The sites whose figures [`entries`] reads: the members and what they absorb.
+fn read_sites(reg: &Registry, group: &Group, include_components: bool) -> Vec<String> {
+    members(reg, group).into_iter().flat_map(|s| std::iter::once(s).chain(absorbed(reg, group, include_components, s))).map(|s| s.code.clone()).collect()
 }
 
 #[derive(Debug, clickhouse::Row, Deserialize)]
@@ -158,11 +169,20 @@ struct SessionsRow {
     duration: i64,
 }
 
+/// One row of [`EVENTS`].
 #[derive(Debug, clickhouse::Row, Deserialize)]
-struct EventsRow {
-    site: String,
-    visitors: u64,
-    days: Vec<u16>,
+pub(crate) struct EventsRow {
+    pub site: String,
+    pub visitors: u64,
+    pub days: Vec<u16>,
+}
+
+/// [`EVENTS`] over the sites in `codes` (none: no query).
+pub(crate) async fn events(db: &Db, codes: &[String], range: &Range) -> Result<Vec<EventsRow>, clickhouse::error::Error> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.client().query(EVENTS).bind(codes).bind(range.from_str()).bind(range.to_str()).fetch_all::<EventsRow>().await
 }
 
 /// The inputs of every site in `codes` over the range (no domains: they are the registry's).
@@ -172,7 +192,7 @@ pub async fn load_inputs(db: &Db, codes: &[String], range: &Range) -> Result<BTr
     }
     let (from, to) = (range.from_str(), range.to_str());
     let sessions = db.client().query(SESSIONS).bind(codes).bind(&from).bind(&to).fetch_all::<SessionsRow>();
-    let events = db.client().query(EVENTS).bind(codes).bind(&from).bind(&to).fetch_all::<EventsRow>();
+    let events = events(db, codes, range);
     let counts = crate::compliance::counts_by_site(db, codes, range);
     let (sessions, events, counts) = tokio::try_join!(sessions, events, counts)?;
     let mut out: BTreeMap<String, SiteInputs> = BTreeMap::new();
@@ -193,8 +213,7 @@ pub async fn load_inputs(db: &Db, codes: &[String], range: &Range) -> Result<BTr
 }
 
 async fn rank_range(db: &Db, reg: &Registry, req: &RankingRequest, range: &Range, cfg: &RankingConfig) -> anyhow::Result<Vec<RankedSite>> {
-    let codes: Vec<String> = reg.sites.iter().map(|s| s.code.clone()).collect();
-    let inputs = load_inputs(db, &codes, range).await?;
+    let inputs = load_inputs(db, &read_sites(reg, &req.group, req.include_components), range).await?;
     let entries = entries(reg, &req.group, req.include_components, &inputs);
     Ok(rank(&entries, cfg, req.method, range.days().max(1) as u32))
 }
@@ -210,7 +229,7 @@ pub async fn compute(db: &Db, reg: &Registry, req: &RankingRequest, cfg: &Rankin
     } else {
         None
     };
-    Ok(Ranking { group: req.group.clone(), method: req.method, from: req.range.from, to: req.range.to, previous, sites })
+    Ok(Ranking { group: req.group.clone(), method: req.method, include_components: req.include_components, from: req.range.from, to: req.range.to, previous, sites })
 }
 
 /// The queries of this module (ranking also sends `compliance::BY_SITE`, listed there).

@@ -17,7 +17,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use emc_sql::registry::SiteRow;
 use emc_sql::Db;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How far back the last beacon is looked for; older than this counts as never seen.
@@ -55,21 +55,9 @@ pub struct ComplianceReport {
     pub failing_pages: Vec<FailingPage>,
 }
 
-#[derive(Debug, clickhouse::Row, Deserialize)]
-struct DaysRow {
-    site: String,
-    #[allow(dead_code)]
-    visitors: u64,
-    days: Vec<u16>,
-}
-
-/// Days with hits per site (the ranking's `EVENTS` query).
+/// Days with hits per site (the ranking's `EVENTS` query and row).
 async fn days(db: &Db, codes: &[String], range: &Range) -> Result<BTreeMap<String, BTreeSet<u16>>, clickhouse::error::Error> {
-    if codes.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let q = db.client().query(crate::ranking::EVENTS).bind(codes).bind(range.from_str()).bind(range.to_str());
-    Ok(q.fetch_all::<DaysRow>().await?.into_iter().map(|r| (r.site, r.days.into_iter().collect())).collect())
+    Ok(crate::ranking::events(db, codes, range).await?.into_iter().map(|r| (r.site, r.days.into_iter().collect())).collect())
 }
 
 /// Parameters, then the one authorization check: the sites a request covers.
@@ -88,8 +76,9 @@ fn now() -> u32 {
     chrono::Utc::now().timestamp().clamp(0, i64::from(u32::MAX)) as u32
 }
 
-pub async fn report(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<ComplianceReport, ApiError> {
-    let (p, sites, _) = resolve(state, caller, query).await?;
+/// The report, with the registry it was resolved against (the page lists its sites).
+pub async fn report(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<(ComplianceReport, Registry), ApiError> {
+    let (p, sites, reg) = resolve(state, caller, query).await?;
     let (db, range) = (&state.db, &p.range);
     let codes: Vec<String> = sites.iter().map(|s| s.code.clone()).collect();
     let (per_site, total, failing, health, days) = tokio::try_join!(
@@ -131,11 +120,12 @@ pub async fn report(state: &AppState, caller: &Caller, query: Option<&str>) -> R
         silent_for_secs: newest.map(|t| u64::from(now().saturating_sub(t))),
         silent: !health.is_empty() && health.iter().all(|h| h.silent),
     };
-    Ok(ComplianceReport { from: range.from_str(), to: range.to_str(), site, silence_secs: state.cfg.silence_secs, total, sites: site_rows, silent_sites, failing_pages: failing })
+    let r = ComplianceReport { from: range.from_str(), to: range.to_str(), site, silence_secs: state.cfg.silence_secs, total, sites: site_rows, silent_sites, failing_pages: failing };
+    Ok((r, reg))
 }
 
 pub async fn api(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
-    Ok(Json(report(&state, &caller, q.as_deref()).await?).into_response())
+    Ok(Json(report(&state, &caller, q.as_deref()).await?.0).into_response())
 }
 
 #[derive(Debug, Serialize)]
@@ -256,8 +246,7 @@ struct CompliancePage {
 }
 
 pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri) -> Result<Response, PageError> {
-    let r = report(&state, &caller, uri.query()).await?;
-    let reg = Registry::load(&state.db).await?;
+    let (r, reg) = report(&state, &caller, uri.query()).await?;
     let chosen = r.site.clone().unwrap_or_default();
     let mut choices = vec![(String::new(), String::new(), chosen.is_empty())];
     choices.extend(reg.sites_in_scope(&caller.who).into_iter().map(|s| (s.code.clone(), format!("{} ({})", s.name, s.code), s.code == chosen)));
@@ -267,9 +256,8 @@ pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller,
     let total = line(&state, &r.total);
     let lines = r.sites.iter().map(|s| line(&state, s)).collect();
     let p75 = r.total.compliance.timings.iter().map(|t| t.p75_ms.map_or_else(|| "—".to_owned(), |v| format!("{v:.0} ms"))).collect();
-    let api = uri.query().map_or_else(|| "/api/v1/compliance".to_owned(), |q| format!("/api/v1/compliance?{q}"));
-    let export = |report: &str| uri.query().map_or_else(|| format!("/api/v1/export.csv?report={report}"), |q| format!("/api/v1/export.csv?report={report}&{q}"));
-    let (csv, csv_pages) = (export("compliance"), export("failing_pages"));
+    let api = super::with_query("/api/v1/compliance", uri.query());
+    let (csv, csv_pages) = (super::with_query("/api/v1/export.csv?report=compliance", uri.query()), super::with_query("/api/v1/export.csv?report=failing_pages", uri.query()));
     let page = CompliancePage { c, r, total, lines, choices, include_components, p75, api, csv, csv_pages };
     Ok(Html(page.render()?).into_response())
 }

@@ -88,7 +88,7 @@ pub async fn export(State(state): State<AppState>, caller: Caller, RawQuery(q): 
             ranking_csv(&mut out, &super::ranking::rows(&r));
         }
         "compliance" | "failing_pages" => {
-            let r = super::compliance::report(&state, &caller, q.as_deref()).await?;
+            let (r, _) = super::compliance::report(&state, &caller, q.as_deref()).await?;
             name = format!("{kind}_{}_{}", r.from, r.to);
             if kind == "compliance" {
                 compliance_csv(&mut out, &r);

@@ -72,3 +72,10 @@ pub async fn report(state: &AppState, caller: &Caller, query: Option<&str>, rout
     let resolved = scope::authorize(&caller.who, &registry, &params.target)?;
     Ok(Report { params, resolved, registry })
 }
+
+/// `base` carrying a page's own query string, so its JSON and CSV links answer what the page
+/// shows: `base?q`, or `base&q` when `base` already has a query.
+pub(crate) fn with_query(base: &str, query: Option<&str>) -> String {
+    let sep = if base.contains('?') { '&' } else { '?' };
+    query.map_or_else(|| base.to_owned(), |q| format!("{base}{sep}{q}"))
+}

@@ -162,8 +162,6 @@ pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller,
     for g in groups.iter_mut() {
         g.2 = g.0 == group;
     }
-    let api = uri.query().map_or_else(|| "/api/v1/ranking".to_owned(), |q| format!("/api/v1/ranking?{q}"));
-    let csv = uri.query().map_or_else(|| "/api/v1/export.csv?report=ranking".to_owned(), |q| format!("/api/v1/export.csv?report=ranking&{q}"));
     let page = RankingPage {
         c,
         from: r.from.to_string(),
@@ -171,11 +169,11 @@ pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller,
         groups,
         criteria: Criterion::ALL.iter().map(|c| c.as_str()).collect(),
         weighted: r.method == Method::Weighted,
-        include_components: params::pairs(uri.query()).iter().any(|(k, v)| k == "include_components" && parse_bool("include_components", v).unwrap_or(false)),
+        include_components: r.include_components,
         rows: rows(&r),
         chart,
-        api,
-        csv,
+        api: super::with_query("/api/v1/ranking", uri.query()),
+        csv: super::with_query("/api/v1/export.csv?report=ranking", uri.query()),
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -7,7 +7,7 @@ use emc_dashboard::health;
 use emc_dashboard::params::Range;
 use emc_sql::catalog::bind;
 use emc_sql::registry::SiteRow;
-use emc_sql::rows::{ConnectionLogRow, EventRow};
+use emc_sql::rows::{ConnectionLogRow, EventRow, SessionRow};
 use emc_sql::Db;
 
 pub const TZ: chrono_tz::Tz = chrono_tz::Asia::Ho_Chi_Minh;
@@ -27,6 +27,14 @@ pub fn range(from: &str, to: &str) -> Range {
 
 pub async fn insert_events(db: &Db, rows: &[EventRow]) {
     let mut ins = db.client().insert::<EventRow>("events").await.unwrap();
+    for r in rows {
+        ins.write(r).await.unwrap();
+    }
+    ins.end().await.unwrap();
+}
+
+pub async fn insert_sessions(db: &Db, rows: &[SessionRow]) {
+    let mut ins = db.client().insert::<SessionRow>("sessions").await.unwrap();
     for r in rows {
         ins.write(r).await.unwrap();
     }

@@ -1,7 +1,7 @@
 //! Ranking: a known scenario of portals in two groups scored by the pure function against the
 //! formula recomputed here; ties; the visits-only method; then the same from stored rows
 //! (rollups + events) with component sites and the previous period.
-use crate::compliance::{day, insert_events, range, ts};
+use crate::compliance::{day, insert_events, insert_sessions, range, ts};
 use emc_dashboard::ranking::{self, criteria::TimingCount, Grade, Group, Method, RankingConfig, RankingRequest, SiteInputs};
 use emc_dashboard::scope::Registry;
 use emc_sql::registry::{AgencyRow, SiteRow};
@@ -185,11 +185,7 @@ async fn ranking_from_stored_rows_with_components_and_the_previous_year() {
             events.extend(e);
         }
     }
-    let mut ins = db.client().insert::<SessionRow>("sessions").await.unwrap();
-    for s in &sessions {
-        ins.write(s).await.unwrap();
-    }
-    ins.end().await.unwrap();
+    insert_sessions(&db, &sessions).await;
     insert_events(&db, &events).await;
 
     let year = range("2025-01-01", "2025-12-31");

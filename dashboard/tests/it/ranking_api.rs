@@ -2,12 +2,11 @@
 //! ranking computed here from the same plan (pure `rank` over inputs built in the test, not
 //! read back); the visits-only scores written out; scope: rows outside it are removed, ranks
 //! stay those of the whole group; 401/403/400/404.
-use crate::compliance::{day, insert_events};
+use crate::compliance::{day, insert_events, insert_sessions};
 use crate::support::*;
 use emc_dashboard::ranking::{self, Grade, Group, Method, RankingConfig, SiteInputs};
 use emc_dashboard::scope::Registry;
 use emc_sql::registry::{AgencyGroup, SiteKind};
-use emc_sql::rows::SessionRow;
 use emc_sql::Db;
 use std::collections::BTreeMap;
 
@@ -41,11 +40,7 @@ pub async fn stored_scenario(db: &Db) -> BTreeMap<String, SiteInputs> {
             events.extend(e);
         }
     }
-    let mut ins = db.client().insert::<SessionRow>("sessions").await.unwrap();
-    for s in &sessions {
-        ins.write(s).await.unwrap();
-    }
-    ins.end().await.unwrap();
+    insert_sessions(db, &sessions).await;
     insert_events(db, &events).await;
     inputs
 }
