@@ -18,7 +18,7 @@ pub struct CommitLatency {
 
 pub async fn scrape(base: &str) -> Option<Buckets> {
     let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().ok()?;
-    let text = client.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;
+    let text = crate::verify::scrape(&client, &format!("{base}/metrics")).await?;
     Some(parse(&text))
 }
 

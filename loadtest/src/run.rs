@@ -26,10 +26,9 @@ pub fn model(traffic: &TrafficArgs, run_id: &str) -> anyhow::Result<(Model, u64)
 }
 
 pub async fn open_db(db: &DbArgs) -> anyhow::Result<Db> {
-    // The managed server runs in its own folder: give it an absolute one.
+    // A relative data dir is fine: the managed server resolves it (emc_sql::db).
     std::fs::create_dir_all(&db.data_dir).with_context(|| format!("creating {}", db.data_dir.display()))?;
-    let data_dir = std::path::absolute(&db.data_dir)?;
-    let target = DbTarget::from_config(db.clickhouse_url.as_deref(), &data_dir);
+    let target = DbTarget::from_config(db.clickhouse_url.as_deref(), &db.data_dir);
     let opts = MigrateOptions { timezone: db.timezone.clone(), topology: Topology::Single };
     Db::open(&target, &db.clickhouse_db, &opts).await.with_context(|| format!("opening ClickHouse database {}", db.clickhouse_db))
 }
@@ -177,9 +176,8 @@ impl QueueWatch {
             let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().ok()?;
             let mut samples: Vec<u64> = Vec::new();
             loop {
-                let text = client.get(&url).send().await.ok()?.text().await.ok()?;
-                let gauge = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().parse::<f64>().ok());
-                let depth = gauge("emc_spool_pending_groups ").or_else(|| gauge("emc_queue_depth "))?;
+                let text = verify::scrape(&client, &url).await?;
+                let depth = verify::gauge(&text, "emc_spool_pending_groups").or_else(|| verify::gauge(&text, "emc_queue_depth"))?;
                 samples.push(depth as u64);
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_millis(250)) => {}

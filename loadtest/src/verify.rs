@@ -83,10 +83,19 @@ pub struct Wait {
     pub drained: Option<String>,
 }
 
+/// The collector's `/metrics` text at `metrics_url`; `None` when it does not answer.
+pub async fn scrape(client: &reqwest::Client, metrics_url: &str) -> Option<String> {
+    client.get(metrics_url).send().await.ok()?.text().await.ok()
+}
+
+/// The value of the unlabelled gauge `name` in a `/metrics` text.
+pub fn gauge(metrics: &str, name: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())
+}
+
 /// The collector's request groups not yet acknowledged by ClickHouse; `None` when unknown.
 async fn pending_groups(client: &reqwest::Client, metrics_url: &str) -> Option<u64> {
-    let text = client.get(metrics_url).send().await.ok()?.text().await.ok()?;
-    text.lines().find_map(|l| l.strip_prefix("emc_spool_pending_groups ")).and_then(|v| v.trim().parse::<f64>().ok()).map(|v| v as u64)
+    gauge(&scrape(client, metrics_url).await?, "emc_spool_pending_groups").map(|v| v as u64)
 }
 
 async fn counts(db: &Db, scope: &Scope) -> Result<(u64, u64, u64), clickhouse::error::Error> {

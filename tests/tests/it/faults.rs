@@ -6,7 +6,7 @@ use emc_e2e::{bin, free_port};
 use emc_sql::server::{LocalServer, Ports, ServerSpec, DEFAULT_BINARY};
 use emc_sql::{Db, MigrateOptions};
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -123,6 +123,19 @@ impl Collector {
         let r = reqwest::get(format!("{}{path}", self.base)).await.expect("collector answers");
         (r.status().as_u16(), r.text().await.unwrap())
     }
+
+    /// Polls `/metrics` (10 s at most) until the spool has no pending group.
+    async fn wait_drained(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, metrics) = self.get("/metrics").await;
+            if metrics.lines().any(|l| l == "emc_spool_pending_groups 0") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "spool never drained: {metrics}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 impl Drop for Collector {
@@ -189,15 +202,22 @@ struct Rig {
     _tmp: tempfile::TempDir,
 }
 
-async fn rig(name: &str) -> Rig {
-    let tmp = tempfile::tempdir().unwrap();
-    let ch = Clickhouse::start(tmp.path().join("clickhouse")).await;
+/// This test's own ClickHouse under `tmp`, database `name` migrated with site 227
+/// registered, and the collector's data folder (created, not started).
+async fn stack(tmp: &Path, name: &str) -> (Clickhouse, Db, PathBuf) {
+    let ch = Clickhouse::start(tmp.join("clickhouse")).await;
     let db = Db::from_url(&ch.url(), name);
     db.ensure_database().await.unwrap();
     db.migrate(&MigrateOptions::default()).await.unwrap();
     emc_e2e::register_portal_227(&db, "Cổng A").await;
-    let data_dir = tmp.path().join("collector");
+    let data_dir = tmp.join("collector");
     std::fs::create_dir_all(&data_dir).unwrap();
+    (ch, db, data_dir)
+}
+
+async fn rig(name: &str) -> Rig {
+    let tmp = tempfile::tempdir().unwrap();
+    let (ch, db, data_dir) = stack(tmp.path(), name).await;
     let collector = Collector::start(&db, data_dir).await;
     let ledger = Arc::new(Ledger::default());
     let clients = (0..WORKERS).map(|w| tokio::spawn(client(collector.base.clone(), ledger.clone(), w))).collect();
@@ -246,15 +266,7 @@ impl Rig {
         assert_eq!(rows, uniq, "an event was inserted twice");
         assert_eq!(rows, landed.len() as u64);
         // The backlog drains.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let (_, metrics) = self.collector.get("/metrics").await;
-            if metrics.lines().any(|l| l == "emc_spool_pending_groups 0") {
-                break;
-            }
-            assert!(Instant::now() < deadline, "spool never drained: {metrics}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.collector.wait_drained().await;
     }
 }
 
@@ -308,13 +320,7 @@ async fn clickhouse_and_collector_down_at_once() {
 async fn collector_starts_while_clickhouse_is_down() {
     const N: u64 = 300;
     let tmp = tempfile::tempdir().unwrap();
-    let mut ch = Clickhouse::start(tmp.path().join("clickhouse")).await;
-    let db = Db::from_url(&ch.url(), "faults_cold_start");
-    db.ensure_database().await.unwrap();
-    db.migrate(&MigrateOptions::default()).await.unwrap();
-    emc_e2e::register_portal_227(&db, "Cổng A").await;
-    let data_dir = tmp.path().join("collector");
-    std::fs::create_dir_all(&data_dir).unwrap();
+    let (mut ch, db, data_dir) = stack(tmp.path(), "faults_cold_start").await;
     // A first start reads the registry from ClickHouse and saves its snapshot.
     let mut collector = Collector::start(&db, data_dir.clone()).await;
     let snapshot = std::fs::read_to_string(data_dir.join("registry.json")).expect("the registry snapshot is written");
@@ -371,15 +377,7 @@ async fn collector_starts_while_clickhouse_is_down() {
     }
     // The backlog is gone (so nothing more is coming), none of it as dead letters, and
     // still exactly N events.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, metrics) = collector.get("/metrics").await;
-        if metrics.lines().any(|l| l == "emc_spool_pending_groups 0") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "spool never drained: {metrics}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    collector.wait_drained().await;
     assert!(!data_dir.join("dead-letter").exists(), "dead letters written: {}", collector.log());
     let (rows, uniq): (u64, u64) =
         db.client().query("SELECT count(), uniqExact(pathname) FROM events WHERE site = '227'").fetch_one().await.unwrap();
