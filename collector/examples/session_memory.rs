@@ -15,7 +15,12 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn rss() -> i64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    statm.split_whitespace().nth(1).and_then(|p| p.parse::<i64>().ok()).unwrap_or(0) * 4096
+    statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(0)
+        * 4096
 }
 
 /// Bytes the program holds on jemalloc's heap (size classes included).
@@ -47,18 +52,54 @@ impl Rng {
 
 const SITES: usize = 60;
 const PAGES_PER_SITE: usize = 400;
-const SECTIONS: &[&str] = &["tin-tuc", "thong-bao", "van-ban", "thu-tuc-hanh-chinh", "gioi-thieu", "lien-he", "su-kien", "chinh-sach"];
+const SECTIONS: &[&str] = &[
+    "tin-tuc",
+    "thong-bao",
+    "van-ban",
+    "thu-tuc-hanh-chinh",
+    "gioi-thieu",
+    "lien-he",
+    "su-kien",
+    "chinh-sach",
+];
 const PROVINCES: &[&str] = &[
-    "Hà Nội", "Hồ Chí Minh", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Nghệ An", "Thanh Hóa", "Đồng Nai", "Bình Dương", "Quảng Ninh",
-    "Khánh Hòa", "Lâm Đồng", "Thừa Thiên Huế", "Bắc Ninh", "Hải Dương", "Nam Định", "Thái Bình", "Gia Lai", "Đắk Lắk", "An Giang",
+    "Hà Nội",
+    "Hồ Chí Minh",
+    "Đà Nẵng",
+    "Hải Phòng",
+    "Cần Thơ",
+    "Nghệ An",
+    "Thanh Hóa",
+    "Đồng Nai",
+    "Bình Dương",
+    "Quảng Ninh",
+    "Khánh Hòa",
+    "Lâm Đồng",
+    "Thừa Thiên Huế",
+    "Bắc Ninh",
+    "Hải Dương",
+    "Nam Định",
+    "Thái Bình",
+    "Gia Lai",
+    "Đắk Lắk",
+    "An Giang",
 ];
 /// (browser, os, device, mobile)
 const AGENTS: &[(&str, &str, &str, bool)] = &[
-    ("Chrome", "Android", "smartphone", true), ("Chrome", "Windows 10", "pc", false), ("Safari", "iOS", "smartphone", true),
-    ("Cốc Cốc", "Windows 10", "pc", false), ("Cốc Cốc", "Android", "smartphone", true), ("Samsung Internet", "Android", "smartphone", true),
-    ("Edge", "Windows 11", "pc", false), ("Firefox", "Windows 10", "pc", false), ("Zalo", "Android", "smartphone", true),
-    ("Facebook", "iOS", "smartphone", true), ("Safari", "Mac OSX", "pc", false), ("Chrome", "iPadOS", "tablet", true),
-    ("Chrome", "Linux", "pc", false), ("Opera", "Windows 7", "pc", false),
+    ("Chrome", "Android", "smartphone", true),
+    ("Chrome", "Windows 10", "pc", false),
+    ("Safari", "iOS", "smartphone", true),
+    ("Cốc Cốc", "Windows 10", "pc", false),
+    ("Cốc Cốc", "Android", "smartphone", true),
+    ("Samsung Internet", "Android", "smartphone", true),
+    ("Edge", "Windows 11", "pc", false),
+    ("Firefox", "Windows 10", "pc", false),
+    ("Zalo", "Android", "smartphone", true),
+    ("Facebook", "iOS", "smartphone", true),
+    ("Safari", "Mac OSX", "pc", false),
+    ("Chrome", "iPadOS", "tablet", true),
+    ("Chrome", "Linux", "pc", false),
+    ("Opera", "Windows 7", "pc", false),
 ];
 const MOBILE_WIDTHS: &[u16] = &[360, 375, 390, 393, 412, 414, 428];
 const DESKTOP_WIDTHS: &[u16] = &[1280, 1366, 1440, 1536, 1600, 1920, 2560];
@@ -71,9 +112,30 @@ const ENTRIES: &[(&str, &str, &str, &str, &str, &str)] = &[
     ("social", "https://l.facebook.com/", "Facebook", "", "", ""),
     ("social", "https://zalo.me/", "Zalo", "", "", ""),
     ("referral", "https://baomoi.com/", "Báo Mới", "", "", ""),
-    ("referral", "https://vnexpress.net/", "vnexpress.net", "", "", ""),
-    ("campaign", "", "zalo-oa", "zalo-oa", "social", "dich-vu-cong-2025"),
-    ("campaign", "https://l.facebook.com/", "facebook", "facebook", "cpc", "chuyen-doi-so"),
+    (
+        "referral",
+        "https://vnexpress.net/",
+        "vnexpress.net",
+        "",
+        "",
+        "",
+    ),
+    (
+        "campaign",
+        "",
+        "zalo-oa",
+        "zalo-oa",
+        "social",
+        "dich-vu-cong-2025",
+    ),
+    (
+        "campaign",
+        "https://l.facebook.com/",
+        "facebook",
+        "facebook",
+        "cpc",
+        "chuyen-doi-so",
+    ),
 ];
 const ENTRY_WEIGHTS: &[usize] = &[330, 300, 120, 10, 90, 40, 40, 30, 25, 15];
 
@@ -88,7 +150,10 @@ impl Generator {
         paths.extend(SECTIONS.iter().map(|s| format!("/{s}")));
         let mut n = 0;
         while paths.len() < PAGES_PER_SITE {
-            paths.push(format!("/{}/bai-viet-so-{n}-ve-chuyen-doi-so-quoc-gia.html", SECTIONS[n % SECTIONS.len()]));
+            paths.push(format!(
+                "/{}/bai-viet-so-{n}-ve-chuyen-doi-so-quoc-gia.html",
+                SECTIONS[n % SECTIONS.len()]
+            ));
             n += 1;
         }
         Generator { rng: Rng(7), paths }
@@ -99,7 +164,11 @@ impl Generator {
     }
 
     fn path(&mut self) -> &str {
-        let i = if self.rng.below(10) < 3 { 0 } else { self.rng.zipf(PAGES_PER_SITE) };
+        let i = if self.rng.below(10) < 3 {
+            0
+        } else {
+            self.rng.zipf(PAGES_PER_SITE)
+        };
         &self.paths[i]
     }
 
@@ -107,11 +176,14 @@ impl Generator {
     fn row(&mut self, site: usize) -> SessionRow {
         let r = &mut self.rng;
         let mut pick = r.below(1000);
-        let entry = ENTRY_WEIGHTS.iter().position(|&w| pick < w || {
-            pick -= w;
-            false
+        let entry = ENTRY_WEIGHTS.iter().position(|&w| {
+            pick < w || {
+                pick -= w;
+                false
+            }
         });
-        let (class, mut referrer, source, utm_source, utm_medium, utm_campaign) = ENTRIES[entry.unwrap_or(0)];
+        let (class, mut referrer, source, utm_source, utm_medium, utm_campaign) =
+            ENTRIES[entry.unwrap_or(0)];
         // One referral in ten links from an article of its own, not from a home page.
         let article;
         if class == "referral" && r.below(10) == 0 {
@@ -119,7 +191,11 @@ impl Generator {
             referrer = &article;
         }
         let (browser, os, device, mobile) = AGENTS[r.zipf(AGENTS.len())];
-        let widths = if mobile { MOBILE_WIDTHS } else { DESKTOP_WIDTHS };
+        let widths = if mobile {
+            MOBILE_WIDTHS
+        } else {
+            DESKTOP_WIDTHS
+        };
         let abroad = r.below(50) == 0;
         let province = PROVINCES[r.zipf(PROVINCES.len())];
         let district = r.zipf(12);
@@ -127,7 +203,10 @@ impl Generator {
             site: format!("{:03}", 100 + site),
             session_id: r.next().max(1),
             sign: 1,
-            hostname: format!("{}portal{site}.gov.vn", if r.below(5) == 0 { "www." } else { "" }),
+            hostname: format!(
+                "{}portal{site}.gov.vn",
+                if r.below(5) == 0 { "www." } else { "" }
+            ),
             referrer: referrer.to_owned(),
             referrer_source: source.to_owned(),
             source: class.to_owned(),
@@ -135,8 +214,16 @@ impl Generator {
             utm_medium: utm_medium.to_owned(),
             utm_campaign: utm_campaign.to_owned(),
             country_code: if abroad { "US".into() } else { "VN".into() },
-            region: if abroad { "California".into() } else { province.into() },
-            city: if abroad { "Los Angeles".into() } else { format!("{province} {district}") },
+            region: if abroad {
+                "California".into()
+            } else {
+                province.into()
+            },
+            city: if abroad {
+                "Los Angeles".into()
+            } else {
+                format!("{province} {district}")
+            },
             browser: browser.into(),
             os: os.into(),
             device: device.into(),
@@ -153,15 +240,23 @@ struct Probe {
 
 impl Probe {
     fn now() -> Self {
-        Probe { live: live(), rss: rss() }
+        Probe {
+            live: live(),
+            rss: rss(),
+        }
     }
     fn per(&self, n: usize) -> (f64, f64) {
-        ((live() - self.live) as f64 / n as f64, (rss() - self.rss) as f64 / n as f64)
+        (
+            (live() - self.live) as f64 / n as f64,
+            (rss() - self.rss) as f64 / n as f64,
+        )
     }
 }
 
 fn main() {
-    let sessions: usize = std::env::args().nth(1).map_or(1_000_000, |a| a.parse().expect("SESSIONS is a number"));
+    let sessions: usize = std::env::args()
+        .nth(1)
+        .map_or(1_000_000, |a| a.parse().expect("SESSIONS is a number"));
     let start_heap = live();
     let timeout = 1800;
     let t0: u32 = 1_760_000_000;
@@ -175,7 +270,10 @@ fn main() {
         let row = g.row(site);
         let path = g.path().to_owned();
         let now = t0 + (i / 1000) as u32;
-        cache.touch(visitor, HitKind::PageView, now, &path, || SessionRow { visitor_id: visitor, ..row });
+        cache.touch(visitor, HitKind::PageView, now, &path, || SessionRow {
+            visitor_id: visitor,
+            ..row
+        });
         visitor
     };
     let prime = (sessions / 10).max(1);
@@ -203,7 +301,9 @@ fn main() {
     for (k, &visitor) in open.iter().enumerate().filter(|(k, _)| k % 2 == 0) {
         for _ in 0..1 + k % 3 {
             let path = g.path().to_owned();
-            cache.touch(visitor, HitKind::PageView, now, &path, || unreachable!("the visit is open"));
+            cache.touch(visitor, HitKind::PageView, now, &path, || {
+                unreachable!("the visit is open")
+            });
         }
     }
     let (heap, _) = later.per(sessions);

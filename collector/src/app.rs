@@ -46,19 +46,37 @@ pub struct AppState {
 /// The collector's HTTP face. Routes first, layers after (a layer wraps only the routes
 /// added before it).
 pub fn router(state: AppState) -> Router {
-    let beacon_cors = CorsLayer::new().allow_origin(Any).allow_methods(Any).allow_headers(Any);
+    let beacon_cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods(Any)
+        .allow_headers(Any);
     let beacons = Router::new()
         .route("/api/event", post(routes::event::post_event))
-        .route("/tracking", get(routes::matomo::get_tracking).post(routes::matomo::post_tracking))
-        .route("/matomo.php", get(routes::matomo::get_tracking).post(routes::matomo::post_tracking))
+        .route(
+            "/tracking",
+            get(routes::matomo::get_tracking).post(routes::matomo::post_tracking),
+        )
+        .route(
+            "/matomo.php",
+            get(routes::matomo::get_tracking).post(routes::matomo::post_tracking),
+        )
         // Inside CORS, so a 429 or 408 still carries the CORS headers the page needs to see it.
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::body_deadline))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::limits::rate_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::body_deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::rate_limit,
+        ))
         .layer(beacon_cors);
     Router::new()
         .merge(beacons)
         .route("/tracker.js", get(routes::tracker::tracker_js))
-        .route("/embed/gov-tracking.min.js", get(routes::tracker::tracker_js))
+        .route(
+            "/embed/gov-tracking.min.js",
+            get(routes::tracker::tracker_js),
+        )
         .route("/healthz", get(routes::health::healthz))
         .route("/metrics", get(routes::metrics::metrics))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
@@ -73,7 +91,10 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 
 pub fn migrate_options(common: &CommonConfig) -> MigrateOptions {
     let topology = Topology::from_cluster(common.clickhouse_cluster.as_deref());
-    MigrateOptions { timezone: common.timezone.clone(), topology }
+    MigrateOptions {
+        timezone: common.timezone.clone(),
+        topology,
+    }
 }
 
 /// A database handle from the common config, migrated.
@@ -116,7 +137,10 @@ async fn load_registry(registry: &RegistryCache, db: &Db) -> anyhow::Result<()> 
         Ok(Err(e)) => e.to_string(),
         Err(_) => format!("no answer within {} s", REGISTRY_START_TIMEOUT.as_secs()),
     };
-    let path = registry.snapshot_path().map(|p| p.display().to_string()).unwrap_or_default();
+    let path = registry
+        .snapshot_path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
     match registry.load_snapshot() {
         Ok(n) => {
             tracing::warn!(sites = n, snapshot = path, error, "could not read the site registry from ClickHouse; starting from the snapshot");
@@ -136,21 +160,41 @@ impl App {
     }
 
     /// With a migrated database.
-    pub async fn start_with_spool(common: &CommonConfig, serve: &ServeConfig, spool: &SpoolConfig, db: Db) -> anyhow::Result<App> {
-        let opened = crate::schema::Opened { db, schema: SchemaReady::ready(), migrator: None };
+    pub async fn start_with_spool(
+        common: &CommonConfig,
+        serve: &ServeConfig,
+        spool: &SpoolConfig,
+        db: Db,
+    ) -> anyhow::Result<App> {
+        let opened = crate::schema::Opened {
+            db,
+            schema: SchemaReady::ready(),
+            migrator: None,
+        };
         App::start_opened(common, serve, spool, opened).await
     }
 
     /// Opens the spool under `EMC_DATA_DIR/spool` (replaying what it holds), then starts the
     /// sink (held until `opened.schema` is ready) and the background jobs.
-    pub async fn start_opened(common: &CommonConfig, serve: &ServeConfig, spool: &SpoolConfig, opened: crate::schema::Opened) -> anyhow::Result<App> {
-        let crate::schema::Opened { db, schema, migrator } = opened;
-        std::fs::create_dir_all(&common.data_dir)
-            .with_context(|| format!("creating the data directory {}", common.data_dir.display()))?;
+    pub async fn start_opened(
+        common: &CommonConfig,
+        serve: &ServeConfig,
+        spool: &SpoolConfig,
+        opened: crate::schema::Opened,
+    ) -> anyhow::Result<App> {
+        let crate::schema::Opened {
+            db,
+            schema,
+            migrator,
+        } = opened;
+        std::fs::create_dir_all(&common.data_dir).with_context(|| {
+            format!("creating the data directory {}", common.data_dir.display())
+        })?;
         let metrics = Arc::new(Metrics::new());
         let registry = RegistryCache::with_snapshot(common.data_dir.join(SNAPSHOT_FILE));
         load_registry(&registry, &db).await?;
-        let salts = SaltStore::open(&common.data_dir.join("salts")).context("opening the salt store")?;
+        let salts =
+            SaltStore::open(&common.data_dir.join("salts")).context("opening the salt store")?;
         let pipeline = Arc::new(Pipeline {
             registry: registry.clone(),
             ua: UaParser::new(),
@@ -158,7 +202,8 @@ impl App {
             salts: SaltSource::Daily(Arc::new(salts)),
             sessions: SessionCache::new(common.session_timeout),
             metrics: metrics.clone(),
-            dvc: crate::dvc::DvcKey::open(&common.data_dir).context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
+            dvc: crate::dvc::DvcKey::open(&common.data_dir)
+                .context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
         });
         let spool_dir = common.data_dir.join("spool");
         let (queue, rx, _recovered) = Queue::spool(&spool_dir, spool.clone(), metrics.clone())
@@ -169,8 +214,18 @@ impl App {
             dead_letter_dir: common.data_dir.join("dead-letter"),
         };
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
-        let sink = spawn_sink(db.clone(), rx, sink_cfg, metrics.clone(), stop_rx, schema.clone())?;
-        let refresher = registry.spawn_refresher(db.clone(), Duration::from_secs(serve.registry_refresh_secs.max(1)));
+        let sink = spawn_sink(
+            db.clone(),
+            rx,
+            sink_cfg,
+            metrics.clone(),
+            stop_rx,
+            schema.clone(),
+        )?;
+        let refresher = registry.spawn_refresher(
+            db.clone(),
+            Duration::from_secs(serve.registry_refresh_secs.max(1)),
+        );
         let sweeper = spawn_sweeper(pipeline.clone());
         let limits = Arc::new(crate::limits::Limits::new(&serve.limits));
         let limit_sweeper = crate::limits::spawn_sweeper(limits.clone());
@@ -184,12 +239,25 @@ impl App {
             clickhouse_url: db.url().to_owned(),
             data_dir: common.data_dir.clone(),
             spool_max_bytes: spool.max_bytes,
-            matomo_token: serve.matomo_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from),
+            matomo_token: serve
+                .matomo_token
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(Arc::from),
             limits: limits.clone(),
             schema,
         };
-        let jobs = [refresher, sweeper, limit_sweeper].into_iter().chain(migrator).collect();
-        Ok(App { state, db, sink, stop, jobs })
+        let jobs = [refresher, sweeper, limit_sweeper]
+            .into_iter()
+            .chain(migrator)
+            .collect();
+        Ok(App {
+            state,
+            db,
+            sink,
+            stop,
+            jobs,
+        })
     }
 
     /// Stops the jobs, closes the queue (later pushes answer 503) and waits until the sink
@@ -198,7 +266,13 @@ impl App {
         for j in &self.jobs {
             j.abort();
         }
-        let App { state, sink, db, stop, .. } = self;
+        let App {
+            state,
+            sink,
+            db,
+            stop,
+            ..
+        } = self;
         drop(state);
         let _ = stop.send(true);
         if sink.await.is_err() {
@@ -220,7 +294,10 @@ fn spawn_sink(
     stop: tokio::sync::watch::Receiver<bool>,
     schema: SchemaReady,
 ) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("building the sink's runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("building the sink's runtime")?;
     let (done, finished) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("emc-sink".into())
@@ -242,9 +319,16 @@ fn spawn_sweeper(pipeline: Arc<Pipeline>) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             let now = chrono::Utc::now().timestamp() as u32;
             let evicted = pipeline.sessions.sweep(now);
-            pipeline.metrics.open_sessions.set(pipeline.sessions.len() as i64);
+            pipeline
+                .metrics
+                .open_sessions
+                .set(pipeline.sessions.len() as i64);
             if evicted > 0 {
-                tracing::debug!(evicted, open = pipeline.sessions.len(), "swept idle sessions");
+                tracing::debug!(
+                    evicted,
+                    open = pipeline.sessions.len(),
+                    "swept idle sessions"
+                );
             }
         }
     })

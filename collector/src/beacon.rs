@@ -97,8 +97,21 @@ pub struct DecodeError {
 
 /// The 15 Dublin Core elements of Circular 22/2023 Appendix IV.
 pub const DC_ELEMENTS: [&str; 15] = [
-    "Title", "Creator", "Subject", "Description", "Publisher", "Contributor", "Date", "Type", "Format",
-    "Identifier", "Source", "Language", "Relation", "Coverage", "Rights",
+    "Title",
+    "Creator",
+    "Subject",
+    "Description",
+    "Publisher",
+    "Contributor",
+    "Date",
+    "Type",
+    "Format",
+    "Identifier",
+    "Source",
+    "Language",
+    "Relation",
+    "Coverage",
+    "Rights",
 ];
 
 pub fn decode(body: &[u8]) -> Result<Beacon, DecodeError> {
@@ -118,8 +131,15 @@ fn decode_slow(body: &[u8]) -> Result<Beacon, DecodeError> {
     let beacon: Beacon = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path == "." || path == "?" || path.is_empty() { missing_field(&inner.to_string()).unwrap_or_else(|| "body".into()) } else { path };
-        DecodeError { field, message: inner.to_string() }
+        let field = if path == "." || path == "?" || path.is_empty() {
+            missing_field(&inner.to_string()).unwrap_or_else(|| "body".into())
+        } else {
+            path
+        };
+        DecodeError {
+            field,
+            message: inner.to_string(),
+        }
     })?;
     // One JSON value and nothing after it but whitespace (`{…} x` was accepted before).
     de.end().map_err(|e| fail("body", e.to_string()))?;
@@ -132,7 +152,10 @@ fn missing_field(msg: &str) -> Option<String> {
 }
 
 pub(crate) fn fail(field: &str, message: impl Into<String>) -> DecodeError {
-    DecodeError { field: field.into(), message: message.into() }
+    DecodeError {
+        field: field.into(),
+        message: message.into(),
+    }
 }
 
 /// Rules serde cannot express: non-empty required fields, bounded sizes, known DC names.
@@ -144,7 +167,10 @@ fn check(mut b: Beacon) -> Result<Beacon, DecodeError> {
     b.site = SiteCode::Text(site);
     let name_ok = !b.name.is_empty() && b.name.len() <= 64 && !b.name.chars().any(char::is_control);
     if !name_ok {
-        return Err(fail("name", "required, 1-64 characters without control characters"));
+        return Err(fail(
+            "name",
+            "required, 1-64 characters without control characters",
+        ));
     }
     if b.url.is_empty() {
         return Err(fail("url", "required"));
@@ -152,15 +178,27 @@ fn check(mut b: Beacon) -> Result<Beacon, DecodeError> {
     if b.props.len() > MAX_PROPS {
         return Err(fail("props", format!("at most {MAX_PROPS} properties")));
     }
-    if let Some(k) = b.props.keys().find(|k| k.is_empty() || k.len() > MAX_PROP_KEY) {
-        return Err(fail(&format!("props.{k}"), format!("keys are 1-{MAX_PROP_KEY} bytes")));
+    if let Some(k) = b
+        .props
+        .keys()
+        .find(|k| k.is_empty() || k.len() > MAX_PROP_KEY)
+    {
+        return Err(fail(
+            &format!("props.{k}"),
+            format!("keys are 1-{MAX_PROP_KEY} bytes"),
+        ));
     }
     // The tag sends element names as the page writes them (`dc.creator`, `DC.Date.Issued` → "Date").
     b.meta.dc = b
         .meta
         .dc
         .iter()
-        .filter_map(|e| DC_ELEMENTS.iter().find(|k| k.eq_ignore_ascii_case(e.trim())).map(|k| (*k).to_owned()))
+        .filter_map(|e| {
+            DC_ELEMENTS
+                .iter()
+                .find(|k| k.eq_ignore_ascii_case(e.trim()))
+                .map(|k| (*k).to_owned())
+        })
         .collect();
     b.meta.dc.sort_unstable();
     b.meta.dc.dedup();
@@ -187,18 +225,41 @@ mod tests {
             (br#"{"name":"pageview","url":"https://a"}"#, "site"),
             (br#"{"site":"1","url":"https://a"}"#, "name"),
             (br#"{"site":"1","name":"pageview"}"#, "url"),
-            (br#"{"site":"1","name":"pageview","url":"https://a","screen_width":"wide"}"#, "screen_width"),
-            (br#"{"site":"1","name":"pageview","url":"https://a","timing":{"fcp":-3}}"#, "timing.fcp"),
-            (br#"{"site":"1","name":"pageview","url":"https://a","props":{"a":{"b":1}}}"#, "props.a"),
-            (br#"{"site":"","name":"pageview","url":"https://a"}"#, "site"),
+            (
+                br#"{"site":"1","name":"pageview","url":"https://a","screen_width":"wide"}"#,
+                "screen_width",
+            ),
+            (
+                br#"{"site":"1","name":"pageview","url":"https://a","timing":{"fcp":-3}}"#,
+                "timing.fcp",
+            ),
+            (
+                br#"{"site":"1","name":"pageview","url":"https://a","props":{"a":{"b":1}}}"#,
+                "props.a",
+            ),
+            (
+                br#"{"site":"","name":"pageview","url":"https://a"}"#,
+                "site",
+            ),
             (br#"{"site":"1","name":"","url":"https://a"}"#, "name"),
             (br#"not json"#, "body"),
-            (b"{\"site\":\"1\",\"name\":\"pageview\",\"url\":\"https://a\"} x", "body"),
-            (b"{\"site\":\"1\",\"name\":\"pageview\",\"url\":\"https://a\"}{}", "body"),
+            (
+                b"{\"site\":\"1\",\"name\":\"pageview\",\"url\":\"https://a\"} x",
+                "body",
+            ),
+            (
+                b"{\"site\":\"1\",\"name\":\"pageview\",\"url\":\"https://a\"}{}",
+                "body",
+            ),
         ];
         for (body, field) in cases {
             let err = decode(body).unwrap_err();
-            assert_eq!(err.field, *field, "{}: {err}", String::from_utf8_lossy(body));
+            assert_eq!(
+                err.field,
+                *field,
+                "{}: {err}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 
@@ -208,6 +269,9 @@ mod tests {
         assert_eq!(b.site.into_string(), "227");
         assert_eq!(b.props["n"].clone().into_text(), "3");
         assert_eq!(b.meta.dc, vec!["Creator", "Title"]);
-        assert!(decode(b"{\"site\":\"1\",\"name\":\"x\",\"url\":\"https://a\"}\r\n ").is_ok(), "trailing whitespace is fine");
+        assert!(
+            decode(b"{\"site\":\"1\",\"name\":\"x\",\"url\":\"https://a\"}\r\n ").is_ok(),
+            "trailing whitespace is fine"
+        );
     }
 }

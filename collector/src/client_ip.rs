@@ -30,7 +30,9 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return peer;
         }
-        let Some(header) = forwarded_for else { return peer };
+        let Some(header) = forwarded_for else {
+            return peer;
+        };
         let mut last = peer;
         for hop in header.rsplit(',') {
             match hop.trim().parse::<IpAddr>() {
@@ -62,7 +64,9 @@ pub fn truncate(ip: IpAddr) -> String {
         v4 @ IpAddr::V4(_) => (24, v4),
         v6 => (48, v6),
     };
-    IpNet::new(ip, prefix).map(|n| n.trunc().to_string()).unwrap_or_default()
+    IpNet::new(ip, prefix)
+        .map(|n| n.trunc().to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -77,7 +81,7 @@ mod tests {
     fn forwarded_for_is_believed_only_from_trusted_peers() {
         let trusted = TrustedProxies::parse(&["10.0.0.0/8".into(), "127.0.0.1".into()]).unwrap();
         let cases = [
-            ("203.0.113.9", Some("1.2.3.4"), "203.0.113.9"),           // untrusted peer: header ignored
+            ("203.0.113.9", Some("1.2.3.4"), "203.0.113.9"), // untrusted peer: header ignored
             ("10.1.1.1", Some("1.2.3.4"), "1.2.3.4"),
             ("10.1.1.1", Some("6.6.6.6, 1.2.3.4, 10.2.2.2"), "1.2.3.4"), // last untrusted hop
             ("10.1.1.1", None, "10.1.1.1"),

@@ -40,10 +40,20 @@ pub struct CommonConfig {
     #[arg(long, env = "EMC_GEOIP_DB", value_delimiter = ',', global = true)]
     pub geoip_db: Vec<PathBuf>,
     /// Seconds of idleness that end a session.
-    #[arg(long, env = "EMC_SESSION_TIMEOUT", default_value_t = 1800, global = true)]
+    #[arg(
+        long,
+        env = "EMC_SESSION_TIMEOUT",
+        default_value_t = 1800,
+        global = true
+    )]
     pub session_timeout: u32,
     /// What a "day" means in the daily rollups.
-    #[arg(long, env = "EMC_TIMEZONE", default_value = "Asia/Ho_Chi_Minh", global = true)]
+    #[arg(
+        long,
+        env = "EMC_TIMEZONE",
+        default_value = "Asia/Ho_Chi_Minh",
+        global = true
+    )]
     pub timezone: String,
     /// Rows per insert batch (a batch is also flushed when it is `flush_ms` old). Big: by
     /// `make bench`, ClickHouse on this machine spends about a third of the CPU per request

@@ -67,7 +67,10 @@ impl DvcKey {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not 16 bytes", path.display())))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} is not 16 bytes", path.display()),
+        ))
     }
 
     /// A key for this process only (tests).
@@ -93,7 +96,10 @@ pub struct Legacy<'a> {
 /// The 4-field form (exactly four `;`-separated fields). Names and ID numbers never contain `;`.
 pub fn parse_legacy(raw: &str) -> Option<Legacy<'_>> {
     let fields: Vec<&str> = raw.split(';').collect();
-    (fields.len() == 4).then(|| Legacy { dossier: fields[0].trim(), date: valid_date(fields[1]) })
+    (fields.len() == 4).then(|| Legacy {
+        dossier: fields[0].trim(),
+        date: valid_date(fields[1]),
+    })
 }
 
 /// `ddMMyyyy` (8 digits), else nothing.
@@ -121,13 +127,22 @@ pub fn sanitize(key: &DvcKey, name: &str, props: Vec<(String, String)>) -> Vec<(
     // `date` next to a legacy string is not duplicated.
     let mut plain = Vec::new();
     for (k, v) in props {
-        let legacy = if k == "dossier" { Some(v.split(';').collect::<Vec<_>>()) } else { None };
+        let legacy = if k == "dossier" {
+            Some(v.split(';').collect::<Vec<_>>())
+        } else {
+            None
+        };
         match (legacy, parse_legacy(&v)) {
             (_, Some(l)) => from_legacy(key, &mut out, l),
             // `dossier` with fewer or more fields: its first is the id, its second the date.
-            (Some(f), None) if f.len() > 1 => {
-                from_legacy(key, &mut out, Legacy { dossier: f[0].trim(), date: f.get(1).and_then(|d| valid_date(d)) })
-            }
+            (Some(f), None) if f.len() > 1 => from_legacy(
+                key,
+                &mut out,
+                Legacy {
+                    dossier: f[0].trim(),
+                    date: f.get(1).and_then(|d| valid_date(d)),
+                },
+            ),
             _ => plain.push((k, v)),
         }
     }
@@ -167,21 +182,59 @@ mod tests {
     use super::*;
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     #[test]
     fn dvc_events_keep_service_flag_date_and_a_dossier_hash_only() {
         let key = DvcKey::ephemeral();
         let h = key.hash("000.00.12.H56-240305-0001");
-        let want = p(&[("date", "05032024"), ("dossier_hash", &h), ("flag", "1"), ("service", "1.004227")]);
+        let want = p(&[
+            ("date", "05032024"),
+            ("dossier_hash", &h),
+            ("flag", "1"),
+            ("service", "1.004227"),
+        ]);
         let cases: Vec<(&str, Vec<(String, String)>)> = vec![
             // what the tag sends
-            ("tag", p(&[("service", "1.004227"), ("flag", "1"), ("dossier", "000.00.12.H56-240305-0001"), ("date", "05032024")])),
+            (
+                "tag",
+                p(&[
+                    ("service", "1.004227"),
+                    ("flag", "1"),
+                    ("dossier", "000.00.12.H56-240305-0001"),
+                    ("date", "05032024"),
+                ]),
+            ),
             // an older tag: the raw string in `dossier`
-            ("raw dossier", p(&[("service", "1.004227"), ("flag", "1"), ("dossier", "000.00.12.H56-240305-0001;05032024;Nguyễn Văn A;001203004567")])),
+            (
+                "raw dossier",
+                p(&[
+                    ("service", "1.004227"),
+                    ("flag", "1"),
+                    (
+                        "dossier",
+                        "000.00.12.H56-240305-0001;05032024;Nguyễn Văn A;001203004567",
+                    ),
+                ]),
+            ),
             // the raw string under any other key, and junk props
-            ("raw elsewhere", p(&[("service", "1.004227"), ("flag", "1"), ("x", "000.00.12.H56-240305-0001;05032024;Nguyễn Văn A;001203004567"), ("applicant", "Nguyễn Văn A"), ("cccd", "001203004567")])),
+            (
+                "raw elsewhere",
+                p(&[
+                    ("service", "1.004227"),
+                    ("flag", "1"),
+                    (
+                        "x",
+                        "000.00.12.H56-240305-0001;05032024;Nguyễn Văn A;001203004567",
+                    ),
+                    ("applicant", "Nguyễn Văn A"),
+                    ("cccd", "001203004567"),
+                ]),
+            ),
         ];
         for (what, props) in cases {
             assert_eq!(sanitize(&key, "dvc", props), want, "{what}");
@@ -192,20 +245,46 @@ mod tests {
     fn empty_and_odd_dossiers() {
         let key = DvcKey::ephemeral();
         // the deployed portals call trackDVC(code, '1', ''): no hash, no date
-        assert_eq!(sanitize(&key, "dvc", p(&[("service", "2.001"), ("flag", "1"), ("dossier", "")])), p(&[("flag", "1"), ("service", "2.001")]));
+        assert_eq!(
+            sanitize(
+                &key,
+                "dvc",
+                p(&[("service", "2.001"), ("flag", "1"), ("dossier", "")])
+            ),
+            p(&[("flag", "1"), ("service", "2.001")])
+        );
         // a bad date is dropped, the dossier still hashed
         let got = sanitize(&key, "dvc", p(&[("dossier", "D1;5/3/2024;Tên;123")]));
         assert_eq!(got, p(&[("dossier_hash", &key.hash("D1"))]));
         // two fields only
         let got = sanitize(&key, "dvc", p(&[("dossier", "D1;05032024")]));
-        assert_eq!(got, p(&[("date", "05032024"), ("dossier_hash", &key.hash("D1"))]));
+        assert_eq!(
+            got,
+            p(&[("date", "05032024"), ("dossier_hash", &key.hash("D1"))])
+        );
     }
 
     #[test]
     fn other_hits_lose_only_legacy_strings() {
         let key = DvcKey::ephemeral();
-        let got = sanitize(&key, "search", p(&[("q", "hộ chiếu"), ("cvar", "D9;01022025;Trần B;079090001234"), ("list", "a;b")]));
-        assert_eq!(got, p(&[("q", "hộ chiếu"), ("dossier_hash", &key.hash("D9")), ("date", "01022025"), ("list", "a;b")]));
+        let got = sanitize(
+            &key,
+            "search",
+            p(&[
+                ("q", "hộ chiếu"),
+                ("cvar", "D9;01022025;Trần B;079090001234"),
+                ("list", "a;b"),
+            ]),
+        );
+        assert_eq!(
+            got,
+            p(&[
+                ("q", "hộ chiếu"),
+                ("dossier_hash", &key.hash("D9")),
+                ("date", "01022025"),
+                ("list", "a;b")
+            ])
+        );
     }
 
     #[test]
@@ -216,7 +295,11 @@ mod tests {
         let b = DvcKey::open(dir.path()).unwrap();
         assert_eq!(a.hash("D1"), b.hash("D1"), "equal across restarts");
         assert_ne!(a.hash("D1"), DvcKey::ephemeral().hash("D1"), "keyed");
-        let mode = std::fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
         std::fs::write(dir.path().join(KEY_FILE), b"short").unwrap();
         assert!(DvcKey::open(dir.path()).is_err());

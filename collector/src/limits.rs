@@ -59,14 +59,22 @@ pub struct LimitsConfig {
 impl Default for LimitsConfig {
     /// The flags' defaults (clap takes them from here).
     fn default() -> Self {
-        LimitsConfig { rate_limit_per_sec: 100, rate_limit_burst: 200, read_timeout_ms: 10_000, max_header_bytes: 32 * 1024 }
+        LimitsConfig {
+            rate_limit_per_sec: 100,
+            rate_limit_burst: 200,
+            read_timeout_ms: 10_000,
+            max_header_bytes: 32 * 1024,
+        }
     }
 }
 
 impl LimitsConfig {
     /// The defaults without a rate limit (tests that do not test the limit).
     pub fn no_rate_limit() -> Self {
-        LimitsConfig { rate_limit_per_sec: 0, ..LimitsConfig::default() }
+        LimitsConfig {
+            rate_limit_per_sec: 0,
+            ..LimitsConfig::default()
+        }
     }
 
     pub fn read_timeout(&self) -> Duration {
@@ -82,22 +90,32 @@ pub struct Limits {
 
 impl std::fmt::Debug for Limits {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Limits").field("rate_limited", &self.rate.is_some()).field("read_timeout", &self.read_timeout).finish()
+        f.debug_struct("Limits")
+            .field("rate_limited", &self.rate.is_some())
+            .field("read_timeout", &self.read_timeout)
+            .finish()
     }
 }
 
 impl Limits {
     pub fn new(cfg: &LimitsConfig) -> Limits {
         let rate = NonZeroU32::new(cfg.rate_limit_per_sec).map(|per_sec| {
-            let burst = NonZeroU32::new(cfg.rate_limit_burst).unwrap_or(per_sec).max(per_sec);
+            let burst = NonZeroU32::new(cfg.rate_limit_burst)
+                .unwrap_or(per_sec)
+                .max(per_sec);
             DefaultKeyedRateLimiter::keyed(Quota::per_second(per_sec).allow_burst(burst))
         });
-        Limits { rate, read_timeout: cfg.read_timeout() }
+        Limits {
+            rate,
+            read_timeout: cfg.read_timeout(),
+        }
     }
 
     /// Whether `client` may send one more request now.
     pub fn allow(&self, client: IpAddr) -> bool {
-        self.rate.as_ref().is_none_or(|r| r.check_key(&key(client)).is_ok())
+        self.rate
+            .as_ref()
+            .is_none_or(|r| r.check_key(&key(client)).is_ok())
     }
 
     /// Client addresses the limiter remembers.
@@ -134,15 +152,35 @@ pub fn spawn_sweeper(limits: Arc<Limits>) -> tokio::task::JoinHandle<()> {
 }
 
 /// Middleware: `429` for a client over its rate, logged and counted as a rejection.
-pub async fn rate_limit(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request, next: Next) -> Response {
-    let xff = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+pub async fn rate_limit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let xff = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
     if state.limits.allow(state.trusted.client_ip(peer.ip(), xff)) {
         return next.run(req).await;
     }
-    let endpoint = if req.uri().path() == "/api/event" { "event" } else { "tracking" };
+    let endpoint = if req.uri().path() == "/api/event" {
+        "event"
+    } else {
+        "tracking"
+    };
     let info = RequestInfo::new(&state, endpoint, peer, req.headers());
-    let mut res = finish(&state, &info, "", "", Err(ApiError::new(429, "rate_limited", "rate limited"))).await;
-    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    let mut res = finish(
+        &state,
+        &info,
+        "",
+        "",
+        Err(ApiError::new(429, "rate_limited", "rate limited")),
+    )
+    .await;
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     res
 }
 
@@ -152,7 +190,8 @@ pub async fn body_deadline(State(state): State<AppState>, req: Request, next: Ne
         return next.run(req).await;
     }
     let timeout = state.limits.read_timeout;
-    next.run(req.map(|body| Body::new(DeadlineBody::new(body, timeout)))).await
+    next.run(req.map(|body| Body::new(DeadlineBody::new(body, timeout))))
+        .await
 }
 
 /// The error a body read fails with once its deadline has passed.
@@ -175,7 +214,11 @@ pub struct DeadlineBody {
 
 impl DeadlineBody {
     pub fn new(inner: Body, timeout: Duration) -> Self {
-        DeadlineBody { inner, deadline: Box::pin(tokio::time::sleep(timeout)), timeout }
+        DeadlineBody {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(timeout)),
+            timeout,
+        }
     }
 }
 
@@ -183,7 +226,10 @@ impl http_body::Body for DeadlineBody {
     type Data = Bytes;
     type Error = axum::BoxError;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
@@ -223,11 +269,19 @@ mod tests {
 
     #[test]
     fn the_rate_is_per_client_and_off_at_zero() {
-        let cfg = LimitsConfig { rate_limit_per_sec: 1, rate_limit_burst: 3, ..LimitsConfig::default() };
+        let cfg = LimitsConfig {
+            rate_limit_per_sec: 1,
+            rate_limit_burst: 3,
+            ..LimitsConfig::default()
+        };
         let limits = Limits::new(&cfg);
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         let b: IpAddr = "10.0.0.2".parse().unwrap();
-        assert_eq!((0..5).filter(|_| limits.allow(a)).count(), 3, "the burst, then nothing within the second");
+        assert_eq!(
+            (0..5).filter(|_| limits.allow(a)).count(),
+            3,
+            "the burst, then nothing within the second"
+        );
         assert!(limits.allow(b), "another client has its own allowance");
         assert_eq!(limits.tracked_clients(), 2);
         let off = Limits::new(&LimitsConfig::no_rate_limit());
@@ -237,14 +291,22 @@ mod tests {
 
     #[test]
     fn the_sweep_forgets_clients_whose_allowance_is_full_again() {
-        let limits = Limits::new(&LimitsConfig { rate_limit_per_sec: 1000, rate_limit_burst: 1000, ..LimitsConfig::default() });
+        let limits = Limits::new(&LimitsConfig {
+            rate_limit_per_sec: 1000,
+            rate_limit_burst: 1000,
+            ..LimitsConfig::default()
+        });
         for i in 0..10_000u32 {
             limits.allow(IpAddr::from(i.to_be_bytes()));
         }
         assert_eq!(limits.tracked_clients(), 10_000);
         std::thread::sleep(Duration::from_millis(50));
         limits.sweep();
-        assert_eq!(limits.tracked_clients(), 0, "memory follows recent clients only");
+        assert_eq!(
+            limits.tracked_clients(),
+            0,
+            "memory follows recent clients only"
+        );
     }
 
     /// One byte every 50 ms, forever.
@@ -254,9 +316,14 @@ mod tests {
         type Data = Bytes;
         type Error = std::convert::Infallible;
 
-        fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
             std::task::ready!(self.0.as_mut().poll(cx));
-            self.0.as_mut().reset(tokio::time::Instant::now() + Duration::from_millis(50));
+            self.0
+                .as_mut()
+                .reset(tokio::time::Instant::now() + Duration::from_millis(50));
             Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"x")))))
         }
     }
@@ -265,10 +332,16 @@ mod tests {
     async fn a_trickled_body_fails_at_its_deadline() {
         let trickle = Body::new(Trickle(Box::pin(tokio::time::sleep(Duration::ZERO))));
         let started = std::time::Instant::now();
-        let err = DeadlineBody::new(trickle, Duration::from_millis(300)).collect().await.unwrap_err();
+        let err = DeadlineBody::new(trickle, Duration::from_millis(300))
+            .collect()
+            .await
+            .unwrap_err();
         assert!(is_body_timeout(&*err), "{err}");
         assert!(started.elapsed() < Duration::from_secs(2));
-        let quick = DeadlineBody::new(Body::from("abc"), Duration::from_millis(300)).collect().await.unwrap();
+        let quick = DeadlineBody::new(Body::from("abc"), Duration::from_millis(300))
+            .collect()
+            .await
+            .unwrap();
         assert_eq!(quick.to_bytes(), "abc");
     }
 }

@@ -11,7 +11,9 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -23,7 +25,13 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding EMC_COLLECTOR_ADDR {}", serve.addr))?;
             tracing::info!(addr = %listener.local_addr()?, clickhouse = app.db.url(), "collector listening");
-            emc_collector::server::serve(listener, router(app.state.clone()), &serve.limits, shutdown_signal()).await;
+            emc_collector::server::serve(
+                listener,
+                router(app.state.clone()),
+                &serve.limits,
+                shutdown_signal(),
+            )
+            .await;
             tracing::info!("shutting down: flushing what was accepted");
             app.shutdown().await;
             Ok(())

@@ -89,27 +89,111 @@ impl Metrics {
             clickhouse_up: Gauge::default(),
             registry: Registry::default(),
         };
-        registry.register("accepted", "Beacons accepted (202), by endpoint", m.accepted.clone());
-        registry.register("rejected", "Requests rejected, by reason", m.rejected.clone());
-        registry.register("bots_dropped", "Bot requests answered 202 and dropped, by kind", m.bots_dropped.clone());
-        registry.register("queue_depth", "Request groups waiting for the sink", m.queue_depth.clone());
-        registry.register("open_sessions", "Sessions open in the cache", m.open_sessions.clone());
-        registry.register("batch_rows", "Rows per insert batch, by table", m.batch_rows.clone());
-        registry.register("insert_seconds", "Insert latency, by table", m.insert_seconds.clone());
-        registry.register("insert_retries", "Insert attempts retried after a transient error", m.insert_retries.clone());
-        registry.register("rows_inserted", "Rows acknowledged by ClickHouse, by table", m.rows_inserted.clone());
-        registry.register("dead_letter_rows", "Rows refused by ClickHouse as bad data, kept in a dead-letter file", m.dead_letter_rows.clone());
-        registry.register("import_lines", "Access-log lines by outcome", m.import_lines.clone());
-        registry.register("spool_bytes", "Bytes of spool segments on disk (the backlog and what awaits deletion)", m.spool_bytes.clone());
-        registry.register("spool_segments", "Spool segment files on disk", m.spool_segments.clone());
-        registry.register("spool_pending_groups", "Request groups spooled and not yet acknowledged by ClickHouse", m.spool_pending_groups.clone());
-        registry.register("spool_full", "Requests answered 429 because the spool reached EMC_SPOOL_MAX_BYTES", m.spool_full.clone());
-        registry.register("spool_cut", "Spool records cut on replay, by reason (torn tail, checksum, length, undecodable)", m.spool_cut.clone());
-        registry.register("spool_cut_bytes", "Bytes dropped with cut spool records", m.spool_cut_bytes.clone());
-        registry.register("spool_commit_seconds", "Spool group commit latency (write + fdatasync)", m.spool_commit_seconds.clone());
-        registry.register("spool_commit_groups", "Request groups per spool fdatasync", m.spool_commit_groups.clone());
-        registry.register("replay_skipped", "Spooled groups not inserted because ClickHouse already held them, by table", m.replay_skipped.clone());
-        registry.register("clickhouse_up", "1 when the last insert or check reached ClickHouse, 0 after a failure", m.clickhouse_up.clone());
+        registry.register(
+            "accepted",
+            "Beacons accepted (202), by endpoint",
+            m.accepted.clone(),
+        );
+        registry.register(
+            "rejected",
+            "Requests rejected, by reason",
+            m.rejected.clone(),
+        );
+        registry.register(
+            "bots_dropped",
+            "Bot requests answered 202 and dropped, by kind",
+            m.bots_dropped.clone(),
+        );
+        registry.register(
+            "queue_depth",
+            "Request groups waiting for the sink",
+            m.queue_depth.clone(),
+        );
+        registry.register(
+            "open_sessions",
+            "Sessions open in the cache",
+            m.open_sessions.clone(),
+        );
+        registry.register(
+            "batch_rows",
+            "Rows per insert batch, by table",
+            m.batch_rows.clone(),
+        );
+        registry.register(
+            "insert_seconds",
+            "Insert latency, by table",
+            m.insert_seconds.clone(),
+        );
+        registry.register(
+            "insert_retries",
+            "Insert attempts retried after a transient error",
+            m.insert_retries.clone(),
+        );
+        registry.register(
+            "rows_inserted",
+            "Rows acknowledged by ClickHouse, by table",
+            m.rows_inserted.clone(),
+        );
+        registry.register(
+            "dead_letter_rows",
+            "Rows refused by ClickHouse as bad data, kept in a dead-letter file",
+            m.dead_letter_rows.clone(),
+        );
+        registry.register(
+            "import_lines",
+            "Access-log lines by outcome",
+            m.import_lines.clone(),
+        );
+        registry.register(
+            "spool_bytes",
+            "Bytes of spool segments on disk (the backlog and what awaits deletion)",
+            m.spool_bytes.clone(),
+        );
+        registry.register(
+            "spool_segments",
+            "Spool segment files on disk",
+            m.spool_segments.clone(),
+        );
+        registry.register(
+            "spool_pending_groups",
+            "Request groups spooled and not yet acknowledged by ClickHouse",
+            m.spool_pending_groups.clone(),
+        );
+        registry.register(
+            "spool_full",
+            "Requests answered 429 because the spool reached EMC_SPOOL_MAX_BYTES",
+            m.spool_full.clone(),
+        );
+        registry.register(
+            "spool_cut",
+            "Spool records cut on replay, by reason (torn tail, checksum, length, undecodable)",
+            m.spool_cut.clone(),
+        );
+        registry.register(
+            "spool_cut_bytes",
+            "Bytes dropped with cut spool records",
+            m.spool_cut_bytes.clone(),
+        );
+        registry.register(
+            "spool_commit_seconds",
+            "Spool group commit latency (write + fdatasync)",
+            m.spool_commit_seconds.clone(),
+        );
+        registry.register(
+            "spool_commit_groups",
+            "Request groups per spool fdatasync",
+            m.spool_commit_groups.clone(),
+        );
+        registry.register(
+            "replay_skipped",
+            "Spooled groups not inserted because ClickHouse already held them, by table",
+            m.replay_skipped.clone(),
+        );
+        registry.register(
+            "clickhouse_up",
+            "1 when the last insert or check reached ClickHouse, 0 after a failure",
+            m.clickhouse_up.clone(),
+        );
         Metrics { registry, ..m }
     }
 

@@ -62,14 +62,37 @@ impl Queue {
     /// `push` wait (back-pressure on the producers) rather than drop anything.
     pub fn new(capacity: usize, metrics: Arc<Metrics>) -> (Queue, QueueReceiver) {
         let (tx, rx) = mpsc::channel(capacity);
-        (Queue { tx: Tx::Memory(tx), metrics: metrics.clone() }, QueueReceiver { rx: Rx::Memory(rx), metrics })
+        (
+            Queue {
+                tx: Tx::Memory(tx),
+                metrics: metrics.clone(),
+            },
+            QueueReceiver {
+                rx: Rx::Memory(rx),
+                metrics,
+            },
+        )
     }
 
     /// The durable spool in `dir` (see [`crate::spool`]); what it still holds is replayed.
-    pub fn spool(dir: &Path, cfg: SpoolConfig, metrics: Arc<Metrics>) -> std::io::Result<(Queue, QueueReceiver, spool::Recovery)> {
+    pub fn spool(
+        dir: &Path,
+        cfg: SpoolConfig,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<(Queue, QueueReceiver, spool::Recovery)> {
         let (writer, reader, recovery) = spool::open(dir, cfg, metrics.clone())?;
-        let queue = Queue { tx: Tx::Spool(writer), metrics: metrics.clone() };
-        Ok((queue, QueueReceiver { rx: Rx::Spool(reader), metrics }, recovery))
+        let queue = Queue {
+            tx: Tx::Spool(writer),
+            metrics: metrics.clone(),
+        };
+        Ok((
+            queue,
+            QueueReceiver {
+                rx: Rx::Spool(reader),
+                metrics,
+            },
+            recovery,
+        ))
     }
 
     pub async fn push(&self, mut group: Vec<Record>) -> Result<(), PushError> {
@@ -124,11 +147,21 @@ impl QueueReceiver {
                 let (id, mut records) = rx.recv().await?;
                 self.metrics.queue_depth.dec();
                 stamp(&mut records, id);
-                Some(Delivery { id, records, replay: false, end: None })
+                Some(Delivery {
+                    id,
+                    records,
+                    replay: false,
+                    end: None,
+                })
             }
             Rx::Spool(r) => {
                 let s = r.next().await?;
-                Some(Delivery { id: s.id, records: s.records, replay: s.replay, end: Some(s.end) })
+                Some(Delivery {
+                    id: s.id,
+                    records: s.records,
+                    replay: s.replay,
+                    end: Some(s.end),
+                })
             }
         }
     }

@@ -29,7 +29,9 @@ impl SiteEntry {
     pub fn owns_host(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.');
         let bare = host.strip_prefix("www.").unwrap_or(host);
-        self.domains.iter().any(|d| d.eq_ignore_ascii_case(host) || d.eq_ignore_ascii_case(bare))
+        self.domains
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(host) || d.eq_ignore_ascii_case(bare))
     }
 }
 
@@ -51,11 +53,20 @@ pub enum SnapshotError {
     #[error("no registry snapshot at {0}")]
     Missing(PathBuf),
     #[error("reading the registry snapshot {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the registry snapshot {path} is corrupt ({source}); it is rewritten by the next successful read of the registry from ClickHouse")]
-    Corrupt { path: PathBuf, source: serde_json::Error },
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("writing the registry snapshot {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The snapshot file: the sites, sorted by code.
@@ -70,26 +81,45 @@ struct Snapshot {
 pub fn read_snapshot(path: &Path) -> Result<Vec<SiteEntry>, SnapshotError> {
     let text = match std::fs::read(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(SnapshotError::Missing(path.to_owned())),
-        Err(source) => return Err(SnapshotError::Read { path: path.to_owned(), source }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SnapshotError::Missing(path.to_owned()))
+        }
+        Err(source) => {
+            return Err(SnapshotError::Read {
+                path: path.to_owned(),
+                source,
+            })
+        }
     };
-    let snap: Snapshot = serde_json::from_slice(&text).map_err(|source| SnapshotError::Corrupt { path: path.to_owned(), source })?;
+    let snap: Snapshot =
+        serde_json::from_slice(&text).map_err(|source| SnapshotError::Corrupt {
+            path: path.to_owned(),
+            source,
+        })?;
     Ok(snap.sites)
 }
 
 /// Writes `sites` to `path` atomically: a temp file next to it, synced, renamed over `path`,
 /// then the folder synced. A crash at any point leaves the old snapshot or the new one whole.
 pub fn write_snapshot(path: &Path, sites: &[SiteEntry]) -> Result<(), SnapshotError> {
-    let err = |source| SnapshotError::Write { path: path.to_owned(), source };
+    let err = |source| SnapshotError::Write {
+        path: path.to_owned(),
+        source,
+    };
     let mut sites = sites.to_vec();
     sites.sort_by(|a, b| a.code.cmp(&b.code));
-    let text = serde_json::to_vec_pretty(&Snapshot { saved_at: chrono::Utc::now().timestamp(), sites })
-        .map_err(|e| err(std::io::Error::other(e)))?;
+    let text = serde_json::to_vec_pretty(&Snapshot {
+        saved_at: chrono::Utc::now().timestamp(),
+        sites,
+    })
+    .map_err(|e| err(std::io::Error::other(e)))?;
     let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
     tmp_name.push(".tmp");
     let tmp = path.with_file_name(tmp_name);
     let mut file = std::fs::File::create(&tmp).map_err(err)?;
-    file.write_all(&text).and_then(|()| file.sync_all()).map_err(err)?;
+    file.write_all(&text)
+        .and_then(|()| file.sync_all())
+        .map_err(err)?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(err)?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -101,7 +131,10 @@ pub fn write_snapshot(path: &Path, sites: &[SiteEntry]) -> Result<(), SnapshotEr
 impl RegistryCache {
     /// A cache that saves every refresh that changed something to `path`.
     pub fn with_snapshot(path: PathBuf) -> Self {
-        RegistryCache { snapshot: Some(Arc::from(path)), ..RegistryCache::default() }
+        RegistryCache {
+            snapshot: Some(Arc::from(path)),
+            ..RegistryCache::default()
+        }
     }
 
     pub fn snapshot_path(&self) -> Option<&Path> {
@@ -110,7 +143,9 @@ impl RegistryCache {
 
     /// Fills the cache from the snapshot; the number of sites.
     pub fn load_snapshot(&self) -> Result<usize, SnapshotError> {
-        let Some(path) = self.snapshot.as_deref() else { return Err(SnapshotError::Missing(PathBuf::new())) };
+        let Some(path) = self.snapshot.as_deref() else {
+            return Err(SnapshotError::Missing(PathBuf::new()));
+        };
         let sites = read_snapshot(path)?;
         let n = sites.len();
         self.replace(sites);
@@ -139,8 +174,13 @@ impl RegistryCache {
 
     /// Swaps the map; true when it differs from the one it replaced.
     pub fn replace(&self, entries: impl IntoIterator<Item = SiteEntry>) -> bool {
-        let map: HashMap<_, _> = entries.into_iter().map(|e| (e.code.clone(), Arc::new(e))).collect();
-        let Ok(mut g) = self.sites.write() else { return false };
+        let map: HashMap<_, _> = entries
+            .into_iter()
+            .map(|e| (e.code.clone(), Arc::new(e)))
+            .collect();
+        let Ok(mut g) = self.sites.write() else {
+            return false;
+        };
         let changed = **g != map;
         *g = Arc::new(map);
         changed
@@ -151,20 +191,35 @@ impl RegistryCache {
     /// the registry in memory is good.
     pub async fn refresh(&self, db: &Db) -> Result<usize, emc_sql::SqlError> {
         let sites = registry::list_sites(db).await?;
-        let entries: Vec<SiteEntry> = sites.into_iter().map(|s| SiteEntry { code: s.code, domains: s.domains }).collect();
+        let entries: Vec<SiteEntry> = sites
+            .into_iter()
+            .map(|s| SiteEntry {
+                code: s.code,
+                domains: s.domains,
+            })
+            .collect();
         let n = entries.len();
         if self.replace(entries.clone()) {
             self.saved.store(false, Ordering::SeqCst);
         }
-        if let Some(path) = self.snapshot.clone().filter(|_| !self.saved.load(Ordering::SeqCst)) {
-            let written = tokio::task::spawn_blocking(move || write_snapshot(&path, &entries)).await;
+        if let Some(path) = self
+            .snapshot
+            .clone()
+            .filter(|_| !self.saved.load(Ordering::SeqCst))
+        {
+            let written =
+                tokio::task::spawn_blocking(move || write_snapshot(&path, &entries)).await;
             match written {
                 Ok(Ok(())) => {
                     self.saved.store(true, Ordering::SeqCst);
                     tracing::debug!(sites = n, "registry snapshot saved");
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "registry snapshot not saved; retried at the next refresh"),
-                Err(e) => tracing::warn!(error = %e, "registry snapshot not saved; retried at the next refresh"),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "registry snapshot not saved; retried at the next refresh")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "registry snapshot not saved; retried at the next refresh")
+                }
             }
         }
         Ok(n)
@@ -192,15 +247,30 @@ mod tests {
 
     #[test]
     fn hosts_match_domains_exactly_or_with_www() {
-        let site = SiteEntry { code: "1".into(), domains: vec!["hanoi.gov.vn".into()] };
-        for (host, ok) in [("hanoi.gov.vn", true), ("www.hanoi.gov.vn", true), ("HANOI.gov.vn", true),
-            ("sotttt.hanoi.gov.vn", false), ("evilhanoi.gov.vn", false), ("hanoi.gov.vn.evil.com", false)] {
+        let site = SiteEntry {
+            code: "1".into(),
+            domains: vec!["hanoi.gov.vn".into()],
+        };
+        for (host, ok) in [
+            ("hanoi.gov.vn", true),
+            ("www.hanoi.gov.vn", true),
+            ("HANOI.gov.vn", true),
+            ("sotttt.hanoi.gov.vn", false),
+            ("evilhanoi.gov.vn", false),
+            ("hanoi.gov.vn.evil.com", false),
+        ] {
             assert_eq!(site.owns_host(host), ok, "{host}");
         }
     }
 
     fn sites(codes: &[&str]) -> Vec<SiteEntry> {
-        codes.iter().map(|c| SiteEntry { code: (*c).into(), domains: vec![format!("s{c}.gov.vn"), format!("www.s{c}.gov.vn")] }).collect()
+        codes
+            .iter()
+            .map(|c| SiteEntry {
+                code: (*c).into(),
+                domains: vec![format!("s{c}.gov.vn"), format!("www.s{c}.gov.vn")],
+            })
+            .collect()
     }
 
     #[test]
@@ -232,7 +302,10 @@ mod tests {
         // snapshot whole, never a half-written one.
         let tmp = dir.path().join(format!("{SNAPSHOT_FILE}.tmp"));
         std::fs::create_dir(&tmp).unwrap();
-        assert!(matches!(write_snapshot(&path, &sites(&["1", "2"])), Err(SnapshotError::Write { .. })));
+        assert!(matches!(
+            write_snapshot(&path, &sites(&["1", "2"])),
+            Err(SnapshotError::Write { .. })
+        ));
         assert_eq!(read_snapshot(&path).unwrap(), sites(&["1"]));
         // A temp file left by a crash is overwritten by the next write, which replaces the
         // snapshot whole and leaves no temp file behind.
@@ -241,7 +314,10 @@ mod tests {
         write_snapshot(&path, &sites(&["1", "2"])).unwrap();
         assert_eq!(read_snapshot(&path).unwrap(), sites(&["1", "2"]));
         assert!(!tmp.exists());
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from(SNAPSHOT_FILE)]);
     }
 
@@ -252,13 +328,24 @@ mod tests {
         let cache = RegistryCache::with_snapshot(path.clone());
         let missing = cache.load_snapshot().unwrap_err();
         assert!(matches!(missing, SnapshotError::Missing(_)), "{missing}");
-        assert!(missing.to_string().contains(&path.display().to_string()), "{missing}");
-        for text in ["{\"saved_at\":1,\"sites\":[{\"code\":\"227\",\"dom", "", "[]", "{\"saved_at\":1,\"sites\":[{\"code\":227}]}"] {
+        assert!(
+            missing.to_string().contains(&path.display().to_string()),
+            "{missing}"
+        );
+        for text in [
+            "{\"saved_at\":1,\"sites\":[{\"code\":\"227\",\"dom",
+            "",
+            "[]",
+            "{\"saved_at\":1,\"sites\":[{\"code\":227}]}",
+        ] {
             std::fs::write(&path, text).unwrap();
             let e = cache.load_snapshot().unwrap_err();
             assert!(matches!(e, SnapshotError::Corrupt { .. }), "{text:?}: {e}");
             let msg = e.to_string();
-            assert!(msg.contains(&path.display().to_string()) && msg.contains("corrupt"), "{msg}");
+            assert!(
+                msg.contains(&path.display().to_string()) && msg.contains("corrupt"),
+                "{msg}"
+            );
         }
         assert!(cache.is_empty(), "a bad snapshot loads nothing");
     }

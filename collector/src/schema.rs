@@ -54,13 +54,23 @@ pub async fn open_for_serve(common: &CommonConfig) -> anyhow::Result<Opened> {
     let target = DbTarget::from_config(common.clickhouse_url.as_deref(), &common.data_dir);
     let DbTarget::External { url } = target else {
         let db = crate::app::open_db(common).await?;
-        return Ok(Opened { db, schema: SchemaReady::ready(), migrator: None });
+        return Ok(Opened {
+            db,
+            schema: SchemaReady::ready(),
+            migrator: None,
+        });
     };
     // A bad database name is a configuration error, not an outage.
     emc_sql::db::quote_ident(&common.clickhouse_db)?;
     let failure = if emc_sql::server::ping(&url).await {
         match crate::app::open_db(common).await {
-            Ok(db) => return Ok(Opened { db, schema: SchemaReady::ready(), migrator: None }),
+            Ok(db) => {
+                return Ok(Opened {
+                    db,
+                    schema: SchemaReady::ready(),
+                    migrator: None,
+                })
+            }
             // It answered a moment ago: a refused migration is real, not an outage.
             Err(e) if emc_sql::server::ping(&url).await => return Err(e),
             Err(e) => format!("{e:#}"),
@@ -71,8 +81,16 @@ pub async fn open_for_serve(common: &CommonConfig) -> anyhow::Result<Opened> {
     tracing::warn!(url, error = failure, "ClickHouse unreachable at start: accepting into the spool; migrations retried in the background");
     let db = Db::from_url(&url, &common.clickhouse_db);
     let (ready, schema) = watch::channel(false);
-    let migrator = tokio::spawn(migrate_until_done(db.clone(), crate::app::migrate_options(common), ready));
-    Ok(Opened { db, schema: SchemaReady(schema), migrator: Some(migrator) })
+    let migrator = tokio::spawn(migrate_until_done(
+        db.clone(),
+        crate::app::migrate_options(common),
+        ready,
+    ));
+    Ok(Opened {
+        db,
+        schema: SchemaReady(schema),
+        migrator: Some(migrator),
+    })
 }
 
 /// Creates the database and applies the migrations, with exponential backoff and jitter,

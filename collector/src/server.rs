@@ -33,7 +33,12 @@ pub fn http1_builder(limits: &LimitsConfig) -> http1::Builder {
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets open connections
 /// finish (up to [`SHUTDOWN_GRACE`]). Handlers see the peer as `ConnectInfo<SocketAddr>`.
-pub async fn serve(listener: TcpListener, router: Router, limits: &LimitsConfig, shutdown: impl Future<Output = ()>) {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: &LimitsConfig,
+    shutdown: impl Future<Output = ()>,
+) {
     let http = http1_builder(limits);
     let mut make = router.into_make_service_with_connect_info::<SocketAddr>();
     let graceful = GracefulShutdown::new();
@@ -53,7 +58,8 @@ pub async fn serve(listener: TcpListener, router: Router, limits: &LimitsConfig,
         };
         let _ = stream.set_nodelay(true);
         let Ok(service) = make.call(peer).await;
-        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
+        let conn = graceful
+            .watch(http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "connection closed with an error");
@@ -61,7 +67,13 @@ pub async fn serve(listener: TcpListener, router: Router, limits: &LimitsConfig,
         });
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
-        tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "connections still open after the grace period");
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_secs = SHUTDOWN_GRACE.as_secs(),
+            "connections still open after the grace period"
+        );
     }
 }

@@ -53,7 +53,10 @@ pub fn classify(err: &clickhouse::error::Error) -> ErrorClass {
 /// `Code: 53, e.displayText() = …` → 53.
 pub fn exception_code(text: &str) -> Option<u32> {
     let rest = &text[text.find("Code: ")? + 6..];
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Longest pause between insert attempts.
@@ -119,9 +122,21 @@ impl Pending {
         let (id, replay) = (d.id, d.replay);
         for record in d.records {
             match record {
-                Record::Event(r) => self.events.push(Tagged { id, replay, row: *r }),
-                Record::Session(r) => self.sessions.push(Tagged { id, replay, row: *r }),
-                Record::Connection(r) => self.connections.push(Tagged { id, replay, row: *r }),
+                Record::Event(r) => self.events.push(Tagged {
+                    id,
+                    replay,
+                    row: *r,
+                }),
+                Record::Session(r) => self.sessions.push(Tagged {
+                    id,
+                    replay,
+                    row: *r,
+                }),
+                Record::Connection(r) => self.connections.push(Tagged {
+                    id,
+                    replay,
+                    row: *r,
+                }),
             }
         }
     }
@@ -132,7 +147,9 @@ impl Pending {
 
     fn due(&self, cfg: &SinkConfig) -> bool {
         self.rows() >= cfg.batch_rows.max(1)
-            || self.since.is_some_and(|s| s.elapsed() >= Duration::from_millis(cfg.flush_ms))
+            || self
+                .since
+                .is_some_and(|s| s.elapsed() >= Duration::from_millis(cfg.flush_ms))
     }
 }
 
@@ -154,7 +171,12 @@ fn stopping(stop: &tokio::sync::watch::Receiver<bool>) -> bool {
 impl Sink {
     /// Inserts a batch into all three tables; acknowledges it when all are done. False when
     /// it gave up (only while stopping, with the batch kept in the spool).
-    async fn flush(&self, batch: Pending, rx: &mut QueueReceiver, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    async fn flush(
+        &self,
+        batch: Pending,
+        rx: &mut QueueReceiver,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> bool {
         if batch.groups == 0 {
             return true;
         }
@@ -177,7 +199,9 @@ impl Sink {
         let mut schema = self.schema.clone();
         loop {
             if stopping(stop) {
-                tracing::warn!("stopping before the schema was checked; the batch stays in the spool");
+                tracing::warn!(
+                    "stopping before the schema was checked; the batch stays in the spool"
+                );
                 return false;
             }
             tokio::select! {
@@ -187,7 +211,11 @@ impl Sink {
         }
     }
 
-    async fn insert_table<T: TableRow>(&self, mut rows: Vec<Tagged<T>>, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    async fn insert_table<T: TableRow>(
+        &self,
+        mut rows: Vec<Tagged<T>>,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> bool {
         let table = T::TABLE;
         let label = TableLabel { table };
         let mut check: Vec<u64> = unique(rows.iter().filter(|r| r.replay).map(|r| r.id));
@@ -209,10 +237,24 @@ impl Sink {
             match result {
                 Ok(elapsed) => {
                     self.metrics.clickhouse_up.set(1);
-                    self.metrics.insert_seconds.get_or_create(&label).observe(elapsed.as_secs_f64());
-                    self.metrics.batch_rows.get_or_create(&label).observe(rows.len() as f64);
-                    self.metrics.rows_inserted.get_or_create(&label).inc_by(rows.len() as u64);
-                    tracing::debug!(table, rows = rows.len(), elapsed_ms = elapsed.as_millis() as u64, "flushed batch");
+                    self.metrics
+                        .insert_seconds
+                        .get_or_create(&label)
+                        .observe(elapsed.as_secs_f64());
+                    self.metrics
+                        .batch_rows
+                        .get_or_create(&label)
+                        .observe(rows.len() as f64);
+                    self.metrics
+                        .rows_inserted
+                        .get_or_create(&label)
+                        .inc_by(rows.len() as u64);
+                    tracing::debug!(
+                        table,
+                        rows = rows.len(),
+                        elapsed_ms = elapsed.as_millis() as u64,
+                        "flushed batch"
+                    );
                     return true;
                 }
                 Err(e) if classify(&e) == ErrorClass::Data => {
@@ -245,11 +287,17 @@ impl Sink {
     }
 
     /// Removes the rows of the groups among `ids` that the table already holds.
-    async fn drop_landed<T: TableRow>(&self, rows: &mut Vec<Tagged<T>>, ids: &[u64]) -> Result<(), clickhouse::error::Error> {
+    async fn drop_landed<T: TableRow>(
+        &self,
+        rows: &mut Vec<Tagged<T>>,
+        ids: &[u64],
+    ) -> Result<(), clickhouse::error::Error> {
         if ids.is_empty() {
             return Ok(());
         }
-        let (lo, hi) = rows.iter().fold((u32::MAX, 0), |(lo, hi), r| (lo.min(r.row.time()), hi.max(r.row.time())));
+        let (lo, hi) = rows.iter().fold((u32::MAX, 0), |(lo, hi), r| {
+            (lo.min(r.row.time()), hi.max(r.row.time()))
+        });
         let sql = format!(
             "SELECT DISTINCT batch_id FROM {} WHERE {time} >= toDateTime(?) AND {time} <= toDateTime(?) AND has(?, batch_id)",
             T::TABLE,
@@ -257,20 +305,39 @@ impl Sink {
         );
         let mut landed = HashSet::new();
         for chunk in ids.chunks(LANDED_CHUNK) {
-            let found: Vec<u64> = self.db.client().query(&sql).bind(lo).bind(hi).bind(chunk).fetch_all().await?;
+            let found: Vec<u64> = self
+                .db
+                .client()
+                .query(&sql)
+                .bind(lo)
+                .bind(hi)
+                .bind(chunk)
+                .fetch_all()
+                .await?;
             landed.extend(found);
         }
         if !landed.is_empty() {
             let before = rows.len();
             rows.retain(|r| !landed.contains(&r.id));
             let label = TableLabel { table: T::TABLE };
-            self.metrics.replay_skipped.get_or_create(&label).inc_by(landed.len() as u64);
-            tracing::info!(table = T::TABLE, groups = landed.len(), rows = before - rows.len(), "groups already in ClickHouse skipped");
+            self.metrics
+                .replay_skipped
+                .get_or_create(&label)
+                .inc_by(landed.len() as u64);
+            tracing::info!(
+                table = T::TABLE,
+                groups = landed.len(),
+                rows = before - rows.len(),
+                "groups already in ClickHouse skipped"
+            );
         }
         Ok(())
     }
 
-    async fn insert_once<T: TableRow>(&self, rows: &[Tagged<T>]) -> Result<Duration, clickhouse::error::Error> {
+    async fn insert_once<T: TableRow>(
+        &self,
+        rows: &[Tagged<T>],
+    ) -> Result<Duration, clickhouse::error::Error> {
         let started = Instant::now();
         let mut insert = self.db.client().insert::<T>(T::TABLE).await?;
         for r in rows {
@@ -281,9 +348,16 @@ impl Sink {
     }
 
     fn dead_letter<T: Serialize>(&self, table: &'static str, rows: &[Tagged<T>]) {
-        self.metrics.dead_letter_rows.get_or_create(&TableLabel { table }).inc_by(rows.len() as u64);
+        self.metrics
+            .dead_letter_rows
+            .get_or_create(&TableLabel { table })
+            .inc_by(rows.len() as u64);
         let dir = &self.cfg.dead_letter_dir;
-        let path = dir.join(format!("{table}-{}-{}.jsonl", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"), rand::rng().random::<u32>()));
+        let path = dir.join(format!(
+            "{table}-{}-{}.jsonl",
+            chrono::Utc::now().format("%Y%m%dT%H%M%S%.3f"),
+            rand::rng().random::<u32>()
+        ));
         let mut text = String::new();
         for r in rows {
             if let Ok(line) = serde_json::to_string(&r.row) {
@@ -319,7 +393,13 @@ async fn pause(d: Duration, stop: &mut tokio::sync::watch::Receiver<bool>) {
 /// Drains `rx` into ClickHouse until every sender is gone or `stop` turns true; then it
 /// closes the queue, drains what was already queued, flushes everything and returns. With
 /// the spool, a batch that cannot be inserted while stopping stays on disk for the next start.
-pub async fn run(db: Db, rx: QueueReceiver, cfg: SinkConfig, metrics: Arc<Metrics>, stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(
+    db: Db,
+    rx: QueueReceiver,
+    cfg: SinkConfig,
+    metrics: Arc<Metrics>,
+    stop: tokio::sync::watch::Receiver<bool>,
+) {
     run_gated(db, rx, cfg, metrics, stop, SchemaReady::ready()).await;
 }
 
@@ -332,7 +412,13 @@ pub async fn run_gated(
     mut stop: tokio::sync::watch::Receiver<bool>,
     schema: SchemaReady,
 ) {
-    let sink = Sink { db, cfg, metrics, durable: rx.is_durable(), schema };
+    let sink = Sink {
+        db,
+        cfg,
+        metrics,
+        durable: rx.is_durable(),
+        schema,
+    };
     let mut batch = Pending::default();
     let mut tick = tokio::time::interval(Duration::from_millis((sink.cfg.flush_ms / 4).max(10)));
     let mut closing = false;
@@ -357,7 +443,11 @@ pub async fn run_gated(
         if ended {
             break;
         }
-        if batch.due(&sink.cfg) && !sink.flush(std::mem::take(&mut batch), &mut rx, &mut stop).await {
+        if batch.due(&sink.cfg)
+            && !sink
+                .flush(std::mem::take(&mut batch), &mut rx, &mut stop)
+                .await
+        {
             tracing::info!("sink stopped; the rest stays in the spool");
             return;
         }
@@ -375,12 +465,22 @@ mod tests {
 
     #[test]
     fn error_codes_are_read_and_classified() {
-        let data = "Code: 53, e.displayText() = DB::Exception: Type mismatch, e.what() = DB::Exception";
+        let data =
+            "Code: 53, e.displayText() = DB::Exception: Type mismatch, e.what() = DB::Exception";
         let busy = "Code: 252, e.displayText() = DB::Exception: Too many parts";
         assert_eq!(exception_code(data), Some(53));
-        assert_eq!(classify(&clickhouse::error::Error::BadResponse(data.into())), ErrorClass::Data);
-        assert_eq!(classify(&clickhouse::error::Error::BadResponse(busy.into())), ErrorClass::Transient);
-        assert_eq!(classify(&clickhouse::error::Error::TimedOut), ErrorClass::Transient);
+        assert_eq!(
+            classify(&clickhouse::error::Error::BadResponse(data.into())),
+            ErrorClass::Data
+        );
+        assert_eq!(
+            classify(&clickhouse::error::Error::BadResponse(busy.into())),
+            ErrorClass::Transient
+        );
+        assert_eq!(
+            classify(&clickhouse::error::Error::TimedOut),
+            ErrorClass::Transient
+        );
         assert_eq!(exception_code("no code here"), None);
     }
 }

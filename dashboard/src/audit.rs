@@ -11,9 +11,16 @@ pub struct AuditRow {
     pub detail: String,
 }
 
-pub const LIST_AUDIT: &str = "SELECT at, actor, action, target, detail FROM audit_log ORDER BY at DESC LIMIT ?";
+pub const LIST_AUDIT: &str =
+    "SELECT at, actor, action, target, detail FROM audit_log ORDER BY at DESC LIMIT ?";
 
-pub async fn record(db: &Db, actor: &str, action: &str, target: &str, detail: &str) -> Result<(), clickhouse::error::Error> {
+pub async fn record(
+    db: &Db,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<(), clickhouse::error::Error> {
     let row = AuditRow {
         at: chrono::Utc::now().timestamp() as u32,
         actor: actor.into(),
@@ -27,5 +34,9 @@ pub async fn record(db: &Db, actor: &str, action: &str, target: &str, detail: &s
 }
 
 pub async fn list(db: &Db, limit: u32) -> Result<Vec<AuditRow>, clickhouse::error::Error> {
-    db.client().query(LIST_AUDIT).bind(limit).fetch_all::<AuditRow>().await
+    db.client()
+        .query(LIST_AUDIT)
+        .bind(limit)
+        .fetch_all::<AuditRow>()
+        .await
 }

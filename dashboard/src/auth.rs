@@ -40,9 +40,11 @@ struct TokenRow {
     deleted: u8,
 }
 
-pub const USER_BY_NAME: &str = "SELECT username, password_hash, role, agencies, created_at, version, deleted \
+pub const USER_BY_NAME: &str =
+    "SELECT username, password_hash, role, agencies, created_at, version, deleted \
      FROM users FINAL WHERE username = ? AND deleted = 0";
-pub const LIST_USERS: &str = "SELECT username, password_hash, role, agencies, created_at, version, deleted \
+pub const LIST_USERS: &str =
+    "SELECT username, password_hash, role, agencies, created_at, version, deleted \
      FROM users FINAL WHERE deleted = 0 ORDER BY username";
 pub const TOKEN_USER: &str = "SELECT username FROM api_tokens FINAL WHERE token_hash = ? AND deleted = 0 AND expires_at > toDateTime(?)";
 
@@ -72,7 +74,8 @@ pub const ARGON2_P_COST: u32 = 1;
 /// The hasher: argon2id, version 0x13, the parameters above stated explicitly (not the
 /// crate's defaults, which may change between releases).
 fn hasher() -> anyhow::Result<Argon2<'static>> {
-    let params = Params::new(ARGON2_M_COST, ARGON2_T_COST, ARGON2_P_COST, Some(32)).map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
+    let params = Params::new(ARGON2_M_COST, ARGON2_T_COST, ARGON2_P_COST, Some(32))
+        .map_err(|e| anyhow::anyhow!("argon2 params: {e}"))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -81,13 +84,19 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    let hash = hasher()?.hash_password(password.as_bytes(), &salt).map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
+    let hash = hasher()?
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?;
     Ok(hash.to_string())
 }
 
 /// Checks against the stored hash with the algorithm and parameters the hash names.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 fn token_hash(token: &str) -> String {
@@ -99,7 +108,12 @@ fn now() -> i64 {
 }
 
 pub async fn find_user(db: &Db, username: &str) -> Result<Option<UserRow>, ApiError> {
-    Ok(db.client().query(USER_BY_NAME).bind(username).fetch_optional::<UserRow>().await?)
+    Ok(db
+        .client()
+        .query(USER_BY_NAME)
+        .bind(username)
+        .fetch_optional::<UserRow>()
+        .await?)
 }
 
 pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, ApiError> {
@@ -107,7 +121,11 @@ pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, ApiError> {
 }
 
 pub fn principal(u: &UserRow) -> Option<Principal> {
-    Some(Principal { username: u.username.clone(), role: Role::parse(&u.role)?, agencies: u.agencies.clone() })
+    Some(Principal {
+        username: u.username.clone(),
+        role: Role::parse(&u.role)?,
+        agencies: u.agencies.clone(),
+    })
 }
 
 /// A new user (or a new version of one). Checks the name, role and agencies.
@@ -118,20 +136,36 @@ pub struct NewUser {
     pub agencies: Vec<String>,
 }
 
-pub async fn create_user(db: &Db, reg: &crate::scope::Registry, new: NewUser) -> Result<UserRow, ApiError> {
-    emc_sql::registry::check_id("username", &new.username).map_err(|e| ApiError::bad("username", e.to_string()))?;
-    let role = Role::parse(&new.role).ok_or_else(|| ApiError::bad("role", "use admin, analyst or owner"))?;
+pub async fn create_user(
+    db: &Db,
+    reg: &crate::scope::Registry,
+    new: NewUser,
+) -> Result<UserRow, ApiError> {
+    emc_sql::registry::check_id("username", &new.username)
+        .map_err(|e| ApiError::bad("username", e.to_string()))?;
+    let role = Role::parse(&new.role)
+        .ok_or_else(|| ApiError::bad("role", "use admin, analyst or owner"))?;
     if new.password.chars().count() < 10 {
         return Err(ApiError::bad("password", "at least 10 characters"));
     }
     for a in &new.agencies {
         if reg.agency(a).is_none() {
-            return Err(ApiError::bad("agencies", format!("agency {a} does not exist")));
+            return Err(ApiError::bad(
+                "agencies",
+                format!("agency {a} does not exist"),
+            ));
         }
     }
     match role {
-        Role::Analyst if new.agencies.is_empty() => return Err(ApiError::bad("agencies", "an analyst needs one or more agencies")),
-        Role::Owner if new.agencies.len() != 1 => return Err(ApiError::bad("agencies", "an owner has exactly one agency")),
+        Role::Analyst if new.agencies.is_empty() => {
+            return Err(ApiError::bad(
+                "agencies",
+                "an analyst needs one or more agencies",
+            ))
+        }
+        Role::Owner if new.agencies.len() != 1 => {
+            return Err(ApiError::bad("agencies", "an owner has exactly one agency"))
+        }
         _ => {}
     }
     if find_user(db, &new.username).await?.is_some() {
@@ -141,7 +175,11 @@ pub async fn create_user(db: &Db, reg: &crate::scope::Registry, new: NewUser) ->
         username: new.username,
         password_hash: hash_password(&new.password)?,
         role: role.as_str().into(),
-        agencies: if role == Role::Admin { vec![] } else { new.agencies },
+        agencies: if role == Role::Admin {
+            vec![]
+        } else {
+            new.agencies
+        },
         created_at: now() as u32,
         version: chrono::Utc::now().timestamp_micros().max(0) as u64,
         deleted: 0,
@@ -154,7 +192,11 @@ pub async fn create_user(db: &Db, reg: &crate::scope::Registry, new: NewUser) ->
 
 /// First start: creates `admin` when no user exists. Returns the password when it was generated.
 pub async fn ensure_admin(db: &Db, password: Option<&str>) -> anyhow::Result<Option<String>> {
-    if !list_users(db).await.map_err(|e| anyhow::anyhow!("{e}"))?.is_empty() {
+    if !list_users(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .is_empty()
+    {
         return Ok(None);
     }
     let (password, generated) = match password.filter(|p| !p.is_empty()) {
@@ -172,13 +214,19 @@ pub async fn ensure_admin(db: &Db, password: Option<&str>) -> anyhow::Result<Opt
     let mut ins = db.client().insert::<UserRow>("users").await?;
     ins.write(&row).await?;
     ins.end().await?;
-    crate::audit::record(db, "system", "user.create", "admin", "first start").await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::audit::record(db, "system", "user.create", "admin", "first start")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(generated.then_some(password))
 }
 
 /// Checks a name and password with throttling: after [`MAX_FAILURES`] failures in the window,
 /// `429` until the window passes (even for the right password).
-pub async fn check_login(state: &AppState, username: &str, password: &str) -> Result<Principal, ApiError> {
+pub async fn check_login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+) -> Result<Principal, ApiError> {
     let key = username.to_lowercase();
     let t = now();
     if let Some(e) = state.throttle.get(&key) {
@@ -218,7 +266,11 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 /// Starts a browser session with a fresh id; returns (id, session).
 pub fn start_session(state: &AppState, who: &Principal) -> (String, WebSession) {
     let id = random_token();
-    let s = WebSession { username: who.username.clone(), csrf: random_token(), expires_at: now() + state.cfg.session_ttl_secs };
+    let s = WebSession {
+        username: who.username.clone(),
+        csrf: random_token(),
+        expires_at: now() + state.cfg.session_ttl_secs,
+    };
     state.sessions.retain(|_, v| v.expires_at > now());
     state.sessions.insert(id.clone(), s.clone());
     (id, s)
@@ -255,10 +307,22 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Strict`, `Secure` behind TLS.
-pub fn set_cookie(state: &AppState, headers: &HeaderMap, name: &str, value: &str, max_age: i64) -> String {
+pub fn set_cookie(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+    value: &str,
+    max_age: i64,
+) -> String {
     let tls = state.cfg.secure_cookies
-        || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}", if tls { "; Secure" } else { "" })
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            == Some("https");
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        if tls { "; Secure" } else { "" }
+    )
 }
 
 /// How a request was authenticated.
@@ -305,21 +369,38 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Caller, Api
         (name.ok_or(ApiError::Unauthorized)?, Via::Bearer)
     } else {
         let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
-        let s = state.sessions.get(id).map(|s| s.clone()).ok_or(ApiError::Unauthorized)?;
+        let s = state
+            .sessions
+            .get(id)
+            .map(|s| s.clone())
+            .ok_or(ApiError::Unauthorized)?;
         if s.expires_at <= now() {
             state.sessions.remove(id);
             return Err(ApiError::Unauthorized);
         }
-        (s.username, Via::Cookie { session_id: id.to_owned(), csrf: s.csrf })
+        (
+            s.username,
+            Via::Cookie {
+                session_id: id.to_owned(),
+                csrf: s.csrf,
+            },
+        )
     };
-    let user = find_user(&state.db, &username).await?.ok_or(ApiError::Unauthorized)?;
+    let user = find_user(&state.db, &username)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let who = principal(&user).ok_or(ApiError::Unauthorized)?;
     Ok(Caller { who, via })
 }
 
 /// Constant-time comparison of two tokens.
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && !a.is_empty() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -343,10 +424,17 @@ mod tests {
         assert_eq!(parsed.version, Some(0x13));
         let p = Params::try_from(&parsed).unwrap();
         assert_eq!((p.m_cost(), p.t_cost(), p.p_cost()), (19_456, 2, 1), "{h}");
-        assert_eq!(parsed.salt.map(|s| s.as_str().len()), Some(22), "16 random bytes, base64: {h}");
+        assert_eq!(
+            parsed.salt.map(|s| s.as_str().len()),
+            Some(22),
+            "16 random bytes, base64: {h}"
+        );
         // The unknown-user path verifies against a hash of the same cost, so timing tells nothing.
         let dummy = Params::try_from(&PasswordHash::new(DUMMY_HASH).unwrap()).unwrap();
-        assert_eq!((dummy.m_cost(), dummy.t_cost(), dummy.p_cost()), (p.m_cost(), p.t_cost(), p.p_cost()));
+        assert_eq!(
+            (dummy.m_cost(), dummy.t_cost(), dummy.p_cost()),
+            (p.m_cost(), p.t_cost(), p.p_cost())
+        );
     }
 
     #[test]

@@ -33,37 +33,93 @@ where
         samples.push(t.elapsed());
     }
     samples.sort();
-    Ok(Timing { report: name, p50: percentile(&samples, 0.5), p95: percentile(&samples, 0.95) })
+    Ok(Timing {
+        report: name,
+        p50: percentile(&samples, 0.5),
+        p95: percentile(&samples, 0.95),
+    })
 }
 
 /// Runs every report `runs` times over `sites` and `range`; `overview_sites` for the overview.
-pub async fn run(db: &Db, sites: &[String], overview_sites: &[(String, String)], range: Range, runs: usize) -> anyhow::Result<Vec<Timing>> {
+pub async fn run(
+    db: &Db,
+    sites: &[String],
+    overview_sites: &[(String, String)],
+    range: Range,
+    runs: usize,
+) -> anyhow::Result<Vec<Timing>> {
     let none = Filters::default();
     let mut organic = Filters::default();
-    organic.set("source", "organic").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let plain = Scope { sites, range, filters: &none };
-    let filtered = Scope { sites, range, filters: &organic };
+    organic
+        .set("source", "organic")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let plain = Scope {
+        sites,
+        range,
+        filters: &none,
+    };
+    let filtered = Scope {
+        sites,
+        range,
+        filters: &organic,
+    };
     let mut out = vec![
         time("stats".into(), runs, || queries::stats(db, &plain)).await?,
-        time("stats filter=source:organic".into(), runs, || queries::stats(db, &filtered)).await?,
-        time("timeseries day".into(), runs, || queries::timeseries(db, &plain, Interval::Day)).await?,
-        time("timeseries month".into(), runs, || queries::timeseries(db, &plain, Interval::Month)).await?,
-        time("timeseries day filter=source:organic".into(), runs, || queries::timeseries(db, &filtered, Interval::Day)).await?,
+        time("stats filter=source:organic".into(), runs, || {
+            queries::stats(db, &filtered)
+        })
+        .await?,
+        time("timeseries day".into(), runs, || {
+            queries::timeseries(db, &plain, Interval::Day)
+        })
+        .await?,
+        time("timeseries month".into(), runs, || {
+            queries::timeseries(db, &plain, Interval::Month)
+        })
+        .await?,
+        time("timeseries day filter=source:organic".into(), runs, || {
+            queries::timeseries(db, &filtered, Interval::Day)
+        })
+        .await?,
     ];
     for dim in DIMENSIONS {
-        out.push(time(format!("breakdown {dim}"), runs, || queries::breakdown(db, &plain, dim, 10)).await?);
+        out.push(
+            time(format!("breakdown {dim}"), runs, || {
+                queries::breakdown(db, &plain, dim, 10)
+            })
+            .await?,
+        );
     }
-    out.push(time("overview".into(), runs, || queries::overview(db, overview_sites, range)).await?);
+    out.push(
+        time("overview".into(), runs, || {
+            queries::overview(db, overview_sites, range)
+        })
+        .await?,
+    );
     let now = chrono::Utc::now().timestamp() as u32;
-    out.push(time("realtime".into(), runs, || queries::realtime(db, sites, now)).await?);
+    out.push(
+        time("realtime".into(), runs, || {
+            queries::realtime(db, sites, now)
+        })
+        .await?,
+    );
     Ok(out)
 }
 
 pub fn render(timings: &[Timing]) -> String {
     let mut s = format!("{:<40} {:>10} {:>10}\n", "report", "p50 ms", "p95 ms");
     for t in timings {
-        let flag = if t.p95 > Duration::from_millis(100) { "  > 100 ms" } else { "" };
-        s.push_str(&format!("{:<40} {:>10.1} {:>10.1}{flag}\n", t.report, t.p50.as_secs_f64() * 1e3, t.p95.as_secs_f64() * 1e3));
+        let flag = if t.p95 > Duration::from_millis(100) {
+            "  > 100 ms"
+        } else {
+            ""
+        };
+        s.push_str(&format!(
+            "{:<40} {:>10.1} {:>10.1}{flag}\n",
+            t.report,
+            t.p50.as_secs_f64() * 1e3,
+            t.p95.as_secs_f64() * 1e3
+        ));
     }
     s
 }

@@ -29,13 +29,32 @@ pub struct Timing {
 }
 
 pub const TIMINGS: [Timing; 4] = [
-    Timing { name: "fcp", threshold_ms: 3000 },
-    Timing { name: "lcp", threshold_ms: 4000 },
-    Timing { name: "load", threshold_ms: 5800 },
-    Timing { name: "response", threshold_ms: 600 },
+    Timing {
+        name: "fcp",
+        threshold_ms: 3000,
+    },
+    Timing {
+        name: "lcp",
+        threshold_ms: 4000,
+    },
+    Timing {
+        name: "load",
+        threshold_ms: 5800,
+    },
+    Timing {
+        name: "response",
+        threshold_ms: 600,
+    },
 ];
 
-pub const DC_ELEMENTS: [&str; 6] = ["Title", "Creator", "Date", "Publisher", "Description", "Identifier"];
+pub const DC_ELEMENTS: [&str; 6] = [
+    "Title",
+    "Creator",
+    "Date",
+    "Publisher",
+    "Description",
+    "Identifier",
+];
 
 macro_rules! dc_all {
     () => {
@@ -45,10 +64,24 @@ macro_rules! dc_all {
 macro_rules! timing {
     ($col:literal, $ms:literal) => {
         concat!(
-            "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND ", $col, " > 0)), ",
-            "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND ", $col, " > 0 AND ", $col, " < ", $ms, ")), ",
-            "if(countIf(name = 'engagement' AND fcp > 0 AND ", $col, " > 0) = 0, toFloat64(0), ",
-            "toFloat64(quantileIf(0.75)(toFloat64(", $col, "), name = 'engagement' AND fcp > 0 AND ", $col, " > 0)))"
+            "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND ",
+            $col,
+            " > 0)), ",
+            "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND ",
+            $col,
+            " > 0 AND ",
+            $col,
+            " < ",
+            $ms,
+            ")), ",
+            "if(countIf(name = 'engagement' AND fcp > 0 AND ",
+            $col,
+            " > 0) = 0, toFloat64(0), ",
+            "toFloat64(quantileIf(0.75)(toFloat64(",
+            $col,
+            "), name = 'engagement' AND fcp > 0 AND ",
+            $col,
+            " > 0)))"
         )
     };
 }
@@ -118,7 +151,14 @@ pub struct Counts {
 
 impl From<&CountsRow> for Counts {
     fn from(r: &CountsRow) -> Counts {
-        let mut c = Counts { pageviews: r.pageviews, labelled: r.labelled, dc_complete: r.dc_complete, https: r.https, loads: r.loads, ..Counts::default() };
+        let mut c = Counts {
+            pageviews: r.pageviews,
+            labelled: r.labelled,
+            dc_complete: r.dc_complete,
+            https: r.https,
+            loads: r.loads,
+            ..Counts::default()
+        };
         let t = [
             (r.fcp_n, r.fcp_ok, r.fcp_p75),
             (r.lcp_n, r.lcp_ok, r.lcp_p75),
@@ -126,7 +166,10 @@ impl From<&CountsRow> for Counts {
             (r.response_n, r.response_ok, r.response_p75),
         ];
         for (i, (n, ok, p75)) in t.iter().enumerate() {
-            c.timings[i] = TimingCount { measured: *n, ok: *ok };
+            c.timings[i] = TimingCount {
+                measured: *n,
+                ok: *ok,
+            };
             c.p75_ms[i] = (*n > 0).then_some(*p75);
         }
         c
@@ -194,7 +237,13 @@ pub fn share(part: u64, whole: u64) -> Option<f64> {
 pub fn domain_checks(sites: &[SiteRow]) -> Vec<DomainCheck> {
     sites
         .iter()
-        .flat_map(|s| s.domains.iter().map(|d| DomainCheck { site: s.code.clone(), domain: d.clone(), under_gov_vn: is_gov_vn(d) }))
+        .flat_map(|s| {
+            s.domains.iter().map(|d| DomainCheck {
+                site: s.code.clone(),
+                domain: d.clone(),
+                under_gov_vn: is_gov_vn(d),
+            })
+        })
         .collect()
 }
 
@@ -234,34 +283,74 @@ fn codes(sites: &[SiteRow]) -> Vec<String> {
 }
 
 /// Raw counts per site code (sites without hits are absent).
-pub async fn counts_by_site(db: &Db, sites: &[String], range: &Range) -> Result<BTreeMap<String, Counts>, clickhouse::error::Error> {
+pub async fn counts_by_site(
+    db: &Db,
+    sites: &[String],
+    range: &Range,
+) -> Result<BTreeMap<String, Counts>, clickhouse::error::Error> {
     if sites.is_empty() {
         return Ok(BTreeMap::new()); // an empty array literal has no element type on 18.16
     }
-    let rows = db.client().query(BY_SITE).bind(sites).bind(range.start_ts()).bind(range.end_ts()).fetch_all::<CountsRow>().await?;
-    Ok(rows.iter().map(|r| (r.site.clone(), Counts::from(r))).collect())
+    let rows = db
+        .client()
+        .query(BY_SITE)
+        .bind(sites)
+        .bind(range.start_ts())
+        .bind(range.end_ts())
+        .fetch_all::<CountsRow>()
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.site.clone(), Counts::from(r)))
+        .collect())
 }
 
 /// Compliance of each of `sites` (zeros for a site without hits), in the given order.
-pub async fn by_site(db: &Db, sites: &[SiteRow], range: &Range) -> Result<Vec<Compliance>, clickhouse::error::Error> {
+pub async fn by_site(
+    db: &Db,
+    sites: &[SiteRow],
+    range: &Range,
+) -> Result<Vec<Compliance>, clickhouse::error::Error> {
     let counts = counts_by_site(db, &codes(sites), range).await?;
     Ok(sites
         .iter()
-        .map(|s| build(&s.code, &counts.get(&s.code).copied().unwrap_or_default(), domain_checks(std::slice::from_ref(s))))
+        .map(|s| {
+            build(
+                &s.code,
+                &counts.get(&s.code).copied().unwrap_or_default(),
+                domain_checks(std::slice::from_ref(s)),
+            )
+        })
         .collect())
 }
 
 /// Compliance of `sites` taken together: one site, a portal with its components, the fleet.
-pub async fn total(db: &Db, sites: &[SiteRow], range: &Range) -> Result<Compliance, clickhouse::error::Error> {
+pub async fn total(
+    db: &Db,
+    sites: &[SiteRow],
+    range: &Range,
+) -> Result<Compliance, clickhouse::error::Error> {
     if sites.is_empty() {
         return Ok(build("", &Counts::default(), vec![]));
     }
-    let row = db.client().query(TOTAL).bind(codes(sites)).bind(range.start_ts()).bind(range.end_ts()).fetch_one::<CountsRow>().await?;
+    let row = db
+        .client()
+        .query(TOTAL)
+        .bind(codes(sites))
+        .bind(range.start_ts())
+        .bind(range.end_ts())
+        .fetch_one::<CountsRow>()
+        .await?;
     Ok(build("", &Counts::from(&row), domain_checks(sites)))
 }
 
 /// The pages of `sites` that fail most, worst first (ties by site, then path).
-pub async fn failing_pages(db: &Db, sites: &[SiteRow], range: &Range, limit: u32) -> Result<Vec<FailingPage>, clickhouse::error::Error> {
+pub async fn failing_pages(
+    db: &Db,
+    sites: &[SiteRow],
+    range: &Range,
+    limit: u32,
+) -> Result<Vec<FailingPage>, clickhouse::error::Error> {
     if sites.is_empty() {
         return Ok(vec![]);
     }
@@ -278,9 +367,21 @@ pub async fn failing_pages(db: &Db, sites: &[SiteRow], range: &Range, limit: u32
 pub fn queries() -> Vec<CatalogQuery> {
     const RANGE: &[&str] = &["['227','10000']", "1735664400", "1767200400"];
     vec![
-        CatalogQuery { name: "compliance.by_site", sql: BY_SITE, binds: RANGE },
-        CatalogQuery { name: "compliance.total", sql: TOTAL, binds: RANGE },
-        CatalogQuery { name: "compliance.failing_pages", sql: FAILING_PAGES, binds: &["['227','10000']", "1735664400", "1767200400", "20"] },
+        CatalogQuery {
+            name: "compliance.by_site",
+            sql: BY_SITE,
+            binds: RANGE,
+        },
+        CatalogQuery {
+            name: "compliance.total",
+            sql: TOTAL,
+            binds: RANGE,
+        },
+        CatalogQuery {
+            name: "compliance.failing_pages",
+            sql: FAILING_PAGES,
+            binds: &["['227','10000']", "1735664400", "1767200400", "20"],
+        },
     ]
 }
 
@@ -296,15 +397,27 @@ mod tests {
             dc_complete: 2,
             https: 3,
             loads: 5,
-            timings: [TimingCount { measured: 5, ok: 4 }, TimingCount { measured: 0, ok: 0 }, TimingCount::default(), TimingCount { measured: 2, ok: 1 }],
+            timings: [
+                TimingCount { measured: 5, ok: 4 },
+                TimingCount { measured: 0, ok: 0 },
+                TimingCount::default(),
+                TimingCount { measured: 2, ok: 1 },
+            ],
             p75_ms: [Some(2500.0), None, None, Some(700.0)],
         };
-        let doms = vec![DomainCheck { site: "1".into(), domain: "a.gov.vn".into(), under_gov_vn: true }];
+        let doms = vec![DomainCheck {
+            site: "1".into(),
+            domain: "a.gov.vn".into(),
+            under_gov_vn: true,
+        }];
         let x = build("1", &c, doms);
         assert_eq!(x.timings[0].share, Some(0.8));
         assert_eq!(x.timings[1].share, None);
         assert_eq!(x.timings[3].share, Some(0.5));
-        assert_eq!((x.dc_share, x.label_share, x.https_share, x.label_seen), (Some(0.5), Some(0.25), Some(0.75), true));
+        assert_eq!(
+            (x.dc_share, x.label_share, x.https_share, x.label_seen),
+            (Some(0.5), Some(0.25), Some(0.75), true)
+        );
         assert!(x.all_domains_gov_vn);
         assert!(!build("1", &Counts::default(), vec![]).all_domains_gov_vn);
     }

@@ -7,7 +7,10 @@ use axum::response::{IntoResponse, Response};
 pub enum ApiError {
     /// 400, naming the parameter.
     #[error("{param}: {message}")]
-    BadParam { param: &'static str, message: String },
+    BadParam {
+        param: &'static str,
+        message: String,
+    },
     #[error("sign in first")]
     Unauthorized,
     #[error("outside your scope")]
@@ -26,7 +29,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad(param: &'static str, message: impl Into<String>) -> Self {
-        ApiError::BadParam { param, message: message.into() }
+        ApiError::BadParam {
+            param,
+            message: message.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -79,7 +85,12 @@ impl IntoResponse for ApiError {
         if let ApiError::BadParam { param, .. } = &self {
             body["param"] = serde_json::Value::from(*param);
         }
-        (status, [(header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+        (
+            status,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(body),
+        )
+            .into_response()
     }
 }
 

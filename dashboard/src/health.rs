@@ -48,7 +48,12 @@ pub struct Rejections {
 }
 
 /// Health of each registered site at `now` (pure).
-pub fn assess(sites: &[SiteRow], last_seen: &BTreeMap<String, u32>, now: u32, threshold_secs: u64) -> Vec<SiteHealth> {
+pub fn assess(
+    sites: &[SiteRow],
+    last_seen: &BTreeMap<String, u32>,
+    now: u32,
+    threshold_secs: u64,
+) -> Vec<SiteHealth> {
     sites
         .iter()
         .map(|s| {
@@ -70,7 +75,10 @@ pub fn silent_sites(health: &[SiteHealth]) -> Vec<SiteHealth> {
     let mut out: Vec<SiteHealth> = health.iter().filter(|h| h.silent).cloned().collect();
     out.sort_by(|a, b| {
         let key = |h: &SiteHealth| h.silent_for_secs.unwrap_or(u64::MAX);
-        key(b).cmp(&key(a)).then_with(|| a.site.len().cmp(&b.site.len())).then_with(|| a.site.cmp(&b.site))
+        key(b)
+            .cmp(&key(a))
+            .then_with(|| a.site.len().cmp(&b.site.len()))
+            .then_with(|| a.site.cmp(&b.site))
     });
     out
 }
@@ -79,7 +87,13 @@ pub fn silent_sites(health: &[SiteHealth]) -> Vec<SiteHealth> {
 pub fn summarize(rows: &[(String, String, u64)]) -> Vec<Rejections> {
     let mut by_site: BTreeMap<&str, Rejections> = BTreeMap::new();
     for (site, reason, n) in rows {
-        let r = by_site.entry(site).or_insert_with(|| Rejections { site: site.clone(), requests: 0, rejected: 0, share: None, reasons: vec![] });
+        let r = by_site.entry(site).or_insert_with(|| Rejections {
+            site: site.clone(),
+            requests: 0,
+            rejected: 0,
+            share: None,
+            reasons: vec![],
+        });
         r.requests += n;
         if reason != ACCEPTED {
             r.rejected += n;
@@ -90,7 +104,8 @@ pub fn summarize(rows: &[(String, String, u64)]) -> Vec<Rejections> {
         .into_values()
         .map(|mut r| {
             r.share = (r.requests > 0).then(|| r.rejected as f64 / r.requests as f64);
-            r.reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            r.reasons
+                .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             r
         })
         .collect()
@@ -109,28 +124,65 @@ struct ReasonRow {
     n: u64,
 }
 
-pub async fn last_seen(db: &Db, since_ts: u32) -> Result<BTreeMap<String, u32>, clickhouse::error::Error> {
-    let rows = db.client().query(LAST_SEEN).bind(since_ts).fetch_all::<LastSeenRow>().await?;
+pub async fn last_seen(
+    db: &Db,
+    since_ts: u32,
+) -> Result<BTreeMap<String, u32>, clickhouse::error::Error> {
+    let rows = db
+        .client()
+        .query(LAST_SEEN)
+        .bind(since_ts)
+        .fetch_all::<LastSeenRow>()
+        .await?;
     Ok(rows.into_iter().map(|r| (r.site, r.at)).collect())
 }
 
 /// Health of `sites` at `now`, looking back `lookback_days` for the last beacon.
-pub async fn connection_health(db: &Db, sites: &[SiteRow], now: u32, threshold_secs: u64, lookback_days: u32) -> Result<Vec<SiteHealth>, clickhouse::error::Error> {
+pub async fn connection_health(
+    db: &Db,
+    sites: &[SiteRow],
+    now: u32,
+    threshold_secs: u64,
+    lookback_days: u32,
+) -> Result<Vec<SiteHealth>, clickhouse::error::Error> {
     let since = now.saturating_sub(lookback_days.saturating_mul(86_400));
-    Ok(assess(sites, &last_seen(db, since).await?, now, threshold_secs))
+    Ok(assess(
+        sites,
+        &last_seen(db, since).await?,
+        now,
+        threshold_secs,
+    ))
 }
 
 /// Requests and rejections per site (every site in the log, registered or not) over the range.
-pub async fn rejections(db: &Db, range: &Range) -> Result<Vec<Rejections>, clickhouse::error::Error> {
-    let rows = db.client().query(BY_REASON).bind(range.start_ts()).bind(range.end_ts()).fetch_all::<ReasonRow>().await?;
-    let rows: Vec<(String, String, u64)> = rows.into_iter().map(|r| (r.site, r.reason, r.n)).collect();
+pub async fn rejections(
+    db: &Db,
+    range: &Range,
+) -> Result<Vec<Rejections>, clickhouse::error::Error> {
+    let rows = db
+        .client()
+        .query(BY_REASON)
+        .bind(range.start_ts())
+        .bind(range.end_ts())
+        .fetch_all::<ReasonRow>()
+        .await?;
+    let rows: Vec<(String, String, u64)> =
+        rows.into_iter().map(|r| (r.site, r.reason, r.n)).collect();
     Ok(summarize(&rows))
 }
 
 pub fn queries() -> Vec<CatalogQuery> {
     vec![
-        CatalogQuery { name: "health.last_seen", sql: LAST_SEEN, binds: &["1735664400"] },
-        CatalogQuery { name: "health.by_reason", sql: BY_REASON, binds: &["1735664400", "1767200400"] },
+        CatalogQuery {
+            name: "health.last_seen",
+            sql: LAST_SEEN,
+            binds: &["1735664400"],
+        },
+        CatalogQuery {
+            name: "health.by_reason",
+            sql: BY_REASON,
+            binds: &["1735664400", "1767200400"],
+        },
     ]
 }
 
@@ -139,18 +191,41 @@ mod tests {
     use super::*;
 
     fn site(code: &str) -> SiteRow {
-        SiteRow { code: code.into(), name: format!("Cổng {code}"), ..SiteRow::default() }
+        SiteRow {
+            code: code.into(),
+            name: format!("Cổng {code}"),
+            ..SiteRow::default()
+        }
     }
 
     #[test]
     fn silence_with_a_fixed_clock() {
         let now = 1_764_000_000;
-        let seen: BTreeMap<String, u32> =
-            [("1", now - 60), ("2", now - 86_400), ("3", now - 86_401), ("4", now - 10 * 86_400)].into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let seen: BTreeMap<String, u32> = [
+            ("1", now - 60),
+            ("2", now - 86_400),
+            ("3", now - 86_401),
+            ("4", now - 10 * 86_400),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
         let sites = [site("1"), site("2"), site("3"), site("4"), site("5")];
         let h = assess(&sites, &seen, now, DEFAULT_SILENCE_SECS);
-        let flags: Vec<(&str, bool, Option<u64>)> = h.iter().map(|x| (x.site.as_str(), x.silent, x.silent_for_secs)).collect();
-        assert_eq!(flags, vec![("1", false, Some(60)), ("2", false, Some(86_400)), ("3", true, Some(86_401)), ("4", true, Some(864_000)), ("5", true, None)]);
+        let flags: Vec<(&str, bool, Option<u64>)> = h
+            .iter()
+            .map(|x| (x.site.as_str(), x.silent, x.silent_for_secs))
+            .collect();
+        assert_eq!(
+            flags,
+            vec![
+                ("1", false, Some(60)),
+                ("2", false, Some(86_400)),
+                ("3", true, Some(86_401)),
+                ("4", true, Some(864_000)),
+                ("5", true, None)
+            ]
+        );
         let order: Vec<String> = silent_sites(&h).into_iter().map(|x| x.site).collect();
         assert_eq!(order, ["5", "4", "3"]);
         // A shorter threshold flags more.
@@ -159,13 +234,34 @@ mod tests {
 
     #[test]
     fn rejections_per_site() {
-        let rows = [("1", "bot:crawler", 2), ("1", "hostname_mismatch", 3), ("1", "ok", 5), ("2", "ok", 4), ("x", "unknown_site", 7)];
-        let rows: Vec<(String, String, u64)> = rows.iter().map(|(a, b, n)| (a.to_string(), b.to_string(), *n)).collect();
+        let rows = [
+            ("1", "bot:crawler", 2),
+            ("1", "hostname_mismatch", 3),
+            ("1", "ok", 5),
+            ("2", "ok", 4),
+            ("x", "unknown_site", 7),
+        ];
+        let rows: Vec<(String, String, u64)> = rows
+            .iter()
+            .map(|(a, b, n)| (a.to_string(), b.to_string(), *n))
+            .collect();
         let s = summarize(&rows);
         assert_eq!(s.len(), 3);
-        assert_eq!((s[0].requests, s[0].rejected, s[0].share), (10, 5, Some(0.5)));
-        assert_eq!(s[0].reasons, vec![("hostname_mismatch".to_owned(), 3), ("bot:crawler".to_owned(), 2)]);
-        assert_eq!((s[1].rejected, s[1].share, s[1].reasons.len()), (0, Some(0.0), 0));
+        assert_eq!(
+            (s[0].requests, s[0].rejected, s[0].share),
+            (10, 5, Some(0.5))
+        );
+        assert_eq!(
+            s[0].reasons,
+            vec![
+                ("hostname_mismatch".to_owned(), 3),
+                ("bot:crawler".to_owned(), 2)
+            ]
+        );
+        assert_eq!(
+            (s[1].rejected, s[1].share, s[1].reasons.len()),
+            (0, Some(0.0), 0)
+        );
         assert_eq!((s[2].site.as_str(), s[2].share), ("x", Some(1.0)));
     }
 }

@@ -242,18 +242,90 @@ impl Texts {
     pub fn dimension(&self, by: &str) -> &'static str {
         let vi = self.lang == "vi";
         match by {
-            "page" => if vi { "Trang" } else { "Page" },
-            "entry_page" => if vi { "Trang vào" } else { "Entry page" },
-            "exit_page" => if vi { "Trang thoát" } else { "Exit page" },
-            "source" => if vi { "Nguồn" } else { "Source" },
-            "referrer" => if vi { "Trang giới thiệu" } else { "Referrer" },
-            "utm_campaign" => if vi { "Chiến dịch UTM" } else { "UTM campaign" },
-            "country" => if vi { "Quốc gia" } else { "Country" },
-            "region" => if vi { "Tỉnh/Thành phố" } else { "Province" },
-            "city" => if vi { "Thành phố" } else { "City" },
-            "browser" => if vi { "Trình duyệt" } else { "Browser" },
-            "os" => if vi { "Hệ điều hành" } else { "OS" },
-            "device" => if vi { "Thiết bị" } else { "Device" },
+            "page" => {
+                if vi {
+                    "Trang"
+                } else {
+                    "Page"
+                }
+            }
+            "entry_page" => {
+                if vi {
+                    "Trang vào"
+                } else {
+                    "Entry page"
+                }
+            }
+            "exit_page" => {
+                if vi {
+                    "Trang thoát"
+                } else {
+                    "Exit page"
+                }
+            }
+            "source" => {
+                if vi {
+                    "Nguồn"
+                } else {
+                    "Source"
+                }
+            }
+            "referrer" => {
+                if vi {
+                    "Trang giới thiệu"
+                } else {
+                    "Referrer"
+                }
+            }
+            "utm_campaign" => {
+                if vi {
+                    "Chiến dịch UTM"
+                } else {
+                    "UTM campaign"
+                }
+            }
+            "country" => {
+                if vi {
+                    "Quốc gia"
+                } else {
+                    "Country"
+                }
+            }
+            "region" => {
+                if vi {
+                    "Tỉnh/Thành phố"
+                } else {
+                    "Province"
+                }
+            }
+            "city" => {
+                if vi {
+                    "Thành phố"
+                } else {
+                    "City"
+                }
+            }
+            "browser" => {
+                if vi {
+                    "Trình duyệt"
+                } else {
+                    "Browser"
+                }
+            }
+            "os" => {
+                if vi {
+                    "Hệ điều hành"
+                } else {
+                    "OS"
+                }
+            }
+            "device" => {
+                if vi {
+                    "Thiết bị"
+                } else {
+                    "Device"
+                }
+            }
             _ => "",
         }
     }

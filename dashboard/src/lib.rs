@@ -28,11 +28,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use emc_sql::catalog::CatalogQuery;
-use routes::{admin, api, compliance as compliance_routes, csv, open_data as open_data_routes, pages as page_routes, ranking as ranking_routes, retention as retention_routes};
+use routes::{
+    admin, api, compliance as compliance_routes, csv, open_data as open_data_routes,
+    pages as page_routes, ranking as ranking_routes, retention as retention_routes,
+};
 use tower_http::trace::TraceLayer;
 
 /// The Content-Security-Policy of every response: no inline script, no third party.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+pub const CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                        form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Who may call a route. The route-table test (`tests/it/routes.rs`) derives every role's
@@ -93,12 +97,28 @@ pub struct RouteSpec {
 
 impl std::fmt::Debug for RouteSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?} {} ({:?}, {:?})", self.verb, self.path, self.access, self.face)
+        write!(
+            f,
+            "{:?} {} ({:?}, {:?})",
+            self.verb, self.path, self.access, self.face
+        )
     }
 }
 
-const fn r(verb: Verb, path: &'static str, access: Access, face: Face, handler: fn(MethodFilter) -> MethodRouter<AppState>) -> RouteSpec {
-    RouteSpec { verb, path, access, face, handler }
+const fn r(
+    verb: Verb,
+    path: &'static str,
+    access: Access,
+    face: Face,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+) -> RouteSpec {
+    RouteSpec {
+        verb,
+        path,
+        access,
+        face,
+        handler,
+    }
 }
 
 use Access::{Admin, Manage, Public, Scoped, SignedIn};
@@ -162,7 +182,14 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn static_file(content_type: &'static str, body: &'static str) -> Response {
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// On every response, errors, redirects and static files included: the CSP (no inline
@@ -171,11 +198,21 @@ fn static_file(content_type: &'static str, body: &'static str) -> Response {
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     res
 }
 
@@ -185,13 +222,28 @@ fn leak(v: Vec<&'static str>) -> &'static [&'static str] {
 
 /// Sample binds for `SESSIONS_WHERE` (no filter set).
 fn sessions_binds() -> Vec<&'static str> {
-    let mut v = vec!["['227','10000']", "1772298000", "1772384400", "''", "['227','10000']", "1772298000", "1772470800", "''"];
+    let mut v = vec![
+        "['227','10000']",
+        "1772298000",
+        "1772384400",
+        "''",
+        "['227','10000']",
+        "1772298000",
+        "1772470800",
+        "''",
+    ];
     v.extend(std::iter::repeat_n("''", 22));
     v
 }
 
 fn events_binds() -> Vec<&'static str> {
-    let mut v = vec!["['227','10000']", "1772298000", "1772470800", "'/tin-tuc'", "'/tin-tuc'"];
+    let mut v = vec![
+        "['227','10000']",
+        "1772298000",
+        "1772470800",
+        "'/tin-tuc'",
+        "'/tin-tuc'",
+    ];
     v.extend(sessions_binds());
     v
 }
@@ -201,29 +253,121 @@ pub fn queries() -> Vec<CatalogQuery> {
     use queries::sql;
     let daily = leak(vec!["['227']", "'2026-03-01'", "'2026-03-31'"]);
     let mut out = vec![
-        CatalogQuery { name: "dashboard.stats_sessions_daily", sql: sql::STATS_SESSIONS_DAILY, binds: daily },
-        CatalogQuery { name: "dashboard.stats_events_daily", sql: sql::STATS_EVENTS_DAILY, binds: daily },
-        CatalogQuery { name: "dashboard.stats_sessions_raw", sql: sql::STATS_SESSIONS_RAW, binds: leak(sessions_binds()) },
-        CatalogQuery { name: "dashboard.stats_events_raw", sql: sql::STATS_EVENTS_RAW, binds: leak(events_binds()) },
-        CatalogQuery { name: "dashboard.ts_sessions_daily", sql: sql::TS_SESSIONS_DAILY, binds: leak(vec!["'month'", "['227']", "'2026-03-01'", "'2026-03-31'"]) },
-        CatalogQuery { name: "dashboard.ts_events_daily", sql: sql::TS_EVENTS_DAILY, binds: leak(vec!["'day'", "['227']", "'2026-03-01'", "'2026-03-31'"]) },
-        CatalogQuery { name: "dashboard.ts_sessions_hourly", sql: sql::TS_SESSIONS_HOURLY, binds: leak(vec!["'Asia/Ho_Chi_Minh'", "['227']", "1772298000", "1772384400"]) },
-        CatalogQuery { name: "dashboard.ts_events_hourly", sql: sql::TS_EVENTS_HOURLY, binds: leak(vec!["'Asia/Ho_Chi_Minh'", "['227']", "1772298000", "1772384400"]) },
-        CatalogQuery { name: "dashboard.page_breakdown", sql: sql::PAGE_BREAKDOWN, binds: leak([events_binds(), vec!["10"]].concat()) },
-        CatalogQuery { name: "dashboard.overview_sessions", sql: sql::OVERVIEW_SESSIONS, binds: daily },
-        CatalogQuery { name: "dashboard.overview_events", sql: sql::OVERVIEW_EVENTS, binds: daily },
-        CatalogQuery { name: "dashboard.realtime", sql: sql::REALTIME, binds: leak(vec!["['227']", "1772298000"]) },
-        CatalogQuery { name: "dashboard.user_by_name", sql: auth::USER_BY_NAME, binds: leak(vec!["'admin'"]) },
-        CatalogQuery { name: "dashboard.list_users", sql: auth::LIST_USERS, binds: &[] },
-        CatalogQuery { name: "dashboard.token_user", sql: auth::TOKEN_USER, binds: leak(vec!["'00ff'", "1772298000"]) },
-        CatalogQuery { name: "dashboard.list_audit", sql: audit::LIST_AUDIT, binds: leak(vec!["100"]) },
+        CatalogQuery {
+            name: "dashboard.stats_sessions_daily",
+            sql: sql::STATS_SESSIONS_DAILY,
+            binds: daily,
+        },
+        CatalogQuery {
+            name: "dashboard.stats_events_daily",
+            sql: sql::STATS_EVENTS_DAILY,
+            binds: daily,
+        },
+        CatalogQuery {
+            name: "dashboard.stats_sessions_raw",
+            sql: sql::STATS_SESSIONS_RAW,
+            binds: leak(sessions_binds()),
+        },
+        CatalogQuery {
+            name: "dashboard.stats_events_raw",
+            sql: sql::STATS_EVENTS_RAW,
+            binds: leak(events_binds()),
+        },
+        CatalogQuery {
+            name: "dashboard.ts_sessions_daily",
+            sql: sql::TS_SESSIONS_DAILY,
+            binds: leak(vec!["'month'", "['227']", "'2026-03-01'", "'2026-03-31'"]),
+        },
+        CatalogQuery {
+            name: "dashboard.ts_events_daily",
+            sql: sql::TS_EVENTS_DAILY,
+            binds: leak(vec!["'day'", "['227']", "'2026-03-01'", "'2026-03-31'"]),
+        },
+        CatalogQuery {
+            name: "dashboard.ts_sessions_hourly",
+            sql: sql::TS_SESSIONS_HOURLY,
+            binds: leak(vec![
+                "'Asia/Ho_Chi_Minh'",
+                "['227']",
+                "1772298000",
+                "1772384400",
+            ]),
+        },
+        CatalogQuery {
+            name: "dashboard.ts_events_hourly",
+            sql: sql::TS_EVENTS_HOURLY,
+            binds: leak(vec![
+                "'Asia/Ho_Chi_Minh'",
+                "['227']",
+                "1772298000",
+                "1772384400",
+            ]),
+        },
+        CatalogQuery {
+            name: "dashboard.page_breakdown",
+            sql: sql::PAGE_BREAKDOWN,
+            binds: leak([events_binds(), vec!["10"]].concat()),
+        },
+        CatalogQuery {
+            name: "dashboard.overview_sessions",
+            sql: sql::OVERVIEW_SESSIONS,
+            binds: daily,
+        },
+        CatalogQuery {
+            name: "dashboard.overview_events",
+            sql: sql::OVERVIEW_EVENTS,
+            binds: daily,
+        },
+        CatalogQuery {
+            name: "dashboard.realtime",
+            sql: sql::REALTIME,
+            binds: leak(vec!["['227']", "1772298000"]),
+        },
+        CatalogQuery {
+            name: "dashboard.user_by_name",
+            sql: auth::USER_BY_NAME,
+            binds: leak(vec!["'admin'"]),
+        },
+        CatalogQuery {
+            name: "dashboard.list_users",
+            sql: auth::LIST_USERS,
+            binds: &[],
+        },
+        CatalogQuery {
+            name: "dashboard.token_user",
+            sql: auth::TOKEN_USER,
+            binds: leak(vec!["'00ff'", "1772298000"]),
+        },
+        CatalogQuery {
+            name: "dashboard.list_audit",
+            sql: audit::LIST_AUDIT,
+            binds: leak(vec!["100"]),
+        },
     ];
-    let ts_prefix = ["'day'", "'Asia/Ho_Chi_Minh'", "'day'", "'Asia/Ho_Chi_Minh'", "'Asia/Ho_Chi_Minh'"];
-    out.push(CatalogQuery { name: "dashboard.ts_sessions_raw", sql: sql::TS_SESSIONS_RAW, binds: leak([ts_prefix.to_vec(), sessions_binds()].concat()) });
-    out.push(CatalogQuery { name: "dashboard.ts_events_raw", sql: sql::TS_EVENTS_RAW, binds: leak([ts_prefix.to_vec(), events_binds()].concat()) });
+    let ts_prefix = [
+        "'day'",
+        "'Asia/Ho_Chi_Minh'",
+        "'day'",
+        "'Asia/Ho_Chi_Minh'",
+        "'Asia/Ho_Chi_Minh'",
+    ];
+    out.push(CatalogQuery {
+        name: "dashboard.ts_sessions_raw",
+        sql: sql::TS_SESSIONS_RAW,
+        binds: leak([ts_prefix.to_vec(), sessions_binds()].concat()),
+    });
+    out.push(CatalogQuery {
+        name: "dashboard.ts_events_raw",
+        sql: sql::TS_EVENTS_RAW,
+        binds: leak([ts_prefix.to_vec(), events_binds()].concat()),
+    });
     for (dim, stmt) in sql::SESSION_BREAKDOWNS {
         let name: &'static str = Box::leak(format!("dashboard.breakdown_{dim}").into_boxed_str());
-        out.push(CatalogQuery { name, sql: stmt, binds: leak([sessions_binds(), vec!["10"]].concat()) });
+        out.push(CatalogQuery {
+            name,
+            sql: stmt,
+            binds: leak([sessions_binds(), vec!["10"]].concat()),
+        });
     }
     out.extend(queries::rollup_queries());
     out.extend(ranking::queries());
@@ -243,7 +387,11 @@ mod tests {
         for q in super::queries() {
             let placeholders = q.sql.matches('?').count();
             assert_eq!(placeholders, q.binds.len(), "{}", q.name);
-            assert!(!emc_sql::catalog::bind(q.sql, q.binds).contains('?'), "{}", q.name);
+            assert!(
+                !emc_sql::catalog::bind(q.sql, q.binds).contains('?'),
+                "{}",
+                q.name
+            );
         }
     }
 }

@@ -2,11 +2,11 @@
 //! commands (agency, site), `retention` and `bench-reports`.
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
 use emc_dashboard::params::Range;
 use emc_dashboard::ranking::RankingConfig;
 use emc_dashboard::retention::{schedule, Policy};
 use emc_dashboard::{auth, AppState, WebConfig};
+use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
 use emc_sql::{Db, DbTarget, MigrateOptions, Topology};
 use std::path::PathBuf;
 
@@ -31,10 +31,20 @@ struct Common {
     clickhouse_cluster: Option<String>,
     #[arg(long, env = "EMC_DATA_DIR", default_value = "./var", global = true)]
     data_dir: PathBuf,
-    #[arg(long, env = "EMC_TIMEZONE", default_value = "Asia/Ho_Chi_Minh", global = true)]
+    #[arg(
+        long,
+        env = "EMC_TIMEZONE",
+        default_value = "Asia/Ho_Chi_Minh",
+        global = true
+    )]
     timezone: String,
     /// Public base URL of the collector, used in the tag snippet.
-    #[arg(long, env = "EMC_COLLECTOR_PUBLIC_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "EMC_COLLECTOR_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
     collector_url: String,
 }
 
@@ -71,7 +81,8 @@ struct PolicyArgs {
 
 impl PolicyArgs {
     fn policy(&self) -> anyhow::Result<Policy> {
-        Policy::from_config(Some(self.retention_months), self.rollup_retention_months).map_err(anyhow::Error::from)
+        Policy::from_config(Some(self.retention_months), self.rollup_retention_months)
+            .map_err(anyhow::Error::from)
     }
 }
 
@@ -171,7 +182,9 @@ enum SiteCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -187,8 +200,13 @@ async fn main() -> anyhow::Result<()> {
         _ => {}
     }
     let target = DbTarget::from_config(cli.common.clickhouse_url.as_deref(), &cli.common.data_dir);
-    let opts = MigrateOptions { timezone: cli.common.timezone.clone(), topology: Topology::from_cluster(cli.common.clickhouse_cluster.as_deref()) };
-    let db = Db::open(&target, &cli.common.clickhouse_db, &opts).await.context("opening ClickHouse")?;
+    let opts = MigrateOptions {
+        timezone: cli.common.timezone.clone(),
+        topology: Topology::from_cluster(cli.common.clickhouse_cluster.as_deref()),
+    };
+    let db = Db::open(&target, &cli.common.clickhouse_db, &opts)
+        .await
+        .context("opening ClickHouse")?;
     match cli.command {
         Command::Agency { command } => agency(&db, command).await,
         Command::Site { command } => site(&db, command, &cli.common.collector_url).await,
@@ -199,7 +217,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn parse_tz(tz: &str) -> anyhow::Result<chrono_tz::Tz> {
-    tz.parse().map_err(|_| anyhow::anyhow!("EMC_TIMEZONE {tz:?} is not an IANA timezone"))
+    tz.parse()
+        .map_err(|_| anyhow::anyhow!("EMC_TIMEZONE {tz:?} is not an IANA timezone"))
 }
 
 async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
@@ -212,11 +231,16 @@ async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
         silence_secs: args.silence_secs,
         retention: args.policy.policy()?,
     };
-    if let Some(password) = auth::ensure_admin(&db, args.admin_password.as_deref()).await.context("creating the admin user")? {
+    if let Some(password) = auth::ensure_admin(&db, args.admin_password.as_deref())
+        .await
+        .context("creating the admin user")?
+    {
         println!("created user admin with password: {password}");
         println!("(shown once; set EMC_ADMIN_PASSWORD to choose it)");
     }
-    let listener = tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
+    let listener = tokio::net::TcpListener::bind(&args.addr)
+        .await
+        .with_context(|| format!("listening on {}", args.addr))?;
     println!("dashboard: http://{}", listener.local_addr()?);
     let job = schedule::spawn_daily(db.clone(), cfg.retention, cfg.tz);
     let app = emc_dashboard::router(AppState::new(db, cfg));
@@ -233,7 +257,8 @@ async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
 async fn retention(db: &Db, args: RetentionArgs, tz: &str) -> anyhow::Result<()> {
     let policy = args.policy.policy()?;
     let today = match &args.today {
-        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("--today {s:?}: YYYY-MM-DD"))?,
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .with_context(|| format!("--today {s:?}: YYYY-MM-DD"))?,
         None => emc_dashboard::params::today(parse_tz(tz)?),
     };
     let report = schedule::run_recorded(db, &policy, today, args.dry_run).await?;
@@ -243,10 +268,27 @@ async fn retention(db: &Db, args: RetentionArgs, tz: &str) -> anyhow::Result<()>
 
 async fn bench(db: &Db, args: BenchArgs, tz: &str) -> anyhow::Result<()> {
     let tz = parse_tz(tz)?;
-    let day = |s: &str, name: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| format!("--{name} {s:?}: YYYY-MM-DD"));
-    let range = Range { from: day(&args.from, "from")?, to: day(&args.to, "to")?, tz };
-    let all: Vec<(String, String)> = registry::list_sites(db).await?.into_iter().map(|s| (s.code, s.name)).collect();
-    println!("{} runs per report, sites {}, {} .. {}", args.runs, args.sites.join(","), args.from, args.to);
+    let day = |s: &str, name: &str| {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .with_context(|| format!("--{name} {s:?}: YYYY-MM-DD"))
+    };
+    let range = Range {
+        from: day(&args.from, "from")?,
+        to: day(&args.to, "to")?,
+        tz,
+    };
+    let all: Vec<(String, String)> = registry::list_sites(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.code, s.name))
+        .collect();
+    println!(
+        "{} runs per report, sites {}, {} .. {}",
+        args.runs,
+        args.sites.join(","),
+        args.from,
+        args.to
+    );
     let timings = emc_dashboard::bench::run(db, &args.sites, &all, range, args.runs).await?;
     print!("{}", emc_dashboard::bench::render(&timings));
     Ok(())
@@ -254,15 +296,32 @@ async fn bench(db: &Db, args: BenchArgs, tz: &str) -> anyhow::Result<()> {
 
 async fn agency(db: &Db, command: AgencyCommand) -> anyhow::Result<()> {
     match command {
-        AgencyCommand::Add { id, name, group, parent } => {
+        AgencyCommand::Add {
+            id,
+            name,
+            group,
+            parent,
+        } => {
             let group = AgencyGroup::parse(&group)?;
-            let row = registry::add_agency(db, NewAgency { id, name, group, parent }).await?;
+            let row = registry::add_agency(
+                db,
+                NewAgency {
+                    id,
+                    name,
+                    group,
+                    parent,
+                },
+            )
+            .await?;
             println!("agency {} added ({})", row.id, row.group_kind);
         }
         AgencyCommand::List => {
             println!("{:<16} {:<10} {:<16} name", "id", "group", "parent");
             for a in registry::list_agencies(db).await? {
-                println!("{:<16} {:<10} {:<16} {}", a.id, a.group_kind, a.parent, a.name);
+                println!(
+                    "{:<16} {:<10} {:<16} {}",
+                    a.id, a.group_kind, a.parent, a.name
+                );
             }
         }
     }
@@ -271,16 +330,45 @@ async fn agency(db: &Db, command: AgencyCommand) -> anyhow::Result<()> {
 
 async fn site(db: &Db, command: SiteCommand, collector_url: &str) -> anyhow::Result<()> {
     match command {
-        SiteCommand::Add { name, domains, kind, parent, agency, code } => {
+        SiteCommand::Add {
+            name,
+            domains,
+            kind,
+            parent,
+            agency,
+            code,
+        } => {
             let kind = SiteKind::parse(&kind)?;
-            let row = registry::add_site(db, NewSite { name, domains, kind, parent, agency, code }).await?;
+            let row = registry::add_site(
+                db,
+                NewSite {
+                    name,
+                    domains,
+                    kind,
+                    parent,
+                    agency,
+                    code,
+                },
+            )
+            .await?;
             println!("code: {}", row.code);
             println!("snippet: {}", registry::snippet(collector_url, &row.code));
         }
         SiteCommand::List => {
-            println!("{:<8} {:<10} {:<8} {:<12} {:<40} name", "code", "kind", "parent", "agency", "domains");
+            println!(
+                "{:<8} {:<10} {:<8} {:<12} {:<40} name",
+                "code", "kind", "parent", "agency", "domains"
+            );
             for s in registry::list_sites(db).await? {
-                println!("{:<8} {:<10} {:<8} {:<12} {:<40} {}", s.code, s.kind, s.parent, s.agency, s.domains.join(","), s.name);
+                println!(
+                    "{:<8} {:<10} {:<8} {:<12} {:<40} {}",
+                    s.code,
+                    s.kind,
+                    s.parent,
+                    s.agency,
+                    s.domains.join(","),
+                    s.name
+                );
             }
         }
     }

@@ -11,21 +11,49 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// Visits, bounces, duration, page views per site and month (binds: sites, from, to dates).
-pub const MONTHLY_SESSIONS: &str = "SELECT site, toUInt32(toYYYYMM(day)), toInt64(sum(visits)), toInt64(sum(bounces)), \
+pub const MONTHLY_SESSIONS: &str =
+    "SELECT site, toUInt32(toYYYYMM(day)), toInt64(sum(visits)), toInt64(sum(bounces)), \
      toInt64(sum(duration)), toInt64(sum(pageviews)) FROM sessions_daily \
      WHERE site IN (SELECT arrayJoin(?)) AND day >= toDate(?) AND day <= toDate(?) \
      GROUP BY site, toYYYYMM(day) ORDER BY site, toYYYYMM(day)";
 /// Visitors (merged daily sketches) per site and month (binds: sites, from, to dates).
-pub const MONTHLY_EVENTS: &str = "SELECT site, toUInt32(toYYYYMM(day)), toInt64(uniqMerge(visitors)) FROM events_daily \
+pub const MONTHLY_EVENTS: &str =
+    "SELECT site, toUInt32(toYYYYMM(day)), toInt64(uniqMerge(visitors)) FROM events_daily \
      WHERE site IN (SELECT arrayJoin(?)) AND day >= toDate(?) AND day <= toDate(?) \
      GROUP BY site, toYYYYMM(day) ORDER BY site, toYYYYMM(day)";
 
 /// Header rows of the CSV files (documented in the README).
 pub const RANKING_HEADER: [&str; 18] = [
-    "year", "group", "method", "rank", "site", "name", "score", "grade", "visits", "visitors", "traffic", "engagement",
-    "connection", "label", "metadata", "domain", "speed", "security",
+    "year",
+    "group",
+    "method",
+    "rank",
+    "site",
+    "name",
+    "score",
+    "grade",
+    "visits",
+    "visitors",
+    "traffic",
+    "engagement",
+    "connection",
+    "label",
+    "metadata",
+    "domain",
+    "speed",
+    "security",
 ];
-pub const MONTHLY_HEADER: [&str; 9] = ["month", "site", "name", "kind", "visits", "pageviews", "visitors", "bounce_rate", "avg_session_duration"];
+pub const MONTHLY_HEADER: [&str; 9] = [
+    "month",
+    "site",
+    "name",
+    "kind",
+    "visits",
+    "pageviews",
+    "visitors",
+    "bounce_rate",
+    "avg_session_duration",
+];
 
 pub const LICENSE: &str = "https://creativecommons.org/licenses/by/4.0/";
 pub const PUBLISHER: &str = "EMC — Hệ thống giám sát, đo lường hiệu quả cổng thông tin điện tử";
@@ -46,7 +74,15 @@ pub struct PublicRank {
 }
 
 /// The ranking of `year` (cut at `range.to`) for each group and method asked, all sites.
-pub async fn ranking(db: &Db, reg: &Registry, cfg: &RankingConfig, year: i32, range: &Range, groups: &[Group], methods: &[Method]) -> anyhow::Result<Vec<PublicRank>> {
+pub async fn ranking(
+    db: &Db,
+    reg: &Registry,
+    cfg: &RankingConfig,
+    year: i32,
+    range: &Range,
+    groups: &[Group],
+    methods: &[Method],
+) -> anyhow::Result<Vec<PublicRank>> {
     let codes: Vec<String> = reg.sites.iter().map(|s| s.code.clone()).collect();
     let inputs = ranking::load_inputs(db, &codes, range).await?;
     let mut out = vec![];
@@ -108,16 +144,35 @@ struct MonthVisitors {
 }
 
 /// Monthly figures of every registered site over the range, by site (registry order) then month.
-pub async fn monthly(db: &Db, reg: &Registry, range: &Range) -> Result<Vec<MonthFigures>, clickhouse::error::Error> {
+pub async fn monthly(
+    db: &Db,
+    reg: &Registry,
+    range: &Range,
+) -> Result<Vec<MonthFigures>, clickhouse::error::Error> {
     let codes: Vec<String> = reg.sites.iter().map(|s| s.code.clone()).collect();
     if codes.is_empty() {
         return Ok(vec![]);
     }
     let (from, to) = (range.from_str(), range.to_str());
-    let s = db.client().query(MONTHLY_SESSIONS).bind(&codes).bind(&from).bind(&to).fetch_all::<MonthSessions>();
-    let e = db.client().query(MONTHLY_EVENTS).bind(&codes).bind(&from).bind(&to).fetch_all::<MonthVisitors>();
+    let s = db
+        .client()
+        .query(MONTHLY_SESSIONS)
+        .bind(&codes)
+        .bind(&from)
+        .bind(&to)
+        .fetch_all::<MonthSessions>();
+    let e = db
+        .client()
+        .query(MONTHLY_EVENTS)
+        .bind(&codes)
+        .bind(&from)
+        .bind(&to)
+        .fetch_all::<MonthVisitors>();
     let (s, e) = tokio::try_join!(s, e)?;
-    let visitors: BTreeMap<(String, u32), i64> = e.into_iter().map(|r| ((r.site, r.month), r.visitors)).collect();
+    let visitors: BTreeMap<(String, u32), i64> = e
+        .into_iter()
+        .map(|r| ((r.site, r.month), r.visitors))
+        .collect();
     let mut by_site: BTreeMap<String, Vec<MonthSessions>> = BTreeMap::new();
     for r in s {
         by_site.entry(r.site.clone()).or_default().push(r);
@@ -125,7 +180,13 @@ pub async fn monthly(db: &Db, reg: &Registry, range: &Range) -> Result<Vec<Month
     let mut out = vec![];
     for site in &reg.sites {
         for r in by_site.remove(&site.code).unwrap_or_default() {
-            let ratio = |a: i64| if r.visits > 0 { a as f64 / r.visits as f64 } else { 0.0 };
+            let ratio = |a: i64| {
+                if r.visits > 0 {
+                    a as f64 / r.visits as f64
+                } else {
+                    0.0
+                }
+            };
             out.push(MonthFigures {
                 month: format!("{}-{:02}", r.month / 100, r.month % 100),
                 site: site.code.clone(),
@@ -133,7 +194,10 @@ pub async fn monthly(db: &Db, reg: &Registry, range: &Range) -> Result<Vec<Month
                 kind: site.kind.clone(),
                 visits: r.visits,
                 pageviews: r.pageviews,
-                visitors: visitors.get(&(site.code.clone(), r.month)).copied().unwrap_or(0),
+                visitors: visitors
+                    .get(&(site.code.clone(), r.month))
+                    .copied()
+                    .unwrap_or(0),
                 bounce_rate: ratio(r.bounces),
                 avg_session_duration: ratio(r.duration),
             });
@@ -160,18 +224,26 @@ fn distributions(base: &str, stem: &str, title: &str) -> Value {
             "dcat:mediaType": media,
         })
     };
-    json!([one("csv", "text/csv", "CSV"), one("json", "application/json", "JSON")])
+    json!([
+        one("csv", "text/csv", "CSV"),
+        one("json", "application/json", "JSON")
+    ])
 }
 
 /// The DCAT-AP catalog of the open data of `years` (ascending), with absolute URLs under `base`.
 pub fn catalog(base: &str, years: &[i32], today: NaiveDate) -> Value {
     let publisher = json!({ "@type": "foaf:Agent", "foaf:name": PUBLISHER });
     let first = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or(today);
-    let last = |y: i32| NaiveDate::from_ymd_opt(y, 12, 31).unwrap_or(today).min(today);
+    let last = |y: i32| {
+        NaiveDate::from_ymd_opt(y, 12, 31)
+            .unwrap_or(today)
+            .min(today)
+    };
     let mut datasets = vec![];
     for &y in years {
         let ranking_title = format!("Xếp hạng cổng thông tin điện tử năm {y}");
-        let monthly_title = format!("Số liệu truy cập hằng tháng của các cổng thông tin điện tử năm {y}");
+        let monthly_title =
+            format!("Số liệu truy cập hằng tháng của các cổng thông tin điện tử năm {y}");
         for (stem, title, description) in [
             (format!("ranking-{y}"), ranking_title, format!("Xếp hạng năm {y} theo nhóm (bộ, ngành; tỉnh, thành phố; cơ quan khác), theo tiêu chí tổng hợp và theo lượt truy cập, kèm điểm từng tiêu chí. Tham số ?group=ministry|province|other&method=weighted|visits lọc kết quả.")),
             (format!("monthly-{y}"), monthly_title, format!("Lượt truy cập, lượt xem trang, người sử dụng, tỷ lệ thoát và thời gian phiên trung bình của từng trang, theo tháng, năm {y}.")),
@@ -215,7 +287,15 @@ pub fn catalog(base: &str, years: &[i32], today: NaiveDate) -> Value {
 pub fn queries() -> Vec<CatalogQuery> {
     const BINDS: &[&str] = &["['227','10000']", "'2025-01-01'", "'2025-12-31'"];
     vec![
-        CatalogQuery { name: "open_data.monthly_sessions", sql: MONTHLY_SESSIONS, binds: BINDS },
-        CatalogQuery { name: "open_data.monthly_events", sql: MONTHLY_EVENTS, binds: BINDS },
+        CatalogQuery {
+            name: "open_data.monthly_sessions",
+            sql: MONTHLY_SESSIONS,
+            binds: BINDS,
+        },
+        CatalogQuery {
+            name: "open_data.monthly_events",
+            sql: MONTHLY_EVENTS,
+            binds: BINDS,
+        },
     ]
 }

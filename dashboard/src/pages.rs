@@ -17,14 +17,20 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn new(headers: &HeaderMap, uri: &Uri, caller: Option<&Caller>) -> Chrome {
-        let query_lang = crate::params::pairs(uri.query()).into_iter().find(|(k, _)| k == "lang").map(|(_, v)| v);
+        let query_lang = crate::params::pairs(uri.query())
+            .into_iter()
+            .find(|(k, _)| k == "lang")
+            .map(|(_, v)| v);
         let t = i18n::pick(query_lang.as_deref(), auth::cookie(headers, "emc_lang"));
         Chrome {
             t,
             user: caller.map(|c| c.who.username.clone()),
             is_admin: caller.is_some_and(|c| c.who.is_admin()),
             csrf: caller.map(|c| c.csrf().to_owned()).unwrap_or_default(),
-            back: uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into()),
+            back: uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into()),
         }
     }
 }
@@ -39,8 +45,18 @@ struct ErrorPage<'a> {
 
 /// A minimal error page (Vietnamese chrome; the message is the API's).
 pub fn error_page(status: StatusCode, message: &str) -> Html<String> {
-    let c = Chrome { t: &i18n::VI, user: None, is_admin: false, csrf: String::new(), back: "/".into() };
-    let page = ErrorPage { c, status: status.as_u16(), message };
+    let c = Chrome {
+        t: &i18n::VI,
+        user: None,
+        is_admin: false,
+        csrf: String::new(),
+        back: "/".into(),
+    };
+    let page = ErrorPage {
+        c,
+        status: status.as_u16(),
+        message,
+    };
     Html(page.render().unwrap_or_else(|_| message.to_owned()))
 }
 
@@ -60,7 +76,12 @@ pub struct DcMeta {
 }
 
 impl DcMeta {
-    pub fn new(title: &str, description: &str, identifier: &str, date: chrono::NaiveDate) -> DcMeta {
+    pub fn new(
+        title: &str,
+        description: &str,
+        identifier: &str,
+        date: chrono::NaiveDate,
+    ) -> DcMeta {
         DcMeta {
             title: title.to_owned(),
             creator: crate::open_data::PUBLISHER,
@@ -184,9 +205,18 @@ pub struct AdminPage {
 pub fn contact_labels(t: &Texts) -> Vec<(&'static str, String)> {
     vec![
         ("legal_rep_name", format!("{} — {}", t.legal_rep, t.name)),
-        ("legal_rep_title", format!("{} — {}", t.legal_rep, t.job_title)),
-        ("contact_name", format!("{} — {}", t.person_responsible, t.name)),
-        ("contact_title", format!("{} — {}", t.person_responsible, t.job_title)),
+        (
+            "legal_rep_title",
+            format!("{} — {}", t.legal_rep, t.job_title),
+        ),
+        (
+            "contact_name",
+            format!("{} — {}", t.person_responsible, t.name),
+        ),
+        (
+            "contact_title",
+            format!("{} — {}", t.person_responsible, t.job_title),
+        ),
         ("contact_address", t.address.to_owned()),
         ("contact_phone", t.phone.to_owned()),
         ("contact_email", t.email.to_owned()),

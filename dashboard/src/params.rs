@@ -7,8 +7,18 @@ use chrono_tz::Tz;
 
 /// Filter keys, in the order their `?` binds appear in the SQL. The value `""` means "no filter".
 pub const FILTER_KEYS: [&str; 12] = [
-    "page", "entry_page", "exit_page", "source", "referrer", "utm_campaign", "country", "region", "city", "browser",
-    "os", "device",
+    "page",
+    "entry_page",
+    "exit_page",
+    "source",
+    "referrer",
+    "utm_campaign",
+    "country",
+    "region",
+    "city",
+    "browser",
+    "os",
+    "device",
 ];
 
 /// One value per key (a key given twice is refused); index = position in [`FILTER_KEYS`].
@@ -28,15 +38,25 @@ impl Filters {
     }
     /// `(key, value)` of the filters that are set.
     pub fn active(&self) -> Vec<(&'static str, &str)> {
-        FILTER_KEYS.iter().zip(self.0.iter()).filter(|(_, v)| !v.is_empty()).map(|(k, v)| (*k, v.as_str())).collect()
+        FILTER_KEYS
+            .iter()
+            .zip(self.0.iter())
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect()
     }
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), ApiError> {
-        let i = FILTER_KEYS
-            .iter()
-            .position(|k| *k == key)
-            .ok_or_else(|| ApiError::bad("filter", format!("unknown key {key:?}; use one of {}", FILTER_KEYS.join(", "))))?;
+        let i = FILTER_KEYS.iter().position(|k| *k == key).ok_or_else(|| {
+            ApiError::bad(
+                "filter",
+                format!("unknown key {key:?}; use one of {}", FILTER_KEYS.join(", ")),
+            )
+        })?;
         if value.is_empty() || value.len() > 500 {
-            return Err(ApiError::bad("filter", format!("{key}: the value must be 1-500 characters")));
+            return Err(ApiError::bad(
+                "filter",
+                format!("{key}: the value must be 1-500 characters"),
+            ));
         }
         if !self.0[i].is_empty() {
             return Err(ApiError::bad("filter", format!("{key} is given twice")));
@@ -73,7 +93,17 @@ impl Interval {
 
 /// Breakdown dimensions; the SQL identifier for each comes from this allow-list only.
 pub const DIMENSIONS: [&str; 12] = [
-    "page", "entry_page", "exit_page", "source", "referrer", "utm_campaign", "country", "region", "city", "browser", "os",
+    "page",
+    "entry_page",
+    "exit_page",
+    "source",
+    "referrer",
+    "utm_campaign",
+    "country",
+    "region",
+    "city",
+    "browser",
+    "os",
     "device",
 ];
 
@@ -100,7 +130,11 @@ impl Range {
     /// The period of the same length just before this one.
     pub fn previous(&self) -> Range {
         let n = self.days();
-        Range { from: self.from - Duration::days(n), to: self.from - Duration::days(1), tz: self.tz }
+        Range {
+            from: self.from - Duration::days(n),
+            to: self.from - Duration::days(1),
+            tz: self.tz,
+        }
     }
     pub fn from_str(&self) -> String {
         self.from.format("%Y-%m-%d").to_string()
@@ -112,7 +146,11 @@ impl Range {
 
 pub fn day_start(tz: Tz, day: NaiveDate) -> u32 {
     let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let t = tz.from_local_datetime(&naive).earliest().map(|t| t.timestamp()).unwrap_or_else(|| naive.and_utc().timestamp());
+    let t = tz
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp())
+        .unwrap_or_else(|| naive.and_utc().timestamp());
     t.clamp(0, i64::from(u32::MAX)) as u32
 }
 
@@ -133,11 +171,14 @@ pub struct ReportParams {
 
 /// Raw `key=value` pairs of a query string.
 pub fn pairs(query: Option<&str>) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned().collect()
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
 }
 
 pub fn parse_date(param: &'static str, v: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| ApiError::bad(param, format!("{v:?} is not a date (YYYY-MM-DD)")))
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad(param, format!("{v:?} is not a date (YYYY-MM-DD)")))
 }
 
 pub fn parse_bool(param: &'static str, v: &str) -> Result<bool, ApiError> {
@@ -148,12 +189,24 @@ pub fn parse_bool(param: &'static str, v: &str) -> Result<bool, ApiError> {
     }
 }
 
-pub const SORTS: [&str; 6] = ["name", "visits", "visitors", "pageviews", "bounce_rate", "avg_session_duration"];
+pub const SORTS: [&str; 6] = [
+    "name",
+    "visits",
+    "visitors",
+    "pageviews",
+    "bounce_rate",
+    "avg_session_duration",
+];
 
 impl ReportParams {
     /// Parses a query string. `target` may be given by the route (`/sites/CODE`) instead of
     /// `site=` / `agency=`; `today` is today in the timezone (the default range is the last 30 days).
-    pub fn parse(pairs: &[(String, String)], route_target: Option<Target>, tz: Tz, today: NaiveDate) -> Result<ReportParams, ApiError> {
+    pub fn parse(
+        pairs: &[(String, String)],
+        route_target: Option<Target>,
+        tz: Tz,
+        today: NaiveDate,
+    ) -> Result<ReportParams, ApiError> {
         let mut site = None;
         let mut agency = None;
         let (mut from, mut to) = (None, None);
@@ -174,7 +227,9 @@ impl ReportParams {
                 "include_components" => include_components = parse_bool("include_components", v)?,
                 "compare" => compare = parse_bool("compare", v)?,
                 "filter" => {
-                    let (key, value) = v.split_once(':').ok_or_else(|| ApiError::bad("filter", format!("{v:?}: write key:value")))?;
+                    let (key, value) = v.split_once(':').ok_or_else(|| {
+                        ApiError::bad("filter", format!("{v:?}: write key:value"))
+                    })?;
                     filters.set(key, value)?;
                 }
                 "interval" => {
@@ -182,27 +237,32 @@ impl ReportParams {
                         "hour" => Interval::Hour,
                         "day" => Interval::Day,
                         "month" => Interval::Month,
-                        _ => return Err(ApiError::bad("interval", format!("{v:?}: use hour, day or month"))),
+                        _ => {
+                            return Err(ApiError::bad(
+                                "interval",
+                                format!("{v:?}: use hour, day or month"),
+                            ))
+                        }
                     })
                 }
                 "by" => {
-                    by = DIMENSIONS
-                        .iter()
-                        .find(|d| **d == v)
-                        .ok_or_else(|| ApiError::bad("by", format!("{v:?}: use one of {}", DIMENSIONS.join(", "))))?
+                    by = DIMENSIONS.iter().find(|d| **d == v).ok_or_else(|| {
+                        ApiError::bad("by", format!("{v:?}: use one of {}", DIMENSIONS.join(", ")))
+                    })?
                 }
                 "limit" => {
                     limit = v
                         .parse()
                         .ok()
                         .filter(|n| (1..=1000).contains(n))
-                        .ok_or_else(|| ApiError::bad("limit", format!("{v:?}: a number from 1 to 1000")))?
+                        .ok_or_else(|| {
+                            ApiError::bad("limit", format!("{v:?}: a number from 1 to 1000"))
+                        })?
                 }
                 "sort" => {
-                    sort = SORTS
-                        .iter()
-                        .find(|s| **s == v)
-                        .ok_or_else(|| ApiError::bad("sort", format!("{v:?}: use one of {}", SORTS.join(", "))))?
+                    sort = SORTS.iter().find(|s| **s == v).ok_or_else(|| {
+                        ApiError::bad("sort", format!("{v:?}: use one of {}", SORTS.join(", ")))
+                    })?
                 }
                 "dir" => {
                     desc = match v.as_str() {
@@ -220,17 +280,28 @@ impl ReportParams {
             return Err(ApiError::bad("from", "is after to"));
         }
         if (to - from).num_days() > 3 * 366 {
-            return Err(ApiError::bad("from", "the range is longer than three years"));
+            return Err(ApiError::bad(
+                "from",
+                "the range is longer than three years",
+            ));
         }
         let target = match (route_target, site, agency) {
             (Some(t), _, _) => t,
-            (None, Some(code), None) => Target::Site { code, include_components },
+            (None, Some(code), None) => Target::Site {
+                code,
+                include_components,
+            },
             (None, None, Some(id)) => Target::Agency { id },
-            (None, Some(_), Some(_)) => return Err(ApiError::bad("site", "give site or agency, not both")),
+            (None, Some(_), Some(_)) => {
+                return Err(ApiError::bad("site", "give site or agency, not both"))
+            }
             (None, None, None) => return Err(ApiError::bad("site", "missing (or give agency)")),
         };
         let target = match target {
-            Target::Site { code, .. } => Target::Site { code, include_components },
+            Target::Site { code, .. } => Target::Site {
+                code,
+                include_components,
+            },
             t => t,
         };
         let range = Range { from, to, tz };
@@ -241,7 +312,17 @@ impl ReportParams {
         } else {
             Interval::Day
         });
-        Ok(ReportParams { target, range, filters, interval, by, limit, compare, sort, desc })
+        Ok(ReportParams {
+            target,
+            range,
+            filters,
+            interval,
+            by,
+            limit,
+            compare,
+            sort,
+            desc,
+        })
     }
 }
 
@@ -256,17 +337,27 @@ mod tests {
 
     fn parse(q: &str) -> Result<ReportParams, u16> {
         let today = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
-        ReportParams::parse(&pairs(Some(q)), None, chrono_tz::Asia::Ho_Chi_Minh, today).map_err(|e| e.status().as_u16())
+        ReportParams::parse(&pairs(Some(q)), None, chrono_tz::Asia::Ho_Chi_Minh, today)
+            .map_err(|e| e.status().as_u16())
     }
 
     #[test]
     fn parameters_table() {
-        let ok = parse("site=227&from=2026-03-01&to=2026-03-02&filter=source:organic&filter=region:Hanoi").unwrap();
-        assert_eq!(ok.filters.active(), vec![("source", "organic"), ("region", "Hanoi")]);
+        let ok = parse(
+            "site=227&from=2026-03-01&to=2026-03-02&filter=source:organic&filter=region:Hanoi",
+        )
+        .unwrap();
+        assert_eq!(
+            ok.filters.active(),
+            vec![("source", "organic"), ("region", "Hanoi")]
+        );
         assert_eq!(ok.interval, Interval::Day);
         assert_eq!(ok.range.start_ts(), 1772298000); // 2026-03-01T00:00+07:00
         assert_eq!(ok.range.end_ts() - ok.range.start_ts(), 2 * 86400);
-        assert_eq!(ok.range.previous().from, NaiveDate::from_ymd_opt(2026, 2, 27).unwrap());
+        assert_eq!(
+            ok.range.previous().from,
+            NaiveDate::from_ymd_opt(2026, 2, 27).unwrap()
+        );
         let bad = [
             "from=2026-03-01",
             "site=1&from=2026-13-01",
@@ -282,8 +373,19 @@ mod tests {
         for q in bad {
             assert_eq!(parse(q).err(), Some(400), "{q}");
         }
-        let e = ReportParams::parse(&pairs(Some("site=1&by=x")), None, chrono_tz::UTC, NaiveDate::MIN).unwrap_err();
+        let e = ReportParams::parse(
+            &pairs(Some("site=1&by=x")),
+            None,
+            chrono_tz::UTC,
+            NaiveDate::MIN,
+        )
+        .unwrap_err();
         assert!(matches!(e, ApiError::BadParam { param: "by", .. }));
-        assert_eq!(parse("site=1&from=2026-03-01&to=2026-03-01").unwrap().interval, Interval::Hour);
+        assert_eq!(
+            parse("site=1&from=2026-03-01&to=2026-03-01")
+                .unwrap()
+                .interval,
+            Interval::Hour
+        );
     }
 }

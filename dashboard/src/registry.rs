@@ -61,14 +61,31 @@ fn none_if_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-pub async fn add_agency(db: &Db, who: &Principal, input: AgencyInput) -> Result<reg::AgencyRow, ApiError> {
-    let group = AgencyGroup::parse(&input.group).map_err(|e| ApiError::bad("group", e.to_string()))?;
+pub async fn add_agency(
+    db: &Db,
+    who: &Principal,
+    input: AgencyInput,
+) -> Result<reg::AgencyRow, ApiError> {
+    let group =
+        AgencyGroup::parse(&input.group).map_err(|e| ApiError::bad("group", e.to_string()))?;
     reg::check_id("agency id", &input.id).map_err(|e| ApiError::bad("id", e.to_string()))?;
     if input.name.trim().is_empty() {
         return Err(ApiError::bad("name", "is empty"));
     }
-    let row = reg::add_agency(db, NewAgency { id: input.id, name: input.name, group, parent: none_if_empty(input.parent) }).await?;
-    let detail = format!("name={:?} group={} parent={:?}", row.name, row.group_kind, row.parent);
+    let row = reg::add_agency(
+        db,
+        NewAgency {
+            id: input.id,
+            name: input.name,
+            group,
+            parent: none_if_empty(input.parent),
+        },
+    )
+    .await?;
+    let detail = format!(
+        "name={:?} group={} parent={:?}",
+        row.name, row.group_kind, row.parent
+    );
     audit::record(db, &who.username, "agency.create", &row.id, &detail).await?;
     Ok(row)
 }
@@ -86,7 +103,11 @@ pub async fn add_site(db: &Db, who: &Principal, input: SiteInput) -> Result<Site
     }
     let new = NewSite {
         name: input.name,
-        domains: input.domains.into_iter().filter(|d| !d.trim().is_empty()).collect(),
+        domains: input
+            .domains
+            .into_iter()
+            .filter(|d| !d.trim().is_empty())
+            .collect(),
         kind,
         parent: none_if_empty(input.parent),
         agency: input.agency,
@@ -98,18 +119,39 @@ pub async fn add_site(db: &Db, who: &Principal, input: SiteInput) -> Result<Site
         row.version += 1;
         write_site(db, &row).await?;
     }
-    let detail = format!("name={:?} domains={} kind={} agency={}", row.name, row.domains.join(","), row.kind, row.agency);
+    let detail = format!(
+        "name={:?} domains={} kind={} agency={}",
+        row.name,
+        row.domains.join(","),
+        row.kind,
+        row.agency
+    );
     audit::record(db, &who.username, "site.create", &row.code, &detail).await?;
     Ok(row)
 }
 
 /// A new version of the site's contact details (admin, or the site's owner).
-pub async fn update_contact(db: &Db, who: &Principal, site: &SiteRow, contact: &Contact) -> Result<SiteRow, ApiError> {
+pub async fn update_contact(
+    db: &Db,
+    who: &Principal,
+    site: &SiteRow,
+    contact: &Contact,
+) -> Result<SiteRow, ApiError> {
     let mut row = site.clone();
     contact.apply(&mut row);
     row.version = (chrono::Utc::now().timestamp_micros().max(0) as u64).max(site.version + 1);
     write_site(db, &row).await?;
-    audit::record(db, &who.username, "site.contact", &row.code, &format!("contact={:?} email={:?}", row.contact_name, row.contact_email)).await?;
+    audit::record(
+        db,
+        &who.username,
+        "site.contact",
+        &row.code,
+        &format!(
+            "contact={:?} email={:?}",
+            row.contact_name, row.contact_email
+        ),
+    )
+    .await?;
     Ok(row)
 }
 
@@ -122,10 +164,27 @@ async fn write_site(db: &Db, row: &SiteRow) -> Result<(), ApiError> {
 
 impl PartialEq for Contact {
     fn eq(&self, o: &Self) -> bool {
-        (&self.legal_rep_name, &self.legal_rep_title, &self.contact_name, &self.contact_title)
-            == (&o.legal_rep_name, &o.legal_rep_title, &o.contact_name, &o.contact_title)
-            && (&self.contact_address, &self.contact_phone, &self.contact_email, &self.contact_other)
-                == (&o.contact_address, &o.contact_phone, &o.contact_email, &o.contact_other)
+        (
+            &self.legal_rep_name,
+            &self.legal_rep_title,
+            &self.contact_name,
+            &self.contact_title,
+        ) == (
+            &o.legal_rep_name,
+            &o.legal_rep_title,
+            &o.contact_name,
+            &o.contact_title,
+        ) && (
+            &self.contact_address,
+            &self.contact_phone,
+            &self.contact_email,
+            &self.contact_other,
+        ) == (
+            &o.contact_address,
+            &o.contact_phone,
+            &o.contact_email,
+            &o.contact_other,
+        )
     }
 }
 

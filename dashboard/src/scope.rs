@@ -57,8 +57,13 @@ pub struct Registry {
 /// What a report is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    Site { code: String, include_components: bool },
-    Agency { id: String },
+    Site {
+        code: String,
+        include_components: bool,
+    },
+    Agency {
+        id: String,
+    },
     /// Every site the caller may read (fleet views: ranking rows, compliance, health).
     Fleet,
     /// Administration (retention, metrics): admins only, every site.
@@ -74,8 +79,10 @@ pub struct Resolved {
 
 impl Registry {
     pub async fn load(db: &emc_sql::Db) -> Result<Registry, ApiError> {
-        let (agencies, sites) =
-            tokio::try_join!(emc_sql::registry::list_agencies(db), emc_sql::registry::list_sites(db))?;
+        let (agencies, sites) = tokio::try_join!(
+            emc_sql::registry::list_agencies(db),
+            emc_sql::registry::list_sites(db)
+        )?;
         Ok(Registry { agencies, sites })
     }
 
@@ -118,7 +125,10 @@ impl Registry {
 
     /// Every site `who` may read, in registry order.
     pub fn sites_in_scope<'a>(&'a self, who: &Principal) -> Vec<&'a SiteRow> {
-        self.sites.iter().filter(|s| self.site_in_scope(who, s)).collect()
+        self.sites
+            .iter()
+            .filter(|s| self.site_in_scope(who, s))
+            .collect()
     }
 
     /// Agencies `who` may report on as a whole.
@@ -127,9 +137,16 @@ impl Registry {
             Role::Admin => self.agencies.iter().collect(),
             Role::Analyst => {
                 let set = self.subtree(&who.agencies);
-                self.agencies.iter().filter(|a| set.contains(&a.id)).collect()
+                self.agencies
+                    .iter()
+                    .filter(|a| set.contains(&a.id))
+                    .collect()
             }
-            Role::Owner => self.agencies.iter().filter(|a| who.agencies.contains(&a.id)).collect(),
+            Role::Owner => self
+                .agencies
+                .iter()
+                .filter(|a| who.agencies.contains(&a.id))
+                .collect(),
         }
     }
 }
@@ -139,8 +156,13 @@ impl Registry {
 /// they are in scope too.
 pub fn authorize(who: &Principal, reg: &Registry, target: &Target) -> Result<Resolved, ApiError> {
     match target {
-        Target::Site { code, include_components } => {
-            let site = reg.site(code).ok_or_else(|| ApiError::NotFound(format!("site {code}")))?;
+        Target::Site {
+            code,
+            include_components,
+        } => {
+            let site = reg
+                .site(code)
+                .ok_or_else(|| ApiError::NotFound(format!("site {code}")))?;
             if !reg.site_in_scope(who, site) {
                 return Err(ApiError::Forbidden);
             }
@@ -153,10 +175,15 @@ pub fn authorize(who: &Principal, reg: &Registry, target: &Target) -> Result<Res
                         .map(|s| s.code.clone()),
                 );
             }
-            Ok(Resolved { sites, label: site.name.clone() })
+            Ok(Resolved {
+                sites,
+                label: site.name.clone(),
+            })
         }
         Target::Agency { id } => {
-            let agency = reg.agency(id).ok_or_else(|| ApiError::NotFound(format!("agency {id}")))?;
+            let agency = reg
+                .agency(id)
+                .ok_or_else(|| ApiError::NotFound(format!("agency {id}")))?;
             if !reg.agency_in_scope(who, id) {
                 return Err(ApiError::Forbidden);
             }
@@ -167,10 +194,23 @@ pub fn authorize(who: &Principal, reg: &Registry, target: &Target) -> Result<Res
                 .filter(|s| tree.contains(&s.agency) && reg.site_in_scope(who, s))
                 .map(|s| s.code.clone())
                 .collect();
-            Ok(Resolved { sites, label: agency.name.clone() })
+            Ok(Resolved {
+                sites,
+                label: agency.name.clone(),
+            })
         }
-        Target::Fleet => Ok(Resolved { sites: reg.sites_in_scope(who).into_iter().map(|s| s.code.clone()).collect(), label: String::new() }),
-        Target::Admin if who.is_admin() => Ok(Resolved { sites: reg.sites.iter().map(|s| s.code.clone()).collect(), label: String::new() }),
+        Target::Fleet => Ok(Resolved {
+            sites: reg
+                .sites_in_scope(who)
+                .into_iter()
+                .map(|s| s.code.clone())
+                .collect(),
+            label: String::new(),
+        }),
+        Target::Admin if who.is_admin() => Ok(Resolved {
+            sites: reg.sites.iter().map(|s| s.code.clone()).collect(),
+            label: String::new(),
+        }),
         Target::Admin => Err(ApiError::Forbidden),
     }
 }
@@ -194,26 +234,48 @@ mod tests {
     use super::*;
 
     fn agency(id: &str, parent: &str) -> AgencyRow {
-        AgencyRow { id: id.into(), parent: parent.into(), ..AgencyRow::default() }
+        AgencyRow {
+            id: id.into(),
+            parent: parent.into(),
+            ..AgencyRow::default()
+        }
     }
     fn site(code: &str, agency: &str, kind: &str, parent: &str) -> SiteRow {
-        SiteRow { code: code.into(), agency: agency.into(), kind: kind.into(), parent: parent.into(), ..SiteRow::default() }
+        SiteRow {
+            code: code.into(),
+            agency: agency.into(),
+            kind: kind.into(),
+            parent: parent.into(),
+            ..SiteRow::default()
+        }
     }
     fn who(role: Role, agencies: &[&str]) -> Principal {
-        Principal { username: "u".into(), role, agencies: agencies.iter().map(|s| s.to_string()).collect() }
+        Principal {
+            username: "u".into(),
+            role,
+            agencies: agencies.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     #[test]
     fn scope_table() {
         let reg = Registry {
-            agencies: vec![agency("a", ""), agency("a1", "a"), agency("a11", "a1"), agency("b", "")],
+            agencies: vec![
+                agency("a", ""),
+                agency("a1", "a"),
+                agency("a11", "a1"),
+                agency("b", ""),
+            ],
             sites: vec![
                 site("1", "a", "portal", ""),
                 site("2", "a11", "component", "1"),
                 site("3", "b", "portal", ""),
             ],
         };
-        let site_t = |c: &str| Target::Site { code: c.into(), include_components: false };
+        let site_t = |c: &str| Target::Site {
+            code: c.into(),
+            include_components: false,
+        };
         // (principal, target, expected: Ok(sites) or Err(status))
         let cases: Vec<(Principal, Target, Result<Vec<&str>, u16>)> = vec![
             (who(Role::Admin, &[]), site_t("3"), Ok(vec!["3"])),
@@ -223,18 +285,47 @@ mod tests {
             (who(Role::Analyst, &["a1"]), site_t("1"), Err(403)),
             (who(Role::Owner, &["a"]), site_t("2"), Err(403)),
             (who(Role::Owner, &["a11"]), site_t("2"), Ok(vec!["2"])),
-            (who(Role::Analyst, &["a"]), Target::Site { code: "1".into(), include_components: true }, Ok(vec!["1", "2"])),
-            (who(Role::Analyst, &["a"]), Target::Agency { id: "a".into() }, Ok(vec!["1", "2"])),
-            (who(Role::Analyst, &["a1"]), Target::Agency { id: "a".into() }, Err(403)),
-            (who(Role::Analyst, &["b", "a1"]), Target::Agency { id: "a1".into() }, Ok(vec!["2"])),
+            (
+                who(Role::Analyst, &["a"]),
+                Target::Site {
+                    code: "1".into(),
+                    include_components: true,
+                },
+                Ok(vec!["1", "2"]),
+            ),
+            (
+                who(Role::Analyst, &["a"]),
+                Target::Agency { id: "a".into() },
+                Ok(vec!["1", "2"]),
+            ),
+            (
+                who(Role::Analyst, &["a1"]),
+                Target::Agency { id: "a".into() },
+                Err(403),
+            ),
+            (
+                who(Role::Analyst, &["b", "a1"]),
+                Target::Agency { id: "a1".into() },
+                Ok(vec!["2"]),
+            ),
             (who(Role::Analyst, &["a1"]), Target::Fleet, Ok(vec!["2"])),
             (who(Role::Owner, &["b"]), Target::Fleet, Ok(vec!["3"])),
-            (who(Role::Admin, &[]), Target::Fleet, Ok(vec!["1", "2", "3"])),
+            (
+                who(Role::Admin, &[]),
+                Target::Fleet,
+                Ok(vec!["1", "2", "3"]),
+            ),
             (who(Role::Analyst, &["a"]), Target::Admin, Err(403)),
-            (who(Role::Admin, &[]), Target::Admin, Ok(vec!["1", "2", "3"])),
+            (
+                who(Role::Admin, &[]),
+                Target::Admin,
+                Ok(vec!["1", "2", "3"]),
+            ),
         ];
         for (p, t, want) in cases {
-            let got = authorize(&p, &reg, &t).map(|r| r.sites).map_err(|e| e.status().as_u16());
+            let got = authorize(&p, &reg, &t)
+                .map(|r| r.sites)
+                .map_err(|e| e.status().as_u16());
             let want = want.map(|v| v.into_iter().map(String::from).collect::<Vec<_>>());
             assert_eq!(got, want, "{p:?} {t:?}");
         }

@@ -51,6 +51,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, cfg: WebConfig) -> AppState {
-        AppState { db, cfg: Arc::new(cfg), sessions: Arc::default(), throttle: Arc::default() }
+        AppState {
+            db,
+            cfg: Arc::new(cfg),
+            sessions: Arc::default(),
+            throttle: Arc::default(),
+        }
     }
 }

@@ -4,7 +4,11 @@ use crate::i18n::Texts;
 
 const WORDS: &[(&str, &str, &str)] = &[
     ("ranking", "Xếp hạng", "Ranking"),
-    ("compliance", "Tuân thủ Thông tư 22", "Circular 22 compliance"),
+    (
+        "compliance",
+        "Tuân thủ Thông tư 22",
+        "Circular 22 compliance",
+    ),
     ("retention", "Lưu trữ dữ liệu", "Data retention"),
     ("open_data", "Dữ liệu mở", "Open data"),
     ("year", "Năm", "Year"),
@@ -12,7 +16,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("ministry", "Bộ, cơ quan ngang bộ", "Ministries"),
     ("province", "Tỉnh, thành phố", "Provinces"),
     ("other", "Cơ quan khác", "Other agencies"),
-    ("components", "Trang thành phần của cổng", "Component sites of portal"),
+    (
+        "components",
+        "Trang thành phần của cổng",
+        "Component sites of portal",
+    ),
     ("method", "Phương pháp", "Method"),
     ("weighted", "Tổng hợp theo tiêu chí", "Weighted criteria"),
     ("visits_only", "Theo lượt truy cập", "Visits only"),
@@ -28,11 +36,19 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("domain", "Tên miền", "Domain"),
     ("speed", "Tốc độ", "Speed"),
     ("security", "An toàn (HTTPS)", "Security (HTTPS)"),
-    ("page_loads", "Lượt tải trang đo được", "Page loads measured"),
+    (
+        "page_loads",
+        "Lượt tải trang đo được",
+        "Page loads measured",
+    ),
     ("threshold", "Ngưỡng", "Threshold"),
     ("meeting", "Đạt", "Meeting"),
     ("share", "Tỷ lệ", "Share"),
-    ("dc_complete", "Đủ siêu dữ liệu DC bắt buộc", "All mandatory DC elements"),
+    (
+        "dc_complete",
+        "Đủ siêu dữ liệu DC bắt buộc",
+        "All mandatory DC elements",
+    ),
     ("label_seen", "Thấy nhãn EMC", "EMC label seen"),
     ("https", "Qua HTTPS", "Over HTTPS"),
     ("days_reporting", "Số ngày có dữ liệu", "Days reporting"),
@@ -40,7 +56,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("never", "chưa từng", "never"),
     ("silent", "Mất kết nối", "Silent"),
     ("silent_sites", "Trang mất kết nối", "Silent sites"),
-    ("failing_pages", "Trang vi phạm nhiều nhất", "Pages that fail most"),
+    (
+        "failing_pages",
+        "Trang vi phạm nhiều nhất",
+        "Pages that fail most",
+    ),
     ("slow_loads", "Tải chậm", "Slow loads"),
     ("missing_dc", "Thiếu DC", "Missing DC"),
     ("unlabelled", "Không nhãn", "No label"),
@@ -48,7 +68,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("rejected", "Yêu cầu bị từ chối", "Requests rejected"),
     ("requests", "Yêu cầu", "Requests"),
     ("reason", "Lý do", "Reason"),
-    ("fleet", "Toàn bộ trang trong phạm vi", "Every site in scope"),
+    (
+        "fleet",
+        "Toàn bộ trang trong phạm vi",
+        "Every site in scope",
+    ),
     ("all_sites", "Tất cả", "All"),
     ("policy", "Chính sách", "Policy"),
     ("months", "tháng", "months"),
@@ -60,8 +84,16 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("oldest", "Dữ liệu cũ nhất", "Oldest data"),
     ("last_runs", "Các lần chạy gần nhất", "Last runs"),
     ("datasets", "Bộ dữ liệu", "Datasets"),
-    ("monthly", "Số liệu hằng tháng của từng trang", "Monthly figures per site"),
-    ("catalog", "Danh mục DCAT-AP (JSON-LD)", "DCAT-AP catalog (JSON-LD)"),
+    (
+        "monthly",
+        "Số liệu hằng tháng của từng trang",
+        "Monthly figures per site",
+    ),
+    (
+        "catalog",
+        "Danh mục DCAT-AP (JSON-LD)",
+        "DCAT-AP catalog (JSON-LD)",
+    ),
     ("license", "Giấy phép", "License"),
     ("yes", "Có", "Yes"),
     ("no", "Không", "No"),
@@ -70,7 +102,10 @@ const WORDS: &[(&str, &str, &str)] = &[
 impl Texts {
     /// The label of `key` in this language (the key itself when unknown).
     pub fn word<'a>(&self, key: &'a str) -> &'a str {
-        WORDS.iter().find(|(k, _, _)| *k == key).map_or(key, |(_, vi, en)| if self.lang == "vi" { vi } else { en })
+        WORDS
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map_or(key, |(_, vi, en)| if self.lang == "vi" { vi } else { en })
     }
 }
 

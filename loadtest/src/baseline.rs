@@ -38,13 +38,22 @@ async fn matomo(uri: axum::http::Uri) -> StatusCode {
 
 async fn matomo_post(uri: axum::http::Uri, body: Bytes) -> StatusCode {
     let q = uri.query().unwrap_or_default();
-    if q.is_empty() { matomo_status(&body) } else { matomo_status(q.as_bytes()) }
+    if q.is_empty() {
+        matomo_status(&body)
+    } else {
+        matomo_status(q.as_bytes())
+    }
 }
 
 /// Serves until the process is stopped.
 pub async fn serve(addr: &str) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("binding {addr}: {e}"))?;
-    eprintln!("baseline-server listening on http://{}", listener.local_addr()?);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("binding {addr}: {e}"))?;
+    eprintln!(
+        "baseline-server listening on http://{}",
+        listener.local_addr()?
+    );
     axum::serve(listener, router()).await?;
     Ok(())
 }

@@ -89,7 +89,11 @@ pub struct TrafficArgs {
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Base URL of the collector.
-    #[arg(long, env = "EMC_LOADTEST_TARGET", default_value = "http://127.0.0.1:8080")]
+    #[arg(
+        long,
+        env = "EMC_LOADTEST_TARGET",
+        default_value = "http://127.0.0.1:8080"
+    )]
     pub target: String,
     /// Wire format: the JSON beacon (POST /api/event) or the Matomo tracking API (GET /tracking).
     #[arg(long, value_enum, default_value_t = Protocol::Json)]

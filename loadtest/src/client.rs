@@ -33,10 +33,13 @@ impl Drop for Conn {
 impl Conn {
     pub async fn open(addr: SocketAddr) -> Result<Conn, SendError> {
         let io = |e: std::io::Error| SendError(format!("connecting to {addr}: {e}"));
-        let stream = tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect(addr))
-            .await
-            .map_err(|_| SendError(format!("connecting to {addr}: timed out")))?
-            .map_err(io)?;
+        let stream = tokio::time::timeout(
+            Duration::from_secs(10),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        .map_err(|_| SendError(format!("connecting to {addr}: timed out")))?
+        .map_err(io)?;
         stream.set_nodelay(true).map_err(io)?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
@@ -49,8 +52,17 @@ impl Conn {
 
     /// Sends `req` as the visitor (`client_ip`, `user_agent`) and returns the status, the
     /// body read to its end so the connection can carry the next request.
-    pub async fn send(&mut self, host: &HeaderValue, req: &WireRequest, client_ip: IpAddr, user_agent: &'static str) -> Result<u16, SendError> {
-        self.sender.ready().await.map_err(|e| SendError(e.to_string()))?;
+    pub async fn send(
+        &mut self,
+        host: &HeaderValue,
+        req: &WireRequest,
+        client_ip: IpAddr,
+        user_agent: &'static str,
+    ) -> Result<u16, SendError> {
+        self.sender
+            .ready()
+            .await
+            .map_err(|e| SendError(e.to_string()))?;
         let mut builder = Request::builder()
             .method(if req.post { Method::POST } else { Method::GET })
             .uri(req.path_and_query.as_str())
@@ -60,10 +72,20 @@ impl Conn {
         if req.post {
             builder = builder.header(CONTENT_TYPE, TEXT_PLAIN);
         }
-        let request = builder.body(Full::new(req.body.clone())).map_err(|e| SendError(e.to_string()))?;
-        let response = self.sender.send_request(request).await.map_err(|e| SendError(e.to_string()))?;
+        let request = builder
+            .body(Full::new(req.body.clone()))
+            .map_err(|e| SendError(e.to_string()))?;
+        let response = self
+            .sender
+            .send_request(request)
+            .await
+            .map_err(|e| SendError(e.to_string()))?;
         let status = response.status().as_u16();
-        response.into_body().collect().await.map_err(|e| SendError(e.to_string()))?;
+        response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| SendError(e.to_string()))?;
         Ok(status)
     }
 }

@@ -17,7 +17,10 @@ pub struct CommitLatency {
 }
 
 pub async fn scrape(base: &str) -> Option<Buckets> {
-    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().ok()?;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .ok()?;
     let text = crate::verify::scrape(&client, &format!("{base}/metrics")).await?;
     Some(parse(&text))
 }
@@ -26,7 +29,11 @@ pub fn parse(text: &str) -> Buckets {
     text.lines()
         .filter_map(|l| {
             let (le, count) = l.strip_prefix(METRIC)?.split_once("\"} ")?;
-            let le = if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? };
+            let le = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
             Some((le, count.trim().parse().ok()?))
         })
         .collect()
@@ -36,14 +43,28 @@ pub fn parse(text: &str) -> Buckets {
 pub fn between(before: &Buckets, after: &Buckets) -> Option<CommitLatency> {
     let counts: Vec<(f64, u64)> = after
         .iter()
-        .map(|&(le, n)| (le, n.saturating_sub(before.iter().find(|b| b.0 == le).map_or(0, |b| b.1))))
+        .map(|&(le, n)| {
+            (
+                le,
+                n.saturating_sub(before.iter().find(|b| b.0 == le).map_or(0, |b| b.1)),
+            )
+        })
         .collect();
     let total = counts.last()?.1;
     if total == 0 {
         return None;
     }
-    let under = |q: f64| counts.iter().find(|&&(_, n)| n as f64 >= q * total as f64).map_or(f64::INFINITY, |&(le, _)| le * 1e3);
-    Some(CommitLatency { commits: total, p50_ms_at_most: under(0.5), p99_ms_at_most: under(0.99) })
+    let under = |q: f64| {
+        counts
+            .iter()
+            .find(|&&(_, n)| n as f64 >= q * total as f64)
+            .map_or(f64::INFINITY, |&(le, _)| le * 1e3)
+    };
+    Some(CommitLatency {
+        commits: total,
+        p50_ms_at_most: under(0.5),
+        p99_ms_at_most: under(0.99),
+    })
 }
 
 #[cfg(test)]
@@ -56,7 +77,14 @@ mod tests {
         let after = parse("# HELP x\nemc_spool_commit_seconds_bucket{le=\"0.001\"} 55\nemc_spool_commit_seconds_bucket{le=\"0.004\"} 108\nemc_spool_commit_seconds_bucket{le=\"+Inf\"} 110\nemc_spool_commit_seconds_count 110\n");
         assert_eq!(after.len(), 3);
         let c = between(&before, &after).unwrap();
-        assert_eq!(c, CommitLatency { commits: 100, p50_ms_at_most: 1.0, p99_ms_at_most: f64::INFINITY });
+        assert_eq!(
+            c,
+            CommitLatency {
+                commits: 100,
+                p50_ms_at_most: 1.0,
+                p99_ms_at_most: f64::INFINITY
+            }
+        );
         assert_eq!(between(&after, &after), None);
     }
 }

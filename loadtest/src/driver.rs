@@ -113,9 +113,14 @@ pub fn new_histogram() -> Histogram<u64> {
 /// Runs the load and returns what happened. Fails only when no connection can be opened.
 pub async fn drive(cfg: DriveConfig, model: Arc<Model>) -> anyhow::Result<DriveResult> {
     anyhow::ensure!(cfg.connections >= 1, "--connections must be at least 1");
-    anyhow::ensure!(cfg.requests.is_some() || cfg.duration.is_some(), "give --requests or --duration");
+    anyhow::ensure!(
+        cfg.requests.is_some() || cfg.duration.is_some(),
+        "give --requests or --duration"
+    );
     let permits = match cfg.pace {
-        Pace::Closed { concurrency } if concurrency < cfg.connections => Some(Semaphore::new(concurrency.max(1))),
+        Pace::Closed { concurrency } if concurrency < cfg.connections => {
+            Some(Semaphore::new(concurrency.max(1)))
+        }
         _ => None,
     };
     let (start_tx, start_rx) = watch::channel(None);
@@ -154,7 +159,11 @@ pub async fn drive(cfg: DriveConfig, model: Arc<Model>) -> anyhow::Result<DriveR
     let _ = ticker.await;
     let finished = chrono::Utc::now();
     let measure_from = t0 + shared.cfg.warmup;
-    let last_done = outs.iter().filter_map(|o| o.last_done).max().unwrap_or(measure_from);
+    let last_done = outs
+        .iter()
+        .filter_map(|o| o.last_done)
+        .max()
+        .unwrap_or(measure_from);
     let mut histogram = new_histogram();
     for h in &shared.histograms {
         histogram.add(&*h.lock().unwrap_or_else(|p| p.into_inner()))?;
@@ -174,7 +183,9 @@ pub async fn drive(cfg: DriveConfig, model: Arc<Model>) -> anyhow::Result<DriveR
         first_error: outs.iter().find_map(|o| o.first_error.clone()),
         late: outs.iter().map(|o| o.late).sum(),
         measured_requests: outs.iter().map(|o| o.measured).sum(),
-        measured_secs: last_done.saturating_duration_since(measure_from).as_secs_f64(),
+        measured_secs: last_done
+            .saturating_duration_since(measure_from)
+            .as_secs_f64(),
         histogram,
         tallies: ledger::merge(outs.into_iter().map(|o| o.tallies), sites),
         started,
@@ -191,7 +202,10 @@ async fn open_with_retry(addr: SocketAddr) -> anyhow::Result<Conn> {
         }
         tokio::time::sleep(Duration::from_millis(50 * (attempt + 1))).await;
     }
-    Err(anyhow::anyhow!("{}", last.map(|e| e.to_string()).unwrap_or_default()))
+    Err(anyhow::anyhow!(
+        "{}",
+        last.map(|e| e.to_string()).unwrap_or_default()
+    ))
 }
 
 /// The visits one connection interleaves, and the visitors it owns.
@@ -214,7 +228,11 @@ impl Planner {
             Profile::Realistic => (id as u64 * per, per, 0),
             Profile::NewSessions => (id as u64, 0, n),
         };
-        let slots = if cfg.profile == Profile::NewSessions { 1 } else { cfg.active_per_conn.max(1) };
+        let slots = if cfg.profile == Profile::NewSessions {
+            1
+        } else {
+            cfg.active_per_conn.max(1)
+        };
         Planner {
             rng: SmallRng::seed_from_u64(crate::model::population::mix(cfg.seed ^ id as u64)),
             active: vec![None; slots],
@@ -280,7 +298,15 @@ async fn worker(id: usize, mut conn: Conn, shared: Arc<Shared>) -> WorkerOut {
     let deadline = cfg.duration.map(|d| measure_from + d);
     let mut ledger = Ledger::new(model.sites.len(), cfg.session_timeout);
     let mut planner = Planner::new(id, cfg);
-    let mut out = WorkerOut { tallies: Vec::new(), rejected: BTreeMap::new(), unknown: 0, first_error: None, late: 0, measured: 0, last_done: None };
+    let mut out = WorkerOut {
+        tallies: Vec::new(),
+        rejected: BTreeMap::new(),
+        unknown: 0,
+        first_error: None,
+        late: 0,
+        measured: 0,
+        last_done: None,
+    };
     let histogram = &shared.histograms[id % shared.histograms.len()];
     let mut nonce: u32 = id as u32;
     loop {
@@ -318,7 +344,9 @@ async fn worker(id: usize, mut conn: Conn, shared: Arc<Shared>) -> WorkerOut {
         };
         let unix_now = chrono::Utc::now().timestamp() as u32;
         let slot = planner.next_slot(model, &ledger, cfg.profile, unix_now);
-        let Some((plan, step)) = &planner.active[slot] else { continue };
+        let Some((plan, step)) = &planner.active[slot] else {
+            continue;
+        };
         let hit = model.hit(plan, *step);
         nonce = nonce.wrapping_mul(1_103_515_245).wrapping_add(12_345);
         let req = match cfg.protocol {
@@ -326,7 +354,9 @@ async fn worker(id: usize, mut conn: Conn, shared: Arc<Shared>) -> WorkerOut {
             Protocol::Matomo => wire::matomo(&hit, nonce),
         };
         shared.sent.fetch_add(1, Relaxed);
-        let result = conn.send(&shared.host, &req, hit.visitor.ip, hit.visitor.ua.ua).await;
+        let result = conn
+            .send(&shared.host, &req, hit.visitor.ip, hit.visitor.ua.ua)
+            .await;
         let done = Instant::now();
         shared.done.fetch_add(1, Relaxed);
         match result {
@@ -352,7 +382,10 @@ async fn worker(id: usize, mut conn: Conn, shared: Arc<Shared>) -> WorkerOut {
         if start >= measure_from {
             out.measured += 1;
             out.last_done = Some(done);
-            let us = done.saturating_duration_since(start).as_micros().clamp(1, 120_000_000) as u64;
+            let us = done
+                .saturating_duration_since(start)
+                .as_micros()
+                .clamp(1, 120_000_000) as u64;
             if let Ok(mut h) = histogram.lock() {
                 let _ = h.record(us);
             }
@@ -373,8 +406,14 @@ async fn progress(shared: Arc<Shared>, t0: Instant, mut stop: watch::Receiver<bo
         Some(n) => indicatif::ProgressBar::new(n),
         None => indicatif::ProgressBar::new(total_secs.as_secs().max(1)),
     };
-    let unit = if cfg.requests.is_some() { "{pos}/{len} req" } else { "{pos}/{len} s" };
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!("{{elapsed_precise}} [{{bar:30}}] {unit} {{msg}}")) {
+    let unit = if cfg.requests.is_some() {
+        "{pos}/{len} req"
+    } else {
+        "{pos}/{len} s"
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{elapsed_precise}} [{{bar:30}}] {unit} {{msg}}"
+    )) {
         bar.set_style(style.progress_chars("=> "));
     }
     let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -391,7 +430,11 @@ async fn progress(shared: Arc<Shared>, t0: Instant, mut stop: watch::Receiver<bo
         let now = Instant::now();
         let rps = (done - last.1) as f64 / now.duration_since(last.0).as_secs_f64().max(1e-3);
         last = (now, done);
-        bar.set_position(if cfg.requests.is_some() { done } else { now.duration_since(t0).as_secs() });
+        bar.set_position(if cfg.requests.is_some() {
+            done
+        } else {
+            now.duration_since(t0).as_secs()
+        });
         bar.set_message(format!(
             "{rps:>8.0} req/s  accepted {}  failed {}",
             shared.accepted.load(Relaxed),

@@ -92,16 +92,23 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn new(sites: usize, timeout_secs: u32) -> Self {
-        Ledger { timeout: timeout_secs, sites: vec![SiteTally::default(); sites], visitors: HashMap::new() }
+        Ledger {
+            timeout: timeout_secs,
+            sites: vec![SiteTally::default(); sites],
+            visitors: HashMap::new(),
+        }
     }
 
     /// True when a hit of `visitor` on `site` at `t` would fall within a few seconds of the
     /// session timeout: the collector's clock could decide either way, so the generator avoids it.
     pub fn near_timeout(&self, site: u16, visitor: u64, t: u32) -> bool {
-        self.visitors.get(&(site, visitor)).and_then(|s| s.open).is_some_and(|o| {
-            let gap = t.saturating_sub(o.last);
-            gap + 3 >= self.timeout && gap <= self.timeout + 3
-        })
+        self.visitors
+            .get(&(site, visitor))
+            .and_then(|s| s.open)
+            .is_some_and(|o| {
+                let gap = t.saturating_sub(o.last);
+                gap + 3 >= self.timeout && gap <= self.timeout + 3
+            })
     }
 
     /// One accepted hit at Unix second `t`; `class` is the source it would give a new visit.
@@ -112,7 +119,11 @@ impl Ledger {
         tally.events += 1;
         let pv = u32::from(kind == Kind::PageView);
         let day = t / 86_400;
-        if let Some(open) = state.open.as_mut().filter(|o| t.saturating_sub(o.last) <= timeout) {
+        if let Some(open) = state
+            .open
+            .as_mut()
+            .filter(|o| t.saturating_sub(o.last) <= timeout)
+        {
             open.last = open.last.max(t);
             open.pageviews += pv;
             tally.hits += 1;
@@ -127,7 +138,11 @@ impl Ledger {
             tally.orphans += 1;
             return;
         }
-        state.open = Some(Open { start: t, last: t, pageviews: pv });
+        state.open = Some(Open {
+            start: t,
+            last: t,
+            pageviews: pv,
+        });
         state.id_day = day;
         state.count_day(day, tally);
         tally.visits += 1;
@@ -180,18 +195,18 @@ mod tests {
     #[test]
     fn books_follow_the_collectors_rules() {
         let steps: &[(u16, u64, Kind, SourceClass, u32)] = &[
-            (0, 1, Engagement, Direct, 0),     // no visit open: an orphan, no visitor
-            (0, 1, PageView, Organic, 10),     // visit A of visitor 1, organic
-            (0, 1, Engagement, Organic, 40),   // extends A
-            (0, 1, PageView, Direct, 70),      // second page of A
-            (0, 2, PageView, Social, 100),     // visit B of visitor 2
-            (0, 2, Download, Social, 130),     // custom event: a hit, not a page view; B lasts 30 s
-            (1, 1, PageView, Campaign, 100),   // the same visitor on another site: its own books
-            (0, 1, PageView, Referral, 1870),  // exactly the timeout after 70: still A (3 pages, 1860 s)
-            (0, 1, PageView, Direct, 3671),    // 1801 s idle: visit C, same visitor id (same day)
-            (0, 2, PageView, Direct, 7100),    // visit D at 23:58:20, B was a bounce
-            (0, 2, Engagement, Direct, 7250),  // 00:00:50: D goes on across midnight with its id,
-                                               // which is seen on the new day too
+            (0, 1, Engagement, Direct, 0),   // no visit open: an orphan, no visitor
+            (0, 1, PageView, Organic, 10),   // visit A of visitor 1, organic
+            (0, 1, Engagement, Organic, 40), // extends A
+            (0, 1, PageView, Direct, 70),    // second page of A
+            (0, 2, PageView, Social, 100),   // visit B of visitor 2
+            (0, 2, Download, Social, 130),   // custom event: a hit, not a page view; B lasts 30 s
+            (1, 1, PageView, Campaign, 100), // the same visitor on another site: its own books
+            (0, 1, PageView, Referral, 1870), // exactly the timeout after 70: still A (3 pages, 1860 s)
+            (0, 1, PageView, Direct, 3671),   // 1801 s idle: visit C, same visitor id (same day)
+            (0, 2, PageView, Direct, 7100),   // visit D at 23:58:20, B was a bounce
+            (0, 2, Engagement, Direct, 7250), // 00:00:50: D goes on across midnight with its id,
+            // which is seen on the new day too
             (0, 2, PageView, Referral, 12000), // visit E on the new day: a new visitor id
         ];
         let mut ledger = Ledger::new(2, 1800);
@@ -206,13 +221,22 @@ mod tests {
             hits: 10,
             orphans: 1,
             visits: 5,
-            bounces: 4,                          // B, C, D, E
-            duration: 1860 + 30 + 150,           // A, B, D (C and E: one hit each)
-            visitors: 4,                         // v1 day 1; v2: day 1, old id on day 2, new id day 2
-            sources: [2, 1, 1, 1, 0],            // direct C D, organic A, social B, referral E
+            bounces: 4,                // B, C, D, E
+            duration: 1860 + 30 + 150, // A, B, D (C and E: one hit each)
+            visitors: 4,               // v1 day 1; v2: day 1, old id on day 2, new id day 2
+            sources: [2, 1, 1, 1, 0],  // direct C D, organic A, social B, referral E
         };
         assert_eq!(got[0], want0);
-        let want1 = SiteTally { events: 1, pageviews: 1, hits: 1, visits: 1, bounces: 1, visitors: 1, sources: [0, 0, 0, 0, 1], ..SiteTally::default() };
+        let want1 = SiteTally {
+            events: 1,
+            pageviews: 1,
+            hits: 1,
+            visits: 1,
+            bounces: 1,
+            visitors: 1,
+            sources: [0, 0, 0, 0, 1],
+            ..SiteTally::default()
+        };
         assert_eq!(got[1], want1);
     }
 
@@ -220,7 +244,14 @@ mod tests {
     fn hits_near_the_timeout_are_flagged() {
         let mut ledger = Ledger::new(1, 1800);
         ledger.record(0, 9, PageView, Direct, 1000);
-        for (t, near) in [(1100, false), (2796, false), (2797, true), (2800, true), (2803, true), (2804, false)] {
+        for (t, near) in [
+            (1100, false),
+            (2796, false),
+            (2797, true),
+            (2800, true),
+            (2803, true),
+            (2804, false),
+        ] {
             assert_eq!(ledger.near_timeout(0, 9, t), near, "{t}");
         }
         assert!(!ledger.near_timeout(0, 8, 2800), "unknown visitor");
@@ -234,7 +265,10 @@ mod tests {
         b.record(0, 2, PageView, Organic, T0);
         b.record(1, 2, PageView, Organic, T0);
         let total = merge([a.finish(), b.finish()], 2);
-        assert_eq!((total[0].visits, total[0].visitors, total[1].visits), (2, 2, 1));
+        assert_eq!(
+            (total[0].visits, total[0].visitors, total[1].visits),
+            (2, 2, 1)
+        );
         assert_eq!(total[0].sources, [1, 1, 0, 0, 0]);
     }
 }

@@ -13,15 +13,27 @@ fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,emc_loadtest=info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,emc_loadtest=info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Some(Command::BaselineServer(a)) => runtime(a.threads).map_err(Into::into).and_then(|rt| rt.block_on(baseline::serve(&a.addr))).map(|()| true),
-        Some(Command::Seed(a)) => runtime(None).map_err(Into::into).and_then(|rt| rt.block_on(seed::main(&a))),
-        Some(Command::Bench(a)) => runtime(a.threads).map_err(Into::into).and_then(|rt| rt.block_on(bench::main(&a))),
-        None => runtime(cli.run.threads).map_err(Into::into).and_then(|rt| rt.block_on(run_main(&cli.run))),
+        Some(Command::BaselineServer(a)) => runtime(a.threads)
+            .map_err(Into::into)
+            .and_then(|rt| rt.block_on(baseline::serve(&a.addr)))
+            .map(|()| true),
+        Some(Command::Seed(a)) => runtime(None)
+            .map_err(Into::into)
+            .and_then(|rt| rt.block_on(seed::main(&a))),
+        Some(Command::Bench(a)) => runtime(a.threads)
+            .map_err(Into::into)
+            .and_then(|rt| rt.block_on(bench::main(&a))),
+        None => runtime(cli.run.threads)
+            .map_err(Into::into)
+            .and_then(|rt| rt.block_on(run_main(&cli.run))),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

@@ -25,9 +25,20 @@ pub fn cpu_secs(pid: u32) -> Option<f64> {
 /// CPU seconds the whole machine spent busy (all cores, from `/proc/stat`).
 pub fn machine_busy_secs() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
-    let f: Vec<f64> = stat.lines().next()?.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+    let f: Vec<f64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
     // user nice system idle iowait irq softirq steal
-    let busy = f.first()? + f.get(1)? + f.get(2)? + f.get(5)? + f.get(6)? + f.get(7).copied().unwrap_or(0.0);
+    let busy = f.first()?
+        + f.get(1)?
+        + f.get(2)?
+        + f.get(5)?
+        + f.get(6)?
+        + f.get(7).copied().unwrap_or(0.0);
     Some(busy / 100.0)
 }
 
@@ -39,7 +50,10 @@ pub struct Sample {
 }
 
 pub fn sample(pid: u32) -> Option<Sample> {
-    Some(Sample { rss_bytes: rss_bytes(pid)?, cpu_secs: cpu_secs(pid)? })
+    Some(Sample {
+        rss_bytes: rss_bytes(pid)?,
+        cpu_secs: cpu_secs(pid)?,
+    })
 }
 
 /// Sends SIGTERM to `pid` (a child this process started).
@@ -54,14 +68,20 @@ pub fn terminate(pid: u32) {
 /// Raises the soft limit on open files to the hard limit; returns the new soft limit.
 #[allow(unsafe_code)]
 pub fn raise_nofile_limit() -> u64 {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit/setrlimit write/read only the struct we own.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
             return 0;
         }
         if lim.rlim_cur < lim.rlim_max {
-            let want = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+            let want = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &want) == 0 {
                 lim.rlim_cur = lim.rlim_max;
             }

@@ -105,10 +105,18 @@ impl Report {
     pub fn new(info: RunInfo<'_>, r: &DriveResult) -> Report {
         let mut problems = Vec::new();
         if !r.rejected.is_empty() {
-            problems.push(format!("{} requests were not accepted: {:?}", r.rejected.values().sum::<u64>(), r.rejected));
+            problems.push(format!(
+                "{} requests were not accepted: {:?}",
+                r.rejected.values().sum::<u64>(),
+                r.rejected
+            ));
         }
         if r.unknown > 0 {
-            problems.push(format!("{} requests broke their connection: {}", r.unknown, r.first_error.clone().unwrap_or_default()));
+            problems.push(format!(
+                "{} requests broke their connection: {}",
+                r.unknown,
+                r.first_error.clone().unwrap_or_default()
+            ));
         }
         Report {
             run_id: info.run_id.to_owned(),
@@ -122,13 +130,21 @@ impl Report {
             requests: Requests {
                 sent: r.sent,
                 accepted: r.accepted,
-                rejected: r.rejected.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                rejected: r
+                    .rejected
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), *v))
+                    .collect(),
                 unknown: r.unknown,
                 first_error: r.first_error.clone(),
                 late: r.late,
             },
             measured_secs: r.measured_secs,
-            throughput_rps: if r.measured_secs > 0.0 { r.measured_requests as f64 / r.measured_secs } else { 0.0 },
+            throughput_rps: if r.measured_secs > 0.0 {
+                r.measured_requests as f64 / r.measured_secs
+            } else {
+                0.0
+            },
             latency_ms: Latency::from_histogram(&r.histogram),
             landed: None,
             sites: None,
@@ -143,21 +159,31 @@ impl Report {
 
     pub fn set_landed(&mut self, landed: Landed) {
         if landed.duplicates > 0 {
-            self.problems.push(format!("{} duplicate event rows", landed.duplicates));
+            self.problems
+                .push(format!("{} duplicate event rows", landed.duplicates));
         }
         if landed.landed < landed.accepted {
-            self.problems.push(format!("{} accepted events never landed", landed.missing));
+            self.problems
+                .push(format!("{} accepted events never landed", landed.missing));
         }
         if landed.landed > landed.accepted + landed.unknown {
-            self.problems.push(format!("{} more events landed than were sent", landed.landed - landed.accepted - landed.unknown));
+            self.problems.push(format!(
+                "{} more events landed than were sent",
+                landed.landed - landed.accepted - landed.unknown
+            ));
         }
         self.landed = Some(landed);
     }
 
     pub fn set_sites(&mut self, checks: Vec<SiteCheck>, exact: bool) {
-        let bad: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.site.as_str()).collect();
+        let bad: Vec<&str> = checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.site.as_str())
+            .collect();
         if !bad.is_empty() {
-            let msg = format!("ClickHouse figures differ from the generator's books for sites {bad:?}");
+            let msg =
+                format!("ClickHouse figures differ from the generator's books for sites {bad:?}");
             if exact {
                 self.problems.push(msg);
             } else {
@@ -180,32 +206,111 @@ impl Report {
         let row = |t: &mut String, k: &str, v: String| {
             let _ = writeln!(t, "  {k:<22} {v}");
         };
-        let _ = writeln!(t, "emc-loadtest {} → {} ({:?}, {pace}, {} connections)", self.run_id, self.target, self.protocol, self.connections);
+        let _ = writeln!(
+            t,
+            "emc-loadtest {} → {} ({:?}, {pace}, {} connections)",
+            self.run_id, self.target, self.protocol, self.connections
+        );
         let r = &self.requests;
-        row(&mut t, "requests", format!("{} sent, {} accepted, {} rejected, {} unknown", r.sent, r.accepted, r.rejected.values().sum::<u64>(), r.unknown));
-        row(&mut t, "throughput", format!("{:.0} req/s over {:.1} s", self.throughput_rps, self.measured_secs));
+        row(
+            &mut t,
+            "requests",
+            format!(
+                "{} sent, {} accepted, {} rejected, {} unknown",
+                r.sent,
+                r.accepted,
+                r.rejected.values().sum::<u64>(),
+                r.unknown
+            ),
+        );
+        row(
+            &mut t,
+            "throughput",
+            format!(
+                "{:.0} req/s over {:.1} s",
+                self.throughput_rps, self.measured_secs
+            ),
+        );
         let l = &self.latency_ms;
-        row(&mut t, "latency ms", format!("p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}", l.p50, l.p90, l.p99, l.p999, l.max));
+        row(
+            &mut t,
+            "latency ms",
+            format!(
+                "p50 {:.2}  p90 {:.2}  p99 {:.2}  p99.9 {:.2}  max {:.2}",
+                l.p50, l.p90, l.p99, l.p999, l.max
+            ),
+        );
         if r.late > 0 {
-            row(&mut t, "late sends", format!("{} (every connection busy when due)", r.late));
+            row(
+                &mut t,
+                "late sends",
+                format!("{} (every connection busy when due)", r.late),
+            );
         }
         if let Some(d) = &self.landed {
-            row(&mut t, "landed / accepted", format!("{} / {} ({} missing, {} duplicates, flushed in {} ms)", d.landed, d.accepted, d.missing, d.duplicates, d.flush_wait_ms));
+            row(
+                &mut t,
+                "landed / accepted",
+                format!(
+                    "{} / {} ({} missing, {} duplicates, flushed in {} ms)",
+                    d.landed, d.accepted, d.missing, d.duplicates, d.flush_wait_ms
+                ),
+            );
         }
         if let Some(sites) = &self.sites {
             let ok = sites.iter().filter(|s| s.ok).count();
-            let (pv, visits, visitors) = sites.iter().fold((0, 0, 0), |a, s| (a.0 + s.expected.pageviews, a.1 + s.expected.visits, a.2 + s.expected.visitors));
-            row(&mut t, "per-site figures", format!("{ok}/{} sites match ({pv} page views, {visits} visits, {visitors} visitors)", sites.len()));
+            let (pv, visits, visitors) = sites.iter().fold((0, 0, 0), |a, s| {
+                (
+                    a.0 + s.expected.pageviews,
+                    a.1 + s.expected.visits,
+                    a.2 + s.expected.visitors,
+                )
+            });
+            row(
+                &mut t,
+                "per-site figures",
+                format!(
+                    "{ok}/{} sites match ({pv} page views, {visits} visits, {visitors} visitors)",
+                    sites.len()
+                ),
+            );
         }
         if let Some(s) = &self.server {
-            row(&mut t, "server cpu", format!("{:.1} µs per request", s.cpu_us_per_request));
-            row(&mut t, "server rss", format!("{:.1} → {:.1} MiB", s.before.rss_bytes as f64 / 1048576.0, s.after.rss_bytes as f64 / 1048576.0));
+            row(
+                &mut t,
+                "server cpu",
+                format!("{:.1} µs per request", s.cpu_us_per_request),
+            );
+            row(
+                &mut t,
+                "server rss",
+                format!(
+                    "{:.1} → {:.1} MiB",
+                    s.before.rss_bytes as f64 / 1048576.0,
+                    s.after.rss_bytes as f64 / 1048576.0
+                ),
+            );
             if let Some(b) = s.bytes_per_open_session {
-                row(&mut t, "memory per session", format!("{b:.0} bytes ({} → {} open)", s.open_sessions_before.unwrap_or(0), s.open_sessions_after.unwrap_or(0)));
+                row(
+                    &mut t,
+                    "memory per session",
+                    format!(
+                        "{b:.0} bytes ({} → {} open)",
+                        s.open_sessions_before.unwrap_or(0),
+                        s.open_sessions_after.unwrap_or(0)
+                    ),
+                );
             }
         }
         if let Some(q) = &self.queue {
-            row(&mut t, "collector backlog", format!("max {} groups not yet in ClickHouse, mean {:.0}, {} at the end", q.max, q.mean, q.last));
+            row(
+                &mut t,
+                "collector backlog",
+                format!(
+                    "max {} groups not yet in ClickHouse, mean {:.0}, {} at the end",
+                    q.max, q.mean, q.last
+                ),
+            );
         }
         if let Some(c) = self.clickhouse_cpu_us_per_request {
             row(&mut t, "clickhouse cpu", format!("{c:.1} µs per request"));
@@ -214,7 +319,14 @@ impl Report {
             row(&mut t, "generator cpu", format!("{c:.1} µs per request"));
         }
         if let Some(o) = self.other_cpu_share.filter(|o| *o > 0.05) {
-            row(&mut t, "other processes", format!("{:.0}% of the machine's CPU during the run: the figures are low", o * 100.0));
+            row(
+                &mut t,
+                "other processes",
+                format!(
+                    "{:.0}% of the machine's CPU during the run: the figures are low",
+                    o * 100.0
+                ),
+            );
         }
         if self.problems.is_empty() {
             row(&mut t, "result", "PASS".into());
@@ -230,9 +342,13 @@ impl Report {
 /// `30s`, `2m`, `500ms`, `1h`, or bare seconds.
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("{s:?} is not a duration (30s, 2m, 500ms)"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (30s, 2m, 500ms)"))?;
     let secs = match unit {
         "" | "s" => n,
         "ms" => n / 1000.0,
@@ -248,7 +364,8 @@ pub fn write_json(path: &std::path::Path, value: &impl Serialize) -> anyhow::Res
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, serde_json::to_vec_pretty(value)?).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+    std::fs::write(path, serde_json::to_vec_pretty(value)?)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -258,8 +375,18 @@ mod tests {
 
     #[test]
     fn durations_parse() {
-        for (s, want) in [("30s", 30_000), ("2m", 120_000), ("500ms", 500), ("45", 45_000), ("1.5s", 1500)] {
-            assert_eq!(parse_duration(s).unwrap(), Duration::from_millis(want), "{s}");
+        for (s, want) in [
+            ("30s", 30_000),
+            ("2m", 120_000),
+            ("500ms", 500),
+            ("45", 45_000),
+            ("1.5s", 1500),
+        ] {
+            assert_eq!(
+                parse_duration(s).unwrap(),
+                Duration::from_millis(want),
+                "{s}"
+            );
         }
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3d").is_err());

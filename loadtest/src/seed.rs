@@ -92,14 +92,20 @@ pub async fn main(a: &SeedArgs) -> anyhow::Result<bool> {
 }
 
 pub async fn seed(a: &SeedArgs) -> anyhow::Result<SeedReport> {
-    anyhow::ensure!(a.days >= 1 && a.events >= 1, "--events and --days must be positive");
+    anyhow::ensure!(
+        a.days >= 1 && a.events >= 1,
+        "--events and --days must be positive"
+    );
     let run_id = new_run_id();
     let (model, seed) = model(&a.traffic, &run_id)?;
     let model = Arc::new(model);
     let db = open_db(&a.db).await?;
     sites::ensure_registered(&db, &model.sites).await?;
     let registry = RegistryCache::default();
-    registry.refresh(&db).await.context("reading the site registry")?;
+    registry
+        .refresh(&db)
+        .await
+        .context("reading the site registry")?;
     let metrics = Arc::new(Metrics::new());
     let pipeline = Arc::new(Pipeline {
         registry,
@@ -112,23 +118,48 @@ pub async fn seed(a: &SeedArgs) -> anyhow::Result<SeedReport> {
         dvc: emc_collector::dvc::DvcKey::ephemeral(),
     });
     let (queue, rx) = Queue::new(4096, metrics.clone());
-    let sink_cfg = SinkConfig { batch_rows: a.batch_rows.max(1), flush_ms: 2000, dead_letter_dir: a.db.data_dir.join("dead-letter") };
+    let sink_cfg = SinkConfig {
+        batch_rows: a.batch_rows.max(1),
+        flush_ms: 2000,
+        dead_letter_dir: a.db.data_dir.join("dead-letter"),
+    };
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let sink = tokio::spawn(sink::run(db.clone(), rx, sink_cfg, metrics, stop_rx));
 
-    let last = a.end.unwrap_or_else(|| Utc::now().date_naive().pred_opt().unwrap_or_default());
+    let last = a
+        .end
+        .unwrap_or_else(|| Utc::now().date_naive().pred_opt().unwrap_or_default());
     let first = last - chrono::Duration::days(i64::from(a.days) - 1);
     let days: Vec<NaiveDate> = first.iter_days().take(a.days as usize).collect();
-    let per_day: Vec<u64> = (0..u64::from(a.days)).map(|d| a.events / u64::from(a.days) + u64::from(d < a.events % u64::from(a.days))).collect();
-    let workers = a.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+    let per_day: Vec<u64> = (0..u64::from(a.days))
+        .map(|d| a.events / u64::from(a.days) + u64::from(d < a.events % u64::from(a.days)))
+        .collect();
+    let workers = a
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
     let done = Arc::new(AtomicU64::new(0));
-    let ctx = Arc::new(Ctx { model: model.clone(), pipeline, queue, barrier: Arc::new(Barrier::new(workers)), days, per_day, done: done.clone() });
+    let ctx = Arc::new(Ctx {
+        model: model.clone(),
+        pipeline,
+        queue,
+        barrier: Arc::new(Barrier::new(workers)),
+        days,
+        per_day,
+        done: done.clone(),
+    });
     let bar = progress(a.events, a.quiet, done.clone());
     let started = Instant::now();
     let per = (a.traffic.visitors / workers as u64).max(1);
     let tasks: Vec<_> = (0..workers)
         .map(|id| {
-            let share = Share { id, workers, first_visitor: id as u64 * per, visitors: per, seed: crate::model::population::mix(seed ^ (id as u64 + 1)) };
+            let share = Share {
+                id,
+                workers,
+                first_visitor: id as u64 * per,
+                visitors: per,
+                seed: crate::model::population::mix(seed ^ (id as u64 + 1)),
+            };
             tokio::spawn(worker(ctx.clone(), share))
         })
         .collect();
@@ -161,7 +192,9 @@ pub async fn seed(a: &SeedArgs) -> anyhow::Result<SeedReport> {
         }
     }
     if !report.dropped.is_empty() {
-        report.problems.push(format!("the pipeline dropped hits: {:?}", report.dropped));
+        report
+            .problems
+            .push(format!("the pipeline dropped hits: {:?}", report.dropped));
     }
     let tallies = ledger::merge(outs.into_iter().map(|o| o.tallies), model.sites.len());
     if !a.no_verify {
@@ -171,33 +204,86 @@ pub async fn seed(a: &SeedArgs) -> anyhow::Result<SeedReport> {
 }
 
 fn day_start(d: NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp())
+    d.and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp())
 }
 
 /// Landed versus accepted day by day (duplicates by event id need memory per row), then the
 /// per-site figures over the whole range, durations included (event times are exact here).
-async fn check(db: &emc_sql::Db, model: &Model, run_id: &str, first: NaiveDate, last: NaiveDate, tallies: &[SiteTally], report: &mut SeedReport) -> anyhow::Result<()> {
+async fn check(
+    db: &emc_sql::Db,
+    model: &Model,
+    run_id: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+    tallies: &[SiteTally],
+    report: &mut SeedReport,
+) -> anyhow::Result<()> {
     let codes: Vec<String> = model.sites.iter().map(|s| s.code.clone()).collect();
-    let whole = Scope { run_id: run_id.into(), sites: codes.clone(), since: day_start(first) as u32, until: None, by_marker: true, since_ms: 0 };
-    let mut total = verify::Landed { accepted: report.accepted, landed: 0, distinct_event_ids: 0, duplicates: 0, missing: 0, unknown: 0, flush_wait_ms: 0, settled: true };
+    let whole = Scope {
+        run_id: run_id.into(),
+        sites: codes.clone(),
+        since: day_start(first) as u32,
+        until: None,
+        by_marker: true,
+        since_ms: 0,
+    };
+    let mut total = verify::Landed {
+        accepted: report.accepted,
+        landed: 0,
+        distinct_event_ids: 0,
+        duplicates: 0,
+        missing: 0,
+        unknown: 0,
+        flush_wait_ms: 0,
+        settled: true,
+    };
     // Visits may run past the last day's midnight: the last slice is open-ended.
     for d in first.iter_days().take_while(|d| *d <= last) {
-        let until = if d == last { None } else { Some(day_start(d) as u32 + 86_400) };
-        let slice = Scope { since: day_start(d) as u32, until, ..whole.clone() };
-        let l = verify::wait_landed(db, &slice, 0, 0, &Wait { settle: Duration::ZERO, timeout: Duration::from_secs(60), drained: None }).await?;
+        let until = if d == last {
+            None
+        } else {
+            Some(day_start(d) as u32 + 86_400)
+        };
+        let slice = Scope {
+            since: day_start(d) as u32,
+            until,
+            ..whole.clone()
+        };
+        let l = verify::wait_landed(
+            db,
+            &slice,
+            0,
+            0,
+            &Wait {
+                settle: Duration::ZERO,
+                timeout: Duration::from_secs(60),
+                drained: None,
+            },
+        )
+        .await?;
         total.landed += l.landed;
         total.distinct_event_ids += l.distinct_event_ids;
     }
     total.duplicates = total.landed - total.distinct_event_ids.min(total.landed);
     total.missing = total.accepted.saturating_sub(total.landed);
     if !total.ok() {
-        report.problems.push(format!("landed {} of {} accepted, {} duplicates", total.landed, total.accepted, total.duplicates));
+        report.problems.push(format!(
+            "landed {} of {} accepted, {} duplicates",
+            total.landed, total.accepted, total.duplicates
+        ));
     }
     report.landed = Some(total);
     let checks = verify::check_sites(db, &whole, &codes, tallies, true).await?;
-    let bad: Vec<&str> = checks.iter().filter(|c| !c.ok).map(|c| c.site.as_str()).collect();
+    let bad: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.site.as_str())
+        .collect();
     if !bad.is_empty() {
-        report.problems.push(format!("ClickHouse figures differ from the generator's books for sites {bad:?}"));
+        report.problems.push(format!(
+            "ClickHouse figures differ from the generator's books for sites {bad:?}"
+        ));
     }
     report.sites = Some(checks);
     Ok(())
@@ -208,9 +294,15 @@ async fn worker(ctx: Arc<Ctx>, share: Share) -> WorkerOut {
     let mut rng = SmallRng::seed_from_u64(share.seed);
     let hours = WeightedIndex::new(UTC_HOUR_WEIGHTS).expect("positive weights");
     let mut ledger = Ledger::new(model.sites.len(), ctx.pipeline.sessions.timeout_secs());
-    let mut out = WorkerOut { tallies: Vec::new(), generated: 0, accepted: 0, dropped: BTreeMap::new() };
+    let mut out = WorkerOut {
+        tallies: Vec::new(),
+        generated: 0,
+        accepted: 0,
+        dropped: BTreeMap::new(),
+    };
     for (day, &target) in ctx.days.iter().zip(&ctx.per_day) {
-        let mine = target / share.workers as u64 + u64::from((share.id as u64) < target % share.workers as u64);
+        let mine = target / share.workers as u64
+            + u64::from((share.id as u64) < target % share.workers as u64);
         let start = day_start(*day) * 1000;
         let (plans, mut hits) = plan_day(model, &mut rng, &hours, &share, start, mine);
         hits.sort_unstable();
@@ -230,7 +322,13 @@ async fn worker(ctx: Arc<Ctx>, share: Share) -> WorkerOut {
                             continue;
                         }
                         out.accepted += 1;
-                        ledger.record(spec.site_idx, spec.visitor_idx, spec.kind, spec.class, (t_ms / 1000) as u32);
+                        ledger.record(
+                            spec.site_idx,
+                            spec.visitor_idx,
+                            spec.kind,
+                            spec.class,
+                            (t_ms / 1000) as u32,
+                        );
                     }
                     Err(e) => *out.dropped.entry(e.reason().to_owned()).or_insert(0) += 1,
                 }
@@ -248,7 +346,14 @@ async fn worker(ctx: Arc<Ctx>, share: Share) -> WorkerOut {
 
 /// The visits of one worker's day: hits `(time ms, plan, step)` until `target` hits fall
 /// within the day (a visit still going at midnight is cut there).
-fn plan_day(model: &Model, rng: &mut SmallRng, hours: &WeightedIndex<u32>, share: &Share, day_ms: i64, target: u64) -> (Vec<SessionPlan>, Vec<(i64, u32, u16)>) {
+fn plan_day(
+    model: &Model,
+    rng: &mut SmallRng,
+    hours: &WeightedIndex<u32>,
+    share: &Share,
+    day_ms: i64,
+    target: u64,
+) -> (Vec<SessionPlan>, Vec<(i64, u32, u16)>) {
     let end = day_ms + 86_400_000;
     let mut plans = Vec::new();
     let mut hits = Vec::with_capacity(target as usize);
@@ -294,16 +399,33 @@ fn to_hit(spec: &HitSpec<'_>, t_ms: i64) -> Hit {
         site: spec.site.code.clone(),
         name: spec.kind.name().into(),
         url: spec.url.clone(),
-        referrer: if spec.kind == Kind::PageView { spec.referrer.clone() } else { None },
+        referrer: if spec.kind == Kind::PageView {
+            spec.referrer.clone()
+        } else {
+            None
+        },
         title: page.then(|| spec.title.to_owned()),
         screen_width: Some(spec.visitor.screen_width),
         engaged_ms: spec.engaged_ms,
         timing: if spec.kind == Kind::Engagement {
-            Timing { ttfb: Some(t.ttfb), fcp: Some(t.fcp), lcp: Some(t.lcp), load: Some(t.load), response: Some(t.response) }
+            Timing {
+                ttfb: Some(t.ttfb),
+                fcp: Some(t.fcp),
+                lcp: Some(t.lcp),
+                load: Some(t.load),
+                response: Some(t.response),
+            }
         } else {
             Timing::default()
         },
-        meta: if page { Meta { emc_label: Some(spec.emc_label), dc } } else { Meta::default() },
+        meta: if page {
+            Meta {
+                emc_label: Some(spec.emc_label),
+                dc,
+            }
+        } else {
+            Meta::default()
+        },
         props,
         client_ip: spec.visitor.ip,
         user_agent: spec.visitor.ua.ua.to_owned(),
@@ -318,7 +440,9 @@ fn progress(total: u64, quiet: bool, done: Arc<AtomicU64>) -> tokio::task::JoinH
             return;
         }
         let bar = indicatif::ProgressBar::new(total);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} events {per_sec} eta {eta}") {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {pos}/{len} events {per_sec} eta {eta}",
+        ) {
             bar.set_style(style.progress_chars("=> "));
         }
         loop {
@@ -329,14 +453,31 @@ fn progress(total: u64, quiet: bool, done: Arc<AtomicU64>) -> tokio::task::JoinH
 }
 
 pub fn table(r: &SeedReport) -> String {
-    let mut t = format!("emc-loadtest seed {} ({} to {})\n", r.run_id, r.first_day, r.last_day);
-    t += &format!("  {:<22} {} generated, {} accepted\n", "events", r.generated, r.accepted);
-    t += &format!("  {:<22} {:.0} events/s over {:.1} s\n", "throughput", r.events_per_sec, r.elapsed_secs);
+    let mut t = format!(
+        "emc-loadtest seed {} ({} to {})\n",
+        r.run_id, r.first_day, r.last_day
+    );
+    t += &format!(
+        "  {:<22} {} generated, {} accepted\n",
+        "events", r.generated, r.accepted
+    );
+    t += &format!(
+        "  {:<22} {:.0} events/s over {:.1} s\n",
+        "throughput", r.events_per_sec, r.elapsed_secs
+    );
     if let Some(l) = &r.landed {
-        t += &format!("  {:<22} {} / {} ({} duplicates)\n", "landed / accepted", l.landed, l.accepted, l.duplicates);
+        t += &format!(
+            "  {:<22} {} / {} ({} duplicates)\n",
+            "landed / accepted", l.landed, l.accepted, l.duplicates
+        );
     }
     if let Some(s) = &r.sites {
-        t += &format!("  {:<22} {}/{} sites match\n", "per-site figures", s.iter().filter(|c| c.ok).count(), s.len());
+        t += &format!(
+            "  {:<22} {}/{} sites match\n",
+            "per-site figures",
+            s.iter().filter(|c| c.ok).count(),
+            s.len()
+        );
     }
     if r.problems.is_empty() {
         t += &format!("  {:<22} PASS\n", "result");
@@ -357,7 +498,13 @@ mod tests {
         let m = Model::new(site_models("lt", 5), Params::default(), 3, "r".into()).unwrap();
         let mut rng = SmallRng::seed_from_u64(1);
         let hours = WeightedIndex::new(UTC_HOUR_WEIGHTS).unwrap();
-        let share = Share { id: 0, workers: 1, first_visitor: 0, visitors: 500, seed: 0 };
+        let share = Share {
+            id: 0,
+            workers: 1,
+            first_visitor: 0,
+            visitors: 500,
+            seed: 0,
+        };
         let day = 1_767_225_600_000;
         let (plans, mut hits) = plan_day(&m, &mut rng, &hours, &share, day, 5000);
         assert_eq!(hits.len(), 5000);
@@ -371,7 +518,10 @@ mod tests {
             }
         }
         let hit = to_hit(&m.hit(&plans[0], 0), day + 1234);
-        assert_eq!((hit.time.timestamp_millis(), hit.name.as_str()), (day + 1234, "pageview"));
+        assert_eq!(
+            (hit.time.timestamp_millis(), hit.name.as_str()),
+            (day + 1234, "pageview")
+        );
         assert!(hit.props.iter().any(|(k, v)| k == RUN_PROP && v == "r"));
     }
 }

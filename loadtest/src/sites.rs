@@ -15,17 +15,34 @@ pub const PROBE_UA: &str = "curl/8.5.0 (emc-loadtest probe)";
 /// Registers the agency `loadtest` and every site of `sites` that is not registered yet.
 /// A code registered with other domains is an error (another run's sites, another prefix).
 pub async fn ensure_registered(db: &Db, sites: &[SiteModel]) -> anyhow::Result<usize> {
-    if !registry::list_agencies(db).await?.iter().any(|a| a.id == AGENCY) {
-        registry::add_agency(db, NewAgency { id: AGENCY.into(), name: "Load test (synthetic traffic)".into(), group: AgencyGroup::Other, parent: None })
-            .await
-            .context("registering the agency `loadtest`")?;
+    if !registry::list_agencies(db)
+        .await?
+        .iter()
+        .any(|a| a.id == AGENCY)
+    {
+        registry::add_agency(
+            db,
+            NewAgency {
+                id: AGENCY.into(),
+                name: "Load test (synthetic traffic)".into(),
+                group: AgencyGroup::Other,
+                parent: None,
+            },
+        )
+        .await
+        .context("registering the agency `loadtest`")?;
     }
     let existing = registry::list_sites(db).await?;
     let mut added = 0;
     for site in sites {
         match existing.iter().find(|s| s.code == site.code) {
             Some(s) if s.domains.contains(&site.domain) => {}
-            Some(s) => anyhow::bail!("site {} is registered with domains {:?}, not {}: use another --site-prefix", s.code, s.domains, site.domain),
+            Some(s) => anyhow::bail!(
+                "site {} is registered with domains {:?}, not {}: use another --site-prefix",
+                s.code,
+                s.domains,
+                site.domain
+            ),
             None => {
                 let new = NewSite {
                     name: site.name.clone(),
@@ -35,7 +52,9 @@ pub async fn ensure_registered(db: &Db, sites: &[SiteModel]) -> anyhow::Result<u
                     agency: AGENCY.into(),
                     code: Some(site.code.clone()),
                 };
-                registry::add_site(db, new).await.with_context(|| format!("registering site {}", site.code))?;
+                registry::add_site(db, new)
+                    .await
+                    .with_context(|| format!("registering site {}", site.code))?;
                 added += 1;
             }
         }
@@ -45,7 +64,9 @@ pub async fn ensure_registered(db: &Db, sites: &[SiteModel]) -> anyhow::Result<u
 
 /// Waits until the collector at `base` (`http://host:port`) answers 202 for every site.
 pub async fn wait_known(base: &str, sites: &[SiteModel], timeout: Duration) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build()?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()?;
     let deadline = Instant::now() + timeout;
     for site in sites {
         let body = serde_json::json!({ "site": site.code, "name": "pageview", "url": format!("https://{}/", site.domain) }).to_string();
@@ -59,8 +80,14 @@ pub async fn wait_known(base: &str, sites: &[SiteModel], timeout: Duration) -> a
                 .await;
             match res {
                 Ok(r) if r.status().as_u16() == 202 => break,
-                Ok(r) if Instant::now() > deadline => anyhow::bail!("the collector at {base} still answers {} for site {}", r.status(), site.code),
-                Err(e) if Instant::now() > deadline => anyhow::bail!("the collector at {base} does not answer: {e}"),
+                Ok(r) if Instant::now() > deadline => anyhow::bail!(
+                    "the collector at {base} still answers {} for site {}",
+                    r.status(),
+                    site.code
+                ),
+                Err(e) if Instant::now() > deadline => {
+                    anyhow::bail!("the collector at {base} does not answer: {e}")
+                }
                 _ => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }

@@ -34,7 +34,11 @@ impl Scope {
         if self.until.is_some() {
             c += " AND timestamp < toDateTime(?)";
         }
-        c += if self.by_marker { " AND has(props_values, ?)" } else { " AND toUInt64(timestamp) * 1000 + timestamp_ms >= ?" };
+        c += if self.by_marker {
+            " AND has(props_values, ?)"
+        } else {
+            " AND toUInt64(timestamp) * 1000 + timestamp_ms >= ?"
+        };
         c
     }
 
@@ -44,7 +48,11 @@ impl Scope {
             Some(u) => q.bind(u),
             None => q,
         };
-        if self.by_marker { q.bind(&self.run_id) } else { q.bind(self.since_ms) }
+        if self.by_marker {
+            q.bind(&self.run_id)
+        } else {
+            q.bind(self.since_ms)
+        }
     }
 }
 
@@ -66,7 +74,9 @@ pub struct Landed {
 impl Landed {
     /// Nothing lost, nothing twice.
     pub fn ok(&self) -> bool {
-        self.duplicates == 0 && self.landed >= self.accepted && self.landed <= self.accepted + self.unknown
+        self.duplicates == 0
+            && self.landed >= self.accepted
+            && self.landed <= self.accepted + self.unknown
     }
 }
 
@@ -90,29 +100,52 @@ pub async fn scrape(client: &reqwest::Client, metrics_url: &str) -> Option<Strin
 
 /// The value of the unlabelled gauge `name` in a `/metrics` text.
 pub fn gauge(metrics: &str, name: &str) -> Option<f64> {
-    metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')).and_then(|v| v.trim().parse().ok())
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// The collector's request groups not yet acknowledged by ClickHouse; `None` when unknown.
 async fn pending_groups(client: &reqwest::Client, metrics_url: &str) -> Option<u64> {
-    gauge(&scrape(client, metrics_url).await?, "emc_spool_pending_groups").map(|v| v as u64)
+    gauge(
+        &scrape(client, metrics_url).await?,
+        "emc_spool_pending_groups",
+    )
+    .map(|v| v as u64)
 }
 
 async fn counts(db: &Db, scope: &Scope) -> Result<(u64, u64, u64), clickhouse::error::Error> {
     let (rows, distinct): (u64, u64) = scope
-        .bind(db.client().query(&format!("SELECT count(), uniqExact(event_id) FROM events WHERE {}", scope.clause())))
+        .bind(db.client().query(&format!(
+            "SELECT count(), uniqExact(event_id) FROM events WHERE {}",
+            scope.clause()
+        )))
         .fetch_one()
         .await?;
-    let sessions: u64 = db.client().query("SELECT count() FROM sessions WHERE has(?, site)").bind(&scope.sites).fetch_one().await?;
+    let sessions: u64 = db
+        .client()
+        .query("SELECT count() FROM sessions WHERE has(?, site)")
+        .bind(&scope.sites)
+        .fetch_one()
+        .await?;
     Ok((rows, distinct, sessions))
 }
 
 /// Polls until every accepted event is in (and the collector's spool drained, when
 /// `wait.drained` names it) and the counts have stopped changing for `settle`, or until
 /// `timeout`; a shortfall that does not move for 30 s is a loss.
-pub async fn wait_landed(db: &Db, scope: &Scope, accepted: u64, unknown: u64, wait: &Wait) -> anyhow::Result<Landed> {
+pub async fn wait_landed(
+    db: &Db,
+    scope: &Scope,
+    accepted: u64,
+    unknown: u64,
+    wait: &Wait,
+) -> anyhow::Result<Landed> {
     let started = Instant::now();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(2)).build()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()?;
     let mut last: Option<((u64, u64, u64), Instant)> = None;
     let (current, settled) = loop {
         let drained = match &wait.drained {
@@ -222,7 +255,13 @@ struct SessionFigures {
 }
 
 /// Each site's figures from ClickHouse (sign-weighted for sessions) next to the books.
-pub async fn check_sites(db: &Db, scope: &Scope, codes: &[String], tallies: &[SiteTally], with_duration: bool) -> anyhow::Result<Vec<SiteCheck>> {
+pub async fn check_sites(
+    db: &Db,
+    scope: &Scope,
+    codes: &[String],
+    tallies: &[SiteTally],
+    with_duration: bool,
+) -> anyhow::Result<Vec<SiteCheck>> {
     // Visitors per UTC day (a visitor id lives one UTC day), summed over the days.
     let events: Vec<EventFigures> = scope
         .bind(db.client().query(&format!(
@@ -247,7 +286,8 @@ pub async fn check_sites(db: &Db, scope: &Scope, codes: &[String], tallies: &[Si
     let mut got: BTreeMap<&str, Figures> = BTreeMap::new();
     for e in &events {
         let f = got.entry(e.site.as_str()).or_default();
-        (f.events, f.pageviews, f.hits, f.orphans, f.visitors) = (e.events, e.pageviews, e.hits, e.orphans, e.visitors);
+        (f.events, f.pageviews, f.hits, f.orphans, f.visitors) =
+            (e.events, e.pageviews, e.hits, e.orphans, e.visitors);
     }
     for s in &sessions {
         let f = got.entry(s.site.as_str()).or_default();
@@ -271,7 +311,12 @@ pub async fn check_sites(db: &Db, scope: &Scope, codes: &[String], tallies: &[Si
             if with_duration && clickhouse.duration.is_none() {
                 clickhouse.duration = Some(0);
             }
-            SiteCheck { site: code.clone(), ok: expected == clickhouse, expected, clickhouse }
+            SiteCheck {
+                site: code.clone(),
+                ok: expected == clickhouse,
+                expected,
+                clickhouse,
+            }
         })
         .collect())
 }

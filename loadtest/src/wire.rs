@@ -73,8 +73,22 @@ struct Props<'a> {
 /// custom event carries its properties. Every hit carries the run's property.
 pub fn json(hit: &HitSpec<'_>) -> WireRequest {
     let (title, referrer, engaged_ms, timing, meta, file) = match hit.kind {
-        Kind::PageView => (Some(hit.title), Some(hit.referrer.as_deref().unwrap_or("")), None, None, true, None),
-        Kind::Engagement => (Some(hit.title), None, hit.engaged_ms, Some(hit.timing), true, None),
+        Kind::PageView => (
+            Some(hit.title),
+            Some(hit.referrer.as_deref().unwrap_or("")),
+            None,
+            None,
+            true,
+            None,
+        ),
+        Kind::Engagement => (
+            Some(hit.title),
+            None,
+            hit.engaged_ms,
+            Some(hit.timing),
+            true,
+            None,
+        ),
         Kind::Download => (None, None, None, None, false, Some(DOWNLOAD_FILE)),
     };
     let beacon = Beacon {
@@ -86,11 +100,21 @@ pub fn json(hit: &HitSpec<'_>) -> WireRequest {
         referrer,
         engaged_ms,
         timing,
-        meta: meta.then_some(Meta { emc_label: hit.emc_label, dc: hit.dc }),
-        props: Props { run: hit.run_id, file },
+        meta: meta.then_some(Meta {
+            emc_label: hit.emc_label,
+            dc: hit.dc,
+        }),
+        props: Props {
+            run: hit.run_id,
+            file,
+        },
     };
     let body = serde_json::to_vec(&beacon).unwrap_or_default();
-    WireRequest { post: true, path_and_query: "/api/event".into(), body: Bytes::from(body) }
+    WireRequest {
+        post: true,
+        path_and_query: "/api/event".into(),
+        body: Bytes::from(body),
+    }
 }
 
 /// The Matomo tracking request of the same hit: a page view with `action_name`, `urlref`,
@@ -104,8 +128,10 @@ pub fn matomo(hit: &HitSpec<'_>, nonce: u32) -> WireRequest {
         .append_pair("rec", "1")
         .append_pair("r", &format!("{:06}", nonce % 1_000_000))
         .append_pair("url", &hit.url);
-    let height = hit.visitor.screen_width as u32 * if hit.visitor.ua.mobile { 2 } else { 9 } / if hit.visitor.ua.mobile { 1 } else { 16 };
-    q.append_pair("res", &format!("{}x{height}", hit.visitor.screen_width)).append_pair("pv_id", &hit.pv_id);
+    let height = hit.visitor.screen_width as u32 * if hit.visitor.ua.mobile { 2 } else { 9 }
+        / if hit.visitor.ua.mobile { 1 } else { 16 };
+    q.append_pair("res", &format!("{}x{height}", hit.visitor.screen_width))
+        .append_pair("pv_id", &hit.pv_id);
     match hit.kind {
         Kind::PageView => {
             q.append_pair("action_name", hit.title);
@@ -116,7 +142,14 @@ pub fn matomo(hit: &HitSpec<'_>, nonce: u32) -> WireRequest {
             let net = t.ttfb / 5;
             let dm1 = t.fcp.saturating_sub(t.ttfb);
             let dm2 = t.load.saturating_sub(t.fcp + 30);
-            for (k, v) in [("pf_net", net), ("pf_srv", t.ttfb - net), ("pf_tfr", 20), ("pf_dm1", dm1), ("pf_dm2", dm2), ("pf_onl", 10)] {
+            for (k, v) in [
+                ("pf_net", net),
+                ("pf_srv", t.ttfb - net),
+                ("pf_tfr", 20),
+                ("pf_dm1", dm1),
+                ("pf_dm2", dm2),
+                ("pf_onl", 10),
+            ] {
                 q.append_pair(k, &v.to_string());
             }
         }
@@ -124,13 +157,20 @@ pub fn matomo(hit: &HitSpec<'_>, nonce: u32) -> WireRequest {
             q.append_pair("ping", "1");
         }
         Kind::Download => {
-            let file = format!("{}/files/{DOWNLOAD_FILE}", hit.url.split('/').take(3).collect::<Vec<_>>().join("/"));
+            let file = format!(
+                "{}/files/{DOWNLOAD_FILE}",
+                hit.url.split('/').take(3).collect::<Vec<_>>().join("/")
+            );
             q.append_pair("download", &file);
         }
     }
     let cvar = serde_json::json!({ "1": [RUN_PROP, hit.run_id] }).to_string();
     q.append_pair("cvar", &cvar).append_pair("send_image", "0");
-    WireRequest { post: false, path_and_query: format!("/tracking?{}", q.finish()), body: Bytes::new() }
+    WireRequest {
+        post: false,
+        path_and_query: format!("/tracking?{}", q.finish()),
+        body: Bytes::new(),
+    }
 }
 
 #[cfg(test)]
@@ -156,16 +196,34 @@ mod tests {
         let m = Model::new(site_models("lt", 4), Params::default(), 9, "r1".into()).unwrap();
         let hits = plan_hits(&m);
         let kinds: std::collections::HashSet<_> = hits.iter().map(|h| h.kind).collect();
-        assert_eq!(kinds.len(), 3, "page views, engagements and downloads are all exercised");
+        assert_eq!(
+            kinds.len(),
+            3,
+            "page views, engagements and downloads are all exercised"
+        );
         for h in &hits {
             let w = json(h);
             assert!(w.post && w.path_and_query == "/api/event");
-            let b = emc_collector::beacon::decode(&w.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&w.body)));
+            let b = emc_collector::beacon::decode(&w.body)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&w.body)));
             assert_eq!(b.site.into_string(), h.site.code);
-            assert_eq!((b.name.as_str(), b.url.as_str()), (h.kind.name(), h.url.as_str()));
-            assert_eq!(b.props.get(RUN_PROP).cloned().map(|p| p.into_text()).as_deref(), Some("r1"));
+            assert_eq!(
+                (b.name.as_str(), b.url.as_str()),
+                (h.kind.name(), h.url.as_str())
+            );
+            assert_eq!(
+                b.props
+                    .get(RUN_PROP)
+                    .cloned()
+                    .map(|p| p.into_text())
+                    .as_deref(),
+                Some("r1")
+            );
             match h.kind {
-                Kind::PageView => assert_eq!(b.referrer.as_deref(), Some(h.referrer.as_deref().unwrap_or(""))),
+                Kind::PageView => assert_eq!(
+                    b.referrer.as_deref(),
+                    Some(h.referrer.as_deref().unwrap_or(""))
+                ),
                 Kind::Engagement => {
                     assert_eq!(b.timing.load, Some(h.timing.load));
                     assert!(b.engaged_ms.is_some());
@@ -182,21 +240,36 @@ mod tests {
             let w = matomo(h, 123);
             assert!(!w.post);
             let query = w.path_and_query.strip_prefix("/tracking?").unwrap();
-            let params: std::collections::HashMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+            let params: std::collections::HashMap<String, String> =
+                form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect();
             for k in ["idsite", "rec", "url", "res", "pv_id", "send_image", "cvar"] {
                 assert!(params.contains_key(k), "{k} in {query}");
             }
-            assert!(!params.contains_key("_id"), "visitor identity is the collector's");
+            assert!(
+                !params.contains_key("_id"),
+                "visitor identity is the collector's"
+            );
             assert_eq!(params["url"], h.url);
             assert_eq!(params["send_image"], "0");
             match h.kind {
                 Kind::PageView => {
                     assert_eq!(params["action_name"], h.title);
-                    let pf: u32 = ["pf_net", "pf_srv", "pf_tfr", "pf_dm1", "pf_dm2", "pf_onl"].iter().map(|k| params[*k].parse::<u32>().unwrap()).sum();
-                    assert!(pf + 30 >= h.timing.load.saturating_sub(h.timing.ttfb) / 2, "the pf_* timings add up to about the load time");
+                    let pf: u32 = ["pf_net", "pf_srv", "pf_tfr", "pf_dm1", "pf_dm2", "pf_onl"]
+                        .iter()
+                        .map(|k| params[*k].parse::<u32>().unwrap())
+                        .sum();
+                    assert!(
+                        pf + 30 >= h.timing.load.saturating_sub(h.timing.ttfb) / 2,
+                        "the pf_* timings add up to about the load time"
+                    );
                 }
                 Kind::Engagement => assert_eq!(params["ping"], "1"),
-                Kind::Download => assert!(params["download"].ends_with(DOWNLOAD_FILE) && params["download"].starts_with("http")),
+                Kind::Download => assert!(
+                    params["download"].ends_with(DOWNLOAD_FILE)
+                        && params["download"].starts_with("http")
+                ),
             }
         }
     }

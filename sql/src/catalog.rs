@@ -17,9 +17,21 @@ pub struct CatalogQuery {
 /// Queries that live in this crate (the registry and the migration runner).
 pub fn sql_crate_queries() -> Vec<CatalogQuery> {
     vec![
-        CatalogQuery { name: "migrate.applied", sql: crate::migrate::APPLIED, binds: &[] },
-        CatalogQuery { name: "registry.list_agencies", sql: crate::registry::LIST_AGENCIES, binds: &[] },
-        CatalogQuery { name: "registry.list_sites", sql: crate::registry::LIST_SITES, binds: &[] },
+        CatalogQuery {
+            name: "migrate.applied",
+            sql: crate::migrate::APPLIED,
+            binds: &[],
+        },
+        CatalogQuery {
+            name: "registry.list_agencies",
+            sql: crate::registry::LIST_AGENCIES,
+            binds: &[],
+        },
+        CatalogQuery {
+            name: "registry.list_sites",
+            sql: crate::registry::LIST_SITES,
+            binds: &[],
+        },
     ]
 }
 

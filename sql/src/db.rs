@@ -21,8 +21,12 @@ impl DbTarget {
     /// `url` (from EMC_CLICKHOUSE_URL) wins; otherwise a managed server under `data_dir`.
     pub fn from_config(url: Option<&str>, data_dir: &Path) -> DbTarget {
         match url.map(str::trim).filter(|u| !u.is_empty()) {
-            Some(u) => DbTarget::External { url: u.trim_end_matches('/').to_owned() },
-            None => DbTarget::Managed { data_dir: data_dir.to_owned() },
+            Some(u) => DbTarget::External {
+                url: u.trim_end_matches('/').to_owned(),
+            },
+            None => DbTarget::Managed {
+                data_dir: data_dir.to_owned(),
+            },
         }
     }
 }
@@ -38,7 +42,10 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("url", &self.url).field("database", &self.database).finish()
+        f.debug_struct("Db")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .finish()
     }
 }
 
@@ -61,7 +68,11 @@ impl Db {
 
     /// Connects (starting the managed server if needed), creates the database and applies
     /// pending migrations: any binary can be the first to meet an empty server.
-    pub async fn open(target: &DbTarget, database: &str, opts: &MigrateOptions) -> Result<Db, SqlError> {
+    pub async fn open(
+        target: &DbTarget,
+        database: &str,
+        opts: &MigrateOptions,
+    ) -> Result<Db, SqlError> {
         let (url, server) = match target {
             DbTarget::External { url } => (url.clone(), None),
             DbTarget::Managed { data_dir } => managed(data_dir).await?,
@@ -91,7 +102,10 @@ impl Db {
     }
 
     pub async fn ensure_database(&self) -> Result<(), SqlError> {
-        let stmt = format!("CREATE DATABASE IF NOT EXISTS {}", quote_ident(&self.database)?);
+        let stmt = format!(
+            "CREATE DATABASE IF NOT EXISTS {}",
+            quote_ident(&self.database)?
+        );
         client(&self.url).query(&stmt).execute().await?;
         Ok(())
     }
@@ -106,7 +120,9 @@ pub fn quote_ident(name: &str) -> Result<String, SqlError> {
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         Ok(format!("`{name}`"))
     } else {
-        Err(SqlError::Registry(format!("invalid database name {name:?}: use letters, digits and _")))
+        Err(SqlError::Registry(format!(
+            "invalid database name {name:?}: use letters, digits and _"
+        )))
     }
 }
 
@@ -126,8 +142,12 @@ fn runs_from(pid: u32, dir: &Path) -> bool {
     if !Path::new("/proc/self/cmdline").exists() {
         return true;
     }
-    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
-    let Ok(ours) = dir.join("config.xml").canonicalize() else { return false };
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let Ok(ours) = dir.join("config.xml").canonicalize() else {
+        return false;
+    };
     let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
     cmdline
         .split(|b| *b == 0)
@@ -141,7 +161,9 @@ fn runs_from(pid: u32, dir: &Path) -> bool {
 async fn managed(data_dir: &Path) -> Result<(String, Option<Arc<LocalServer>>), SqlError> {
     // Absolute: the server is handed its paths on the command line, and a relative
     // EMC_DATA_DIR made it exit with status 78 before answering.
-    let dir = std::path::absolute(data_dir).map_err(|e| SqlError::io("resolving", data_dir.to_owned(), e))?.join("clickhouse");
+    let dir = std::path::absolute(data_dir)
+        .map_err(|e| SqlError::io("resolving", data_dir.to_owned(), e))?
+        .join("clickhouse");
     let state_path = dir.join("server.json");
     if let Ok(text) = std::fs::read_to_string(&state_path) {
         if let Ok(state) = serde_json::from_str::<ManagedState>(&text) {
@@ -152,7 +174,11 @@ async fn managed(data_dir: &Path) -> Result<(String, Option<Arc<LocalServer>>), 
             }
         }
     }
-    let preferred = Ports { http: 18123, tcp: 19000, interserver: 19009 };
+    let preferred = Ports {
+        http: 18123,
+        tcp: 19000,
+        interserver: 19009,
+    };
     let ports = if [preferred.http, preferred.tcp, preferred.interserver]
         .iter()
         .all(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
@@ -168,7 +194,10 @@ async fn managed(data_dir: &Path) -> Result<(String, Option<Arc<LocalServer>>), 
         die_with_parent: false,
     };
     let server = LocalServer::start(spec).await?;
-    let state = ManagedState { pid: server.pid().unwrap_or(0), ports };
+    let state = ManagedState {
+        pid: server.pid().unwrap_or(0),
+        ports,
+    };
     let text = serde_json::to_string(&state).map_err(|e| SqlError::Server(e.to_string()))?;
     std::fs::write(&state_path, text).map_err(|e| SqlError::io("writing", state_path, e))?;
     tracing::info!(url = server.url(), dir = %dir.display(), "started the managed ClickHouse");
@@ -188,7 +217,10 @@ mod tests {
         }
         // A stand-in process carrying the argument a managed server is started with.
         let arg = format!("--config-file={}", ours.path().join("config.xml").display());
-        let mut child = std::process::Command::new("sh").args(["-c", "sleep 30", &arg]).spawn().unwrap();
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30", &arg])
+            .spawn()
+            .unwrap();
         let pid = child.id();
         // Until the child has exec'd, /proc shows the test binary's own command line.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -197,7 +229,10 @@ mod tests {
         }
         assert!(runs_from(pid, ours.path()));
         assert!(!runs_from(pid, other.path()), "another data dir's server");
-        assert!(!runs_from(std::process::id(), ours.path()), "a process without the argument");
+        assert!(
+            !runs_from(std::process::id(), ours.path()),
+            "a process without the argument"
+        );
         assert!(!runs_from(0, ours.path()));
         child.kill().unwrap();
         child.wait().unwrap();

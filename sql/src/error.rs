@@ -38,6 +38,10 @@ pub enum SqlError {
 
 impl SqlError {
     pub(crate) fn io(what: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        SqlError::Io { what, path: path.into(), source }
+        SqlError::Io {
+            what,
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -18,14 +18,46 @@ pub struct Migration {
 
 /// All migrations, in order. Add a file and a line here; never edit an applied one.
 pub const MIGRATIONS: &[Migration] = &[
-    Migration { version: 1, name: "events", sql: include_str!("../migrations/0001_events.sql") },
-    Migration { version: 2, name: "sessions", sql: include_str!("../migrations/0002_sessions.sql") },
-    Migration { version: 3, name: "connection_log", sql: include_str!("../migrations/0003_connection_log.sql") },
-    Migration { version: 4, name: "rollups", sql: include_str!("../migrations/0004_rollups.sql") },
-    Migration { version: 5, name: "registry", sql: include_str!("../migrations/0005_registry.sql") },
-    Migration { version: 6, name: "batch_ids", sql: include_str!("../migrations/0006_batch_ids.sql") },
-    Migration { version: 7, name: "breakdown_rollups", sql: include_str!("../migrations/0007_breakdown_rollups.sql") },
-    Migration { version: 8, name: "visitors_daily", sql: include_str!("../migrations/0008_visitors_daily.sql") },
+    Migration {
+        version: 1,
+        name: "events",
+        sql: include_str!("../migrations/0001_events.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "sessions",
+        sql: include_str!("../migrations/0002_sessions.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "connection_log",
+        sql: include_str!("../migrations/0003_connection_log.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "rollups",
+        sql: include_str!("../migrations/0004_rollups.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "registry",
+        sql: include_str!("../migrations/0005_registry.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "batch_ids",
+        sql: include_str!("../migrations/0006_batch_ids.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "breakdown_rollups",
+        sql: include_str!("../migrations/0007_breakdown_rollups.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "visitors_daily",
+        sql: include_str!("../migrations/0008_visitors_daily.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.
@@ -50,7 +82,9 @@ impl Topology {
     /// `EMC_CLICKHOUSE_CLUSTER`: a cluster name, or unset/empty for a single server.
     pub fn from_cluster(name: Option<&str>) -> Topology {
         match name.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(name) => Topology::Cluster { name: name.to_owned() },
+            Some(name) => Topology::Cluster {
+                name: name.to_owned(),
+            },
             None => Topology::Single,
         }
     }
@@ -65,7 +99,10 @@ pub struct MigrateOptions {
 
 impl Default for MigrateOptions {
     fn default() -> Self {
-        MigrateOptions { timezone: "Asia/Ho_Chi_Minh".into(), topology: Topology::Single }
+        MigrateOptions {
+            timezone: "Asia/Ho_Chi_Minh".into(),
+            topology: Topology::Single,
+        }
     }
 }
 
@@ -76,11 +113,19 @@ pub fn statements(sql: &str) -> Vec<String> {
         .filter(|l| !l.trim_start().starts_with("--"))
         .collect::<Vec<_>>()
         .join("\n");
-    text.split(';').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    text.split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The statements of one migration as they will be sent, for the given options.
-pub fn render(m: &Migration, opts: &MigrateOptions, database: &str) -> Result<Vec<String>, SqlError> {
+pub fn render(
+    m: &Migration,
+    opts: &MigrateOptions,
+    database: &str,
+) -> Result<Vec<String>, SqlError> {
     let with_tz = m.sql.replace("{timezone}", &opts.timezone);
     let single = statements(&with_tz);
     match &opts.topology {
@@ -91,7 +136,11 @@ pub fn render(m: &Migration, opts: &MigrateOptions, database: &str) -> Result<Ve
 
 /// Every statement of every migration, bootstrap first, rendered for `opts`.
 pub fn render_all(opts: &MigrateOptions, database: &str) -> Result<Vec<String>, SqlError> {
-    let boot = Migration { version: 0, name: "schema_migrations", sql: SCHEMA_MIGRATIONS };
+    let boot = Migration {
+        version: 0,
+        name: "schema_migrations",
+        sql: SCHEMA_MIGRATIONS,
+    };
     let mut out = render(&boot, opts, database)?;
     for m in MIGRATIONS {
         out.extend(render(m, opts, database)?);
@@ -121,15 +170,20 @@ pub struct MigrationReport {
 }
 
 /// Applies every pending migration to `client`'s database (which must exist).
-pub async fn apply(client: &Client, opts: &MigrateOptions, database: &str) -> Result<MigrationReport, SqlError> {
-    let boot = Migration { version: 0, name: "schema_migrations", sql: SCHEMA_MIGRATIONS };
+pub async fn apply(
+    client: &Client,
+    opts: &MigrateOptions,
+    database: &str,
+) -> Result<MigrationReport, SqlError> {
+    let boot = Migration {
+        version: 0,
+        name: "schema_migrations",
+        sql: SCHEMA_MIGRATIONS,
+    };
     for stmt in render(&boot, opts, database)? {
         client.query(&stmt).execute().await?;
     }
-    let applied: Vec<Applied> = client
-        .query(APPLIED)
-        .fetch_all()
-        .await?;
+    let applied: Vec<Applied> = client.query(APPLIED).fetch_all().await?;
     let mut report = MigrationReport::default();
     for m in MIGRATIONS {
         let sum = checksum(m.sql);
@@ -149,10 +203,19 @@ pub async fn apply(client: &Client, opts: &MigrateOptions, database: &str) -> Re
             match client.query(stmt).execute().await {
                 Ok(()) => {}
                 Err(e) if already_applied(stmt, &e) => {
-                    tracing::info!(version = m.version, index, "column already exists; statement counts as applied");
+                    tracing::info!(
+                        version = m.version,
+                        index,
+                        "column already exists; statement counts as applied"
+                    );
                 }
                 Err(source) => {
-                    return Err(SqlError::Migration { version: m.version, name: m.name.into(), index, source });
+                    return Err(SqlError::Migration {
+                        version: m.version,
+                        name: m.name.into(),
+                        index,
+                        source,
+                    });
                 }
             }
         }
@@ -182,8 +245,11 @@ const ILLEGAL_COLUMN: u32 = 44;
 /// already there (18.16 knows no `ADD COLUMN IF NOT EXISTS`; another process, or an earlier
 /// run interrupted before it recorded the migration, added it).
 pub fn already_applied(stmt: &str, err: &clickhouse::error::Error) -> bool {
-    let is_add_column = stmt.trim_start().starts_with("ALTER TABLE ") && stmt.contains(" ADD COLUMN ");
-    let clickhouse::error::Error::BadResponse(text) = err else { return false };
+    let is_add_column =
+        stmt.trim_start().starts_with("ALTER TABLE ") && stmt.contains(" ADD COLUMN ");
+    let clickhouse::error::Error::BadResponse(text) = err else {
+        return false;
+    };
     let exists = match error_code(text) {
         Some(DUPLICATE_COLUMN) => true,
         Some(ILLEGAL_COLUMN) => text.contains("already exists"),
@@ -195,7 +261,10 @@ pub fn already_applied(stmt: &str, err: &clickhouse::error::Error) -> bool {
 /// `Code: 15, e.displayText() = …` → 15.
 fn error_code(text: &str) -> Option<u32> {
     let rest = &text[text.find("Code: ")? + 6..];
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// A stable checksum of a migration's text (SipHash-1-3 with a zero key, hex). Not a security
@@ -221,7 +290,10 @@ mod tests {
     #[test]
     fn statements_split_and_drop_comments() {
         let s = statements("-- c\nCREATE TABLE a (x UInt8) ENGINE = Memory;\n\n-- d\nSELECT 1;\n");
-        assert_eq!(s, vec!["CREATE TABLE a (x UInt8) ENGINE = Memory", "SELECT 1"]);
+        assert_eq!(
+            s,
+            vec!["CREATE TABLE a (x UInt8) ENGINE = Memory", "SELECT 1"]
+        );
     }
 
     #[test]
@@ -229,22 +301,35 @@ mod tests {
         let add = "ALTER TABLE sessions ADD COLUMN batch_id UInt64 DEFAULT 0";
         let dup = clickhouse::error::Error::BadResponse("Code: 15, e.displayText() = DB::Exception: Cannot add column batch_id: column with this name already exists".into());
         let old = clickhouse::error::Error::BadResponse("Code: 44, e.displayText() = DB::Exception: Cannot add column batch_id: column with this name already exists, e.what() = DB::Exception".into());
-        let illegal = clickhouse::error::Error::BadResponse("Code: 44, e.displayText() = DB::Exception: Illegal column".into());
+        let illegal = clickhouse::error::Error::BadResponse(
+            "Code: 44, e.displayText() = DB::Exception: Illegal column".into(),
+        );
         assert!(already_applied(add, &old));
         assert!(!already_applied(add, &illegal));
-        let other = clickhouse::error::Error::BadResponse("Code: 60, e.displayText() = DB::Exception: Table emc.x doesn't exist".into());
+        let other = clickhouse::error::Error::BadResponse(
+            "Code: 60, e.displayText() = DB::Exception: Table emc.x doesn't exist".into(),
+        );
         assert!(already_applied(add, &dup));
         assert!(!already_applied(add, &other));
-        assert!(!already_applied("CREATE TABLE IF NOT EXISTS x (a UInt8) ENGINE = Memory", &dup));
+        assert!(!already_applied(
+            "CREATE TABLE IF NOT EXISTS x (a UInt8) ENGINE = Memory",
+            &dup
+        ));
         assert!(!already_applied(add, &clickhouse::error::Error::TimedOut));
     }
 
     #[test]
     fn timezone_is_substituted() {
-        let opts = MigrateOptions { timezone: "Europe/Paris".into(), topology: Topology::Single };
+        let opts = MigrateOptions {
+            timezone: "Europe/Paris".into(),
+            topology: Topology::Single,
+        };
         let all = render_all(&opts, "emc").unwrap().join("\n");
         assert!(all.contains("toDate(timestamp, 'Europe/Paris')"));
-        assert!(all.contains("toDate(start, 'Europe/Paris') AS day,\n    dim,"), "the dimension rollup cuts days in the zone too");
+        assert!(
+            all.contains("toDate(start, 'Europe/Paris') AS day,\n    dim,"),
+            "the dimension rollup cuts days in the zone too"
+        );
         assert!(!all.contains("{timezone}"));
     }
 }

@@ -28,7 +28,9 @@ impl AgencyGroup {
             "ministry" => Ok(Self::Ministry),
             "province" => Ok(Self::Province),
             "other" => Ok(Self::Other),
-            _ => Err(SqlError::Registry(format!("group must be ministry, province or other, not {s:?}"))),
+            _ => Err(SqlError::Registry(format!(
+                "group must be ministry, province or other, not {s:?}"
+            ))),
         }
     }
 }
@@ -51,7 +53,9 @@ impl SiteKind {
         match s {
             "portal" => Ok(Self::Portal),
             "component" => Ok(Self::Component),
-            _ => Err(SqlError::Registry(format!("kind must be portal or component, not {s:?}"))),
+            _ => Err(SqlError::Registry(format!(
+                "kind must be portal or component, not {s:?}"
+            ))),
         }
     }
 }
@@ -117,19 +121,32 @@ fn bad(msg: impl Into<String>) -> SqlError {
 pub fn check_id(what: &str, id: &str) -> Result<(), SqlError> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok { Ok(()) } else { Err(bad(format!("{what} {id:?}: use 1-64 letters, digits, '.', '_' or '-'"))) }
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(format!(
+            "{what} {id:?}: use 1-64 letters, digits, '.', '_' or '-'"
+        )))
+    }
 }
 
 /// A registered domain: a lowercase DNS name (IDNs in their `xn--` form), no scheme, port or path.
 pub fn normalize_domain(raw: &str) -> Result<String, SqlError> {
     let d = raw.trim().trim_end_matches('.').to_ascii_lowercase();
     let labels_ok = d.split('.').all(|l| {
-        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-')
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
             && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     });
     if d.is_empty() || d.len() > 253 || !labels_ok {
-        return Err(bad(format!("domain {raw:?} is not a host name (write it like portal.gov.vn)")));
+        return Err(bad(format!(
+            "domain {raw:?} is not a host name (write it like portal.gov.vn)"
+        )));
     }
     Ok(d)
 }
@@ -151,11 +168,7 @@ pub async fn list_agencies(db: &Db) -> Result<Vec<AgencyRow>, SqlError> {
 }
 
 pub async fn list_sites(db: &Db) -> Result<Vec<SiteRow>, SqlError> {
-    Ok(db
-        .client()
-        .query(LIST_SITES)
-        .fetch_all::<SiteRow>()
-        .await?)
+    Ok(db.client().query(LIST_SITES).fetch_all::<SiteRow>().await?)
 }
 
 pub async fn add_agency(db: &Db, new: NewAgency) -> Result<AgencyRow, SqlError> {
@@ -193,9 +206,16 @@ pub async fn add_site(db: &Db, new: NewSite) -> Result<SiteRow, SqlError> {
     if new.domains.is_empty() {
         return Err(bad("a site needs at least one --domain"));
     }
-    let domains = new.domains.iter().map(|d| normalize_domain(d)).collect::<Result<Vec<_>, _>>()?;
+    let domains = new
+        .domains
+        .iter()
+        .map(|d| normalize_domain(d))
+        .collect::<Result<Vec<_>, _>>()?;
     if !list_agencies(db).await?.iter().any(|a| a.id == new.agency) {
-        return Err(bad(format!("agency {} does not exist (add it first)", new.agency)));
+        return Err(bad(format!(
+            "agency {} does not exist (add it first)",
+            new.agency
+        )));
     }
     let sites = list_sites(db).await?;
     let parent = new.parent.unwrap_or_default();
@@ -211,7 +231,10 @@ pub async fn add_site(db: &Db, new: NewSite) -> Result<SiteRow, SqlError> {
     }
     for d in &domains {
         if let Some(other) = sites.iter().find(|s| s.domains.contains(d)) {
-            return Err(bad(format!("domain {d} already belongs to site {}", other.code)));
+            return Err(bad(format!(
+                "domain {d} already belongs to site {}",
+                other.code
+            )));
         }
     }
     let code = match new.code {
@@ -252,7 +275,10 @@ fn next_code(sites: &[SiteRow]) -> String {
 
 /// The tag snippet a portal embeds.
 pub fn snippet(collector_base: &str, code: &str) -> String {
-    format!(r#"<script defer data-site="{code}" src="{}/tracker.js"></script>"#, collector_base.trim_end_matches('/'))
+    format!(
+        r#"<script defer data-site="{code}" src="{}/tracker.js"></script>"#,
+        collector_base.trim_end_matches('/')
+    )
 }
 
 #[cfg(test)]
@@ -278,10 +304,16 @@ mod tests {
 
     #[test]
     fn new_codes_skip_legacy_ids() {
-        let site = |c: &str| SiteRow { code: c.into(), ..SiteRow::default() };
+        let site = |c: &str| SiteRow {
+            code: c.into(),
+            ..SiteRow::default()
+        };
         assert_eq!(next_code(&[]), "10000");
         assert_eq!(next_code(&[site("227"), site("9999")]), "10000");
-        assert_eq!(next_code(&[site("227"), site("10000"), site("10007"), site("abc")]), "10008");
+        assert_eq!(
+            next_code(&[site("227"), site("10000"), site("10007"), site("abc")]),
+            "10008"
+        );
     }
 
     #[test]

@@ -23,11 +23,16 @@ impl Ports {
     pub fn free() -> Result<Ports, SqlError> {
         // Hold all three listeners until all are chosen so they differ.
         let bind = || {
-            TcpListener::bind("127.0.0.1:0").map_err(|e| SqlError::io("binding a free port on", "127.0.0.1", e))
+            TcpListener::bind("127.0.0.1:0")
+                .map_err(|e| SqlError::io("binding a free port on", "127.0.0.1", e))
         };
         let (a, b, c) = (bind()?, bind()?, bind()?);
         let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
-        Ok(Ports { http: port(&a), tcp: port(&b), interserver: port(&c) })
+        Ok(Ports {
+            http: port(&a),
+            tcp: port(&b),
+            interserver: port(&c),
+        })
     }
 }
 
@@ -67,15 +72,27 @@ impl LocalServer {
         }
         let mut cmd = Command::new(&spec.binary);
         cmd.current_dir(dir)
-            .arg(format!("--config-file={}", dir.join("config.xml").display()))
+            .arg(format!(
+                "--config-file={}",
+                dir.join("config.xml").display()
+            ))
             .arg("--")
             .arg(format!("--path={}/", dir.join("data").display()))
             .arg(format!("--tmp_path={}/", dir.join("tmp").display()))
-            .arg(format!("--logger.log={}", dir.join("log/server.log").display()))
-            .arg(format!("--logger.errorlog={}", dir.join("log/error.log").display()))
+            .arg(format!(
+                "--logger.log={}",
+                dir.join("log/server.log").display()
+            ))
+            .arg(format!(
+                "--logger.errorlog={}",
+                dir.join("log/error.log").display()
+            ))
             .arg(format!("--http_port={}", spec.ports.http))
             .arg(format!("--tcp_port={}", spec.ports.tcp))
-            .arg(format!("--interserver_http_port={}", spec.ports.interserver))
+            .arg(format!(
+                "--interserver_http_port={}",
+                spec.ports.interserver
+            ))
             .arg("--listen_host=127.0.0.1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -83,8 +100,13 @@ impl LocalServer {
         if spec.die_with_parent {
             die_with_parent(&mut cmd);
         }
-        let child = cmd.spawn().map_err(|e| SqlError::io("starting", spec.binary.clone(), e))?;
-        let mut server = LocalServer { child: Some(child), spec };
+        let child = cmd
+            .spawn()
+            .map_err(|e| SqlError::io("starting", spec.binary.clone(), e))?;
+        let mut server = LocalServer {
+            child: Some(child),
+            spec,
+        };
         server.wait_ready(Duration::from_secs(30)).await?;
         Ok(server)
     }
@@ -110,13 +132,18 @@ impl LocalServer {
             }
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
-                    let log = std::fs::read_to_string(self.spec.dir.join("log/error.log")).unwrap_or_default();
+                    let log = std::fs::read_to_string(self.spec.dir.join("log/error.log"))
+                        .unwrap_or_default();
                     let tail: String = log.lines().rev().take(5).collect::<Vec<_>>().join(" | ");
-                    return Err(SqlError::Server(format!("exited with {status} before answering /ping: {tail}")));
+                    return Err(SqlError::Server(format!(
+                        "exited with {status} before answering /ping: {tail}"
+                    )));
                 }
             }
             if Instant::now() > deadline {
-                return Err(SqlError::Server(format!("no /ping answer on {url} within {limit:?}")));
+                return Err(SqlError::Server(format!(
+                    "no /ping answer on {url} within {limit:?}"
+                )));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -124,7 +151,9 @@ impl LocalServer {
 
     /// SIGTERM, wait up to 10 s for a clean exit, then SIGKILL.
     pub fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         send_term(child.id());
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -146,9 +175,15 @@ impl Drop for LocalServer {
 
 /// True when a server answers `/ping` at `url`.
 pub async fn ping(url: &str) -> bool {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build();
     let Ok(client) = client else { return false };
-    match client.get(format!("{}/ping", url.trim_end_matches('/'))).send().await {
+    match client
+        .get(format!("{}/ping", url.trim_end_matches('/')))
+        .send()
+        .await
+    {
         Ok(r) => r.status().is_success(),
         Err(_) => false,
     }

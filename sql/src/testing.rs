@@ -21,7 +21,10 @@ pub fn server_url() -> String {
         std::thread::Builder::new()
             .name("test-clickhouse".into())
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 match rt.block_on(start_test_server()) {
                     Ok(server) => {
                         let _ = tx.send(Ok(server.url()));
@@ -45,7 +48,9 @@ pub fn server_url() -> String {
 }
 
 async fn start_test_server() -> Result<LocalServer, String> {
-    let base = std::env::var_os("EMC_TEST_TMPDIR").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let base = std::env::var_os("EMC_TEST_TMPDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     remove_stale(&base);
     let dir = base.join(format!("emc-test-clickhouse-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -60,7 +65,9 @@ async fn start_test_server() -> Result<LocalServer, String> {
 
 /// Removes the data folders of test servers whose process is gone.
 fn remove_stale(base: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(base) else { return };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if let Some(pid) = name.strip_prefix("emc-test-clickhouse-") {
@@ -89,7 +96,9 @@ pub async fn test_db_with(name: &str, opts: &MigrateOptions) -> Db {
         .await
         .expect("dropping the test database");
     let db = Db::from_url(&url, &database);
-    db.ensure_database().await.expect("creating the test database");
+    db.ensure_database()
+        .await
+        .expect("creating the test database");
     db.migrate(opts).await.expect("migrating the test database");
     db
 }
@@ -114,8 +123,17 @@ pub async fn tables_containing(db: &Db, needle: &str) -> Vec<String> {
     assert!(cols.len() > 10, "String columns found");
     let mut hits = Vec::new();
     for c in cols {
-        let sql = format!("SELECT count() FROM `{}` WHERE position(toString(`{}`), ?) > 0", c.table, c.name);
-        let n: u64 = db.client().query(&sql).bind(needle).fetch_one().await.expect("scanning a column");
+        let sql = format!(
+            "SELECT count() FROM `{}` WHERE position(toString(`{}`), ?) > 0",
+            c.table, c.name
+        );
+        let n: u64 = db
+            .client()
+            .query(&sql)
+            .bind(needle)
+            .fetch_one()
+            .await
+            .expect("scanning a column");
         if n > 0 {
             hits.push(format!("{}.{}", c.table, c.name));
         }

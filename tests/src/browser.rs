@@ -4,7 +4,9 @@
 //! `HeadlessChrome` as a bot), console errors captured from the first byte of the page.
 use anyhow::Context;
 use chromiumoxide::cdp::browser_protocol::log::{EventEntryAdded, LogEntryLevel};
-use chromiumoxide::cdp::js_protocol::runtime::{ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown};
+use chromiumoxide::cdp::js_protocol::runtime::{
+    ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
+};
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::BrowserConfig;
 use futures::StreamExt;
@@ -55,25 +57,45 @@ impl Browser {
             .chrome_executable(CHROMIUM)
             .no_sandbox()
             .user_data_dir(profile.path())
-            .args(["disable-gpu", "disable-background-networking", "disable-component-update", "disable-sync", "no-first-run"])
+            .args([
+                "disable-gpu",
+                "disable-background-networking",
+                "disable-component-update",
+                "disable-sync",
+                "no-first-run",
+            ])
             .arg(("host-resolver-rules", "MAP *.gov.vn 127.0.0.1"))
             .arg(("user-agent", USER_AGENT))
             .launch_timeout(LAUNCH_TIMEOUT)
             .build()
             .map_err(anyhow::Error::msg)?;
         let started = Instant::now();
-        let (inner, mut handler) = chromiumoxide::Browser::launch(config)
-            .await
-            .with_context(|| format!("launching {CHROMIUM} (gave up after {:.1} s)", started.elapsed().as_secs_f64()))?;
+        let (inner, mut handler) =
+            chromiumoxide::Browser::launch(config)
+                .await
+                .with_context(|| {
+                    format!(
+                        "launching {CHROMIUM} (gave up after {:.1} s)",
+                        started.elapsed().as_secs_f64()
+                    )
+                })?;
         // The handler drives the connection: poll it for the browser's whole life, errors
         // included (a page closing mid-message is one).
         let handler = tokio::spawn(async move { while handler.next().await.is_some() {} });
-        Ok(Browser { inner, handler, _profile: profile })
+        Ok(Browser {
+            inner,
+            handler,
+            _profile: profile,
+        })
     }
 
     /// A new tab listening for console errors, then sent to `url`.
     pub async fn open(&self, url: &str) -> anyhow::Result<Page> {
-        let page = self.inner.new_page("about:blank").await.context("a new tab")?;
+        let page = self
+            .inner
+            .new_page("about:blank")
+            .await
+            .context("a new tab")?;
         page.enable_log().await?;
         let errors = Arc::new(Mutex::new(Vec::new()));
         let mut listeners = Vec::new();
@@ -82,7 +104,16 @@ impl Browser {
         listeners.push(tokio::spawn(async move {
             while let Some(e) = console.next().await {
                 if e.r#type == ConsoleApiCalledType::Error {
-                    let text: Vec<String> = e.args.iter().map(|a| a.value.as_ref().map_or_else(|| a.description.clone().unwrap_or_default(), |v| v.to_string())).collect();
+                    let text: Vec<String> = e
+                        .args
+                        .iter()
+                        .map(|a| {
+                            a.value.as_ref().map_or_else(
+                                || a.description.clone().unwrap_or_default(),
+                                |v| v.to_string(),
+                            )
+                        })
+                        .collect();
                     push(&sink, format!("console.error: {}", text.join(" ")));
                 }
             }
@@ -92,8 +123,19 @@ impl Browser {
         listeners.push(tokio::spawn(async move {
             while let Some(e) = thrown.next().await {
                 let d = &e.exception_details;
-                let what = d.exception.as_ref().and_then(|x| x.description.clone()).unwrap_or_else(|| d.text.clone());
-                push(&sink, format!("uncaught: {what} ({}:{})", d.url.clone().unwrap_or_default(), d.line_number));
+                let what = d
+                    .exception
+                    .as_ref()
+                    .and_then(|x| x.description.clone())
+                    .unwrap_or_else(|| d.text.clone());
+                push(
+                    &sink,
+                    format!(
+                        "uncaught: {what} ({}:{})",
+                        d.url.clone().unwrap_or_default(),
+                        d.line_number
+                    ),
+                );
             }
         }));
         let mut log = page.event_listener::<EventEntryAdded>().await?;
@@ -101,12 +143,25 @@ impl Browser {
         listeners.push(tokio::spawn(async move {
             while let Some(e) = log.next().await {
                 if e.entry.level == LogEntryLevel::Error {
-                    push(&sink, format!("log: {} {}", e.entry.text, e.entry.url.clone().unwrap_or_default()));
+                    push(
+                        &sink,
+                        format!(
+                            "log: {} {}",
+                            e.entry.text,
+                            e.entry.url.clone().unwrap_or_default()
+                        ),
+                    );
                 }
             }
         }));
-        page.goto(url).await.with_context(|| format!("loading {url}"))?;
-        Ok(Page { page, errors, listeners })
+        page.goto(url)
+            .await
+            .with_context(|| format!("loading {url}"))?;
+        Ok(Page {
+            page,
+            errors,
+            listeners,
+        })
     }
 
     pub async fn close(mut self) {
@@ -132,7 +187,11 @@ pub struct Page {
 impl Page {
     /// Evaluates a JS expression and returns its JSON value.
     pub async fn eval<T: serde::de::DeserializeOwned>(&self, js: &str) -> anyhow::Result<T> {
-        let v = self.page.evaluate(js).await.with_context(|| format!("evaluating {js}"))?;
+        let v = self
+            .page
+            .evaluate(js)
+            .await
+            .with_context(|| format!("evaluating {js}"))?;
         v.into_value().with_context(|| format!("the value of {js}"))
     }
 
@@ -143,14 +202,22 @@ impl Page {
             if self.eval::<bool>(js).await.unwrap_or(false) {
                 return Ok(());
             }
-            anyhow::ensure!(Instant::now() < deadline, "`{js}` still false after {limit:?}");
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "`{js}` still false after {limit:?}"
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
 
     /// Clicks the element at `selector` as a user would (mouse events at its centre).
     pub async fn click(&self, selector: &str) -> anyhow::Result<()> {
-        self.page.find_element(selector).await.with_context(|| format!("finding {selector}"))?.click().await?;
+        self.page
+            .find_element(selector)
+            .await
+            .with_context(|| format!("finding {selector}"))?
+            .click()
+            .await?;
         Ok(())
     }
 
@@ -162,11 +229,15 @@ impl Page {
 
     /// Writes a PNG under `target/browser-screenshots/` and returns its path.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
-        let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| crate::workspace_root().join("target"));
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| crate::workspace_root().join("target"));
         let dir = target.join("browser-screenshots");
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
-        self.page.save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path).await?;
+        self.page
+            .save_screenshot(ScreenshotParams::builder().full_page(true).build(), &path)
+            .await?;
         Ok(path)
     }
 
@@ -176,7 +247,9 @@ impl Page {
     pub fn console_errors(&self) -> Vec<String> {
         let all = self.errors.lock().map(|v| v.clone()).unwrap_or_default();
         all.into_iter()
-            .filter(|e| !e.contains("favicon.ico") && !e.contains("was loaded over an insecure connection"))
+            .filter(|e| {
+                !e.contains("favicon.ico") && !e.contains("was loaded over an insecure connection")
+            })
             .collect()
     }
 }

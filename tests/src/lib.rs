@@ -7,19 +7,31 @@ use std::time::{Duration, Instant};
 
 /// The workspace root (this crate lives in `tests/`).
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
 }
 
 /// A binary of the workspace, built by `cargo build --workspace --bins` (make test does).
 pub fn bin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"));
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
     let path = dir.join("debug").join(name);
-    assert!(path.exists(), "{} is missing: run `cargo build --workspace --bins` first (`make test` does)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (`make test` does)",
+        path.display()
+    );
     path
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// Runs `emc-dashboard` / `emc-collector` subcommands against `db`.
@@ -58,10 +70,23 @@ impl Service {
 
     /// Starts `emc-dashboard serve` on a free port against `db`, and waits for `/login`.
     pub async fn dashboard(db: &Db, extra_env: &[(&str, &str)]) -> Service {
-        Service::spawn("emc-dashboard", "EMC_DASHBOARD_ADDR", "/login", db, extra_env).await
+        Service::spawn(
+            "emc-dashboard",
+            "EMC_DASHBOARD_ADDR",
+            "/login",
+            db,
+            extra_env,
+        )
+        .await
     }
 
-    async fn spawn(name: &'static str, addr_var: &str, ready: &str, db: &Db, env: &[(&str, &str)]) -> Service {
+    async fn spawn(
+        name: &'static str,
+        addr_var: &str,
+        ready: &str,
+        db: &Db,
+        env: &[(&str, &str)],
+    ) -> Service {
         let port = free_port();
         let data_dir = tempfile::tempdir().expect("a temp dir");
         let log = std::fs::File::create(data_dir.path().join("service.log")).expect("log file");
@@ -78,8 +103,15 @@ impl Service {
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("starting {name}: {e}"));
-        let mut s = Service { child: Some(child), base: format!("http://127.0.0.1:{port}"), data_dir, name };
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {name}: {e}"));
+        let mut s = Service {
+            child: Some(child),
+            base: format!("http://127.0.0.1:{port}"),
+            data_dir,
+            name,
+        };
         s.wait_ready(ready, Duration::from_secs(30)).await;
         s
     }
@@ -96,7 +128,12 @@ impl Service {
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("{} exited with {status}: {}", self.name, self.log());
             }
-            assert!(Instant::now() < deadline, "{} not ready within {limit:?}: {}", self.name, self.log());
+            assert!(
+                Instant::now() < deadline,
+                "{} not ready within {limit:?}: {}",
+                self.name,
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -108,7 +145,10 @@ impl Service {
     /// SIGTERM and wait: a graceful stop flushes everything accepted.
     pub fn stop(&mut self) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = child.try_wait() {
@@ -132,8 +172,15 @@ pub mod browser;
 /// site `227` (the EMC id portals already carry) on `portal.gov.vn`, named `name`.
 pub async fn register_portal_227(db: &Db, name: &str) {
     use emc_sql::registry::{self, AgencyGroup, NewAgency, NewSite, SiteKind};
-    let agency = NewAgency { id: "bo-a".into(), name: "Bộ A".into(), group: AgencyGroup::Ministry, parent: None };
-    registry::add_agency(db, agency).await.expect("adding agency bo-a");
+    let agency = NewAgency {
+        id: "bo-a".into(),
+        name: "Bộ A".into(),
+        group: AgencyGroup::Ministry,
+        parent: None,
+    };
+    registry::add_agency(db, agency)
+        .await
+        .expect("adding agency bo-a");
     let site = NewSite {
         name: name.into(),
         domains: vec!["portal.gov.vn".into()],

@@ -30,8 +30,13 @@ const SWEEP_EVERY: u64 = 10_000;
 /// Imports `cfg.files` for `cfg.site` and waits until every accepted row is inserted.
 pub async fn run(common: &CommonConfig, cfg: &ImportConfig, db: Db) -> anyhow::Result<Summary> {
     let registry = RegistryCache::default();
-    registry.refresh(&db).await.context("reading the site registry")?;
-    let site = registry.get(&cfg.site).with_context(|| format!("--site {}: no such site in the registry", cfg.site))?;
+    registry
+        .refresh(&db)
+        .await
+        .context("reading the site registry")?;
+    let site = registry
+        .get(&cfg.site)
+        .with_context(|| format!("--site {}: no such site in the registry", cfg.site))?;
     let metrics = Arc::new(Metrics::new());
     let pipeline = Pipeline {
         registry,
@@ -40,7 +45,8 @@ pub async fn run(common: &CommonConfig, cfg: &ImportConfig, db: Db) -> anyhow::R
         salts: SaltSource::Ephemeral(Arc::new(EphemeralSalts::new())),
         sessions: SessionCache::new(common.session_timeout),
         metrics: metrics.clone(),
-        dvc: crate::dvc::DvcKey::open(&common.data_dir).context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
+        dvc: crate::dvc::DvcKey::open(&common.data_dir)
+            .context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
     };
     let (queue, rx) = Queue::new(1024, metrics.clone());
     let sink_cfg = SinkConfig {
@@ -62,7 +68,19 @@ pub async fn run(common: &CommonConfig, cfg: &ImportConfig, db: Db) -> anyhow::R
             (Box::new(f), size)
         };
         let bar = progress_bar(size, &name);
-        import_reader(&pipeline, &queue, BufReader::new(reader), ImportFile { name: &name, site: &cfg.site, domain: &domain }, &mut summary, &bar).await?;
+        import_reader(
+            &pipeline,
+            &queue,
+            BufReader::new(reader),
+            ImportFile {
+                name: &name,
+                site: &cfg.site,
+                domain: &domain,
+            },
+            &mut summary,
+            &bar,
+        )
+        .await?;
         bar.finish_and_clear();
     }
     drop(queue);
@@ -88,7 +106,9 @@ async fn import_reader(
     let mut line_no = 0u64;
     loop {
         buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).with_context(|| format!("reading {}", file.name))?;
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .with_context(|| format!("reading {}", file.name))?;
         if n == 0 {
             return Ok(());
         }
@@ -105,7 +125,10 @@ async fn import_reader(
             Ok(hit) => match pipeline.process(hit) {
                 Ok(accepted) => {
                     summary.accepted += 1;
-                    queue.push(accepted.records).await.context("the sink stopped")?;
+                    queue
+                        .push(accepted.records)
+                        .await
+                        .context("the sink stopped")?;
                 }
                 Err(e) => summary.skip(e.reason(), file.name, line_no),
             },
@@ -117,13 +140,22 @@ async fn import_reader(
             }
         }
         if let Ok(parsed) = parse::parse_combined(line) {
-            summary.last_time = Some(summary.last_time.unwrap_or(0).max(parsed.time.timestamp() as u32));
+            summary.last_time = Some(
+                summary
+                    .last_time
+                    .unwrap_or(0)
+                    .max(parsed.time.timestamp() as u32),
+            );
         }
     }
 }
 
 /// One line → a page-view hit, or the reason it is skipped.
-fn import_line(pipeline: &Pipeline, line: &str, file: &ImportFile<'_>) -> Result<Hit, &'static str> {
+fn import_line(
+    pipeline: &Pipeline,
+    line: &str,
+    file: &ImportFile<'_>,
+) -> Result<Hit, &'static str> {
     let parsed = parse::parse_combined(line).map_err(|e| e.reason())?;
     let is_bot = |ua: &str| matches!(pipeline.ua.parse(ua), UaVerdict::Bot(_));
     parse::page_view_rule(&parsed, is_bot).map_err(parse::SkipReason::as_str)?;
@@ -155,7 +187,9 @@ fn progress_bar(size: u64, name: &str) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(size);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_message(name.to_owned());

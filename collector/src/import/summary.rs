@@ -13,7 +13,10 @@ pub struct Summary {
 
 impl Summary {
     pub fn skip(&mut self, reason: &'static str, file: &str, line: u64) {
-        let e = self.skipped.entry(reason).or_insert_with(|| (0, format!("{file}:{line}")));
+        let e = self
+            .skipped
+            .entry(reason)
+            .or_insert_with(|| (0, format!("{file}:{line}")));
         e.0 += 1;
     }
 

@@ -26,8 +26,11 @@ pub fn is_bulk(body: &[u8]) -> bool {
 }
 
 pub fn parse(body: &[u8]) -> Result<Bulk, DecodeError> {
-    let wire: Wire = serde_json::from_slice(body).map_err(|e| fail("requests", format!("bulk body is not valid JSON: {e}")))?;
-    let raw = wire.requests.ok_or_else(|| fail("requests", "required: an array of query strings"))?;
+    let wire: Wire = serde_json::from_slice(body)
+        .map_err(|e| fail("requests", format!("bulk body is not valid JSON: {e}")))?;
+    let raw = wire
+        .requests
+        .ok_or_else(|| fail("requests", "required: an array of query strings"))?;
     if raw.is_empty() || raw.len() > MAX_REQUESTS {
         return Err(fail("requests", format!("1-{MAX_REQUESTS} requests")));
     }
@@ -39,7 +42,10 @@ pub fn parse(body: &[u8]) -> Result<Bulk, DecodeError> {
             _ => Err(fail(&format!("requests[{i}]"), "expected a query string")),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Bulk { requests, token_auth: wire.token_auth.filter(|t| !t.is_empty()) })
+    Ok(Bulk {
+        requests,
+        token_auth: wire.token_auth.filter(|t| !t.is_empty()),
+    })
 }
 
 /// `https://host/matomo.php?a=1` and `?a=1` → `a=1`.
@@ -56,8 +62,16 @@ mod tests {
         let ok = parse(br#"{"requests":["?idsite=1&rec=1","https://x/matomo.php?idsite=2","idsite=3"],"token_auth":"t"}"#).unwrap();
         assert_eq!(ok.requests, vec!["idsite=1&rec=1", "idsite=2", "idsite=3"]);
         assert_eq!(ok.token_auth.as_deref(), Some("t"));
-        assert_eq!(parse(br#"{"requests":["?a=1"],"token_auth":""}"#).unwrap().token_auth, None);
-        let many = format!(r#"{{"requests":[{}]}}"#, vec!["\"?a=1\""; MAX_REQUESTS + 1].join(","));
+        assert_eq!(
+            parse(br#"{"requests":["?a=1"],"token_auth":""}"#)
+                .unwrap()
+                .token_auth,
+            None
+        );
+        let many = format!(
+            r#"{{"requests":[{}]}}"#,
+            vec!["\"?a=1\""; MAX_REQUESTS + 1].join(",")
+        );
         let cases: &[(&[u8], &str)] = &[
             (b"{", "requests"),
             (br#"{"request":["?a=1"]}"#, "requests"),
@@ -67,7 +81,12 @@ mod tests {
             (many.as_bytes(), "requests"),
         ];
         for (body, field) in cases {
-            assert_eq!(parse(body).unwrap_err().field, *field, "{}", String::from_utf8_lossy(&body[..body.len().min(60)]));
+            assert_eq!(
+                parse(body).unwrap_err().field,
+                *field,
+                "{}",
+                String::from_utf8_lossy(&body[..body.len().min(60)])
+            );
         }
     }
 

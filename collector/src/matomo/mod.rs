@@ -96,9 +96,14 @@ pub fn decode(p: &Params, ctx: &Context) -> Result<Hit, DecodeError> {
         engaged_ms: None,
         timing: timing(p)?,
         meta: Meta::default(),
-        props: props.into_iter().map(|(k, v)| (k, clean(&v, beacon::MAX_PROP_VALUE))).collect(),
+        props: props
+            .into_iter()
+            .map(|(k, v)| (k, clean(&v, beacon::MAX_PROP_VALUE)))
+            .collect(),
         client_ip: ctx.client_ip,
-        user_agent: p.get("ua").map_or_else(|| ctx.user_agent.clone(), str::to_owned),
+        user_agent: p
+            .get("ua")
+            .map_or_else(|| ctx.user_agent.clone(), str::to_owned),
         time,
         origin: Origin::Matomo,
     })
@@ -107,14 +112,25 @@ pub fn decode(p: &Params, ctx: &Context) -> Result<Hit, DecodeError> {
 /// The event name and props: a Matomo event, an outlink, a download, a heart beat or a page view.
 fn kind(p: &Params) -> Result<(String, Vec<(String, String)>), DecodeError> {
     if p.get("e_c").is_some() || p.get("e_a").is_some() {
-        let category = p.get("e_c").ok_or_else(|| fail("e_c", "required with e_a"))?;
-        let action = p.get("e_a").ok_or_else(|| fail("e_a", "required with e_c"))?;
+        let category = p
+            .get("e_c")
+            .ok_or_else(|| fail("e_c", "required with e_a"))?;
+        let action = p
+            .get("e_a")
+            .ok_or_else(|| fail("e_a", "required with e_c"))?;
         let name = clean(action, 64);
         if name.trim().is_empty() {
             return Err(fail("e_a", "1-64 characters without control characters"));
         }
-        let name = if name.eq_ignore_ascii_case("dvc") { "dvc".to_owned() } else { name };
-        let mut props = vec![("category".to_owned(), category.to_owned()), ("action".to_owned(), action.to_owned())];
+        let name = if name.eq_ignore_ascii_case("dvc") {
+            "dvc".to_owned()
+        } else {
+            name
+        };
+        let mut props = vec![
+            ("category".to_owned(), category.to_owned()),
+            ("action".to_owned(), action.to_owned()),
+        ];
         if let Some(n) = p.get("e_n") {
             props.push(("name".to_owned(), n.to_owned()));
         }
@@ -124,10 +140,16 @@ fn kind(p: &Params) -> Result<(String, Vec<(String, String)>), DecodeError> {
         return Ok((name, props));
     }
     if let Some(target) = p.get("link") {
-        return Ok(("outbound".to_owned(), vec![("url".to_owned(), target.to_owned())]));
+        return Ok((
+            "outbound".to_owned(),
+            vec![("url".to_owned(), target.to_owned())],
+        ));
     }
     if let Some(target) = p.get("download") {
-        return Ok(("download".to_owned(), vec![("url".to_owned(), target.to_owned())]));
+        return Ok((
+            "download".to_owned(),
+            vec![("url".to_owned(), target.to_owned())],
+        ));
     }
     if p.get("ping") == Some("1") {
         return Ok(("engagement".to_owned(), vec![]));
@@ -143,7 +165,11 @@ fn timing(p: &Params) -> Result<Timing, DecodeError> {
         *slot = p.get(name).map(|x| params::pf(name, x)).transpose()?;
     }
     let sum = |parts: &[Option<u32>]| parts.iter().try_fold(0u32, |acc, x| x.map(|x| acc + x));
-    Ok(Timing { ttfb: sum(&v[..2]), load: sum(&v), ..Timing::default() })
+    Ok(Timing {
+        ttfb: sum(&v[..2]),
+        load: sum(&v),
+        ..Timing::default()
+    })
 }
 
 /// Custom variables in the legacy DVC form, under their own names; the rest are dropped.
@@ -152,7 +178,11 @@ fn dvc_custom_vars(p: &Params) -> Result<Vec<(String, String)>, DecodeError> {
     for field in ["cvar", "_cvar"] {
         if let Some(raw) = p.get(field) {
             let vars = params::custom_vars(field, raw)?;
-            out.extend(vars.into_iter().filter(|(_, v)| crate::dvc::parse_legacy(v).is_some()).map(|(k, v)| (clean(&k, beacon::MAX_PROP_KEY), v)));
+            out.extend(
+                vars.into_iter()
+                    .filter(|(_, v)| crate::dvc::parse_legacy(v).is_some())
+                    .map(|(k, v)| (clean(&k, beacon::MAX_PROP_KEY), v)),
+            );
         }
     }
     Ok(out)

@@ -30,7 +30,10 @@ impl Params {
 
     /// The value, `None` when absent or empty (Matomo treats both alike).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -40,7 +43,12 @@ impl Params {
 
 /// `res=1280x1024` → 1280. Both sides 1..=65535.
 pub fn screen_width(res: &str) -> Result<u16, DecodeError> {
-    let bad = || fail("res", format!("{res:?}: expected WIDTHxHEIGHT, each 1-65535"));
+    let bad = || {
+        fail(
+            "res",
+            format!("{res:?}: expected WIDTHxHEIGHT, each 1-65535"),
+        )
+    };
     let (w, h) = res.split_once(['x', 'X']).ok_or_else(bad)?;
     let w: u16 = w.trim().parse().map_err(|_| bad())?;
     let h: u16 = h.trim().parse().map_err(|_| bad())?;
@@ -54,7 +62,10 @@ pub fn screen_width(res: &str) -> Result<u16, DecodeError> {
 pub fn pf(name: &str, value: &str) -> Result<u32, DecodeError> {
     match value.trim().parse::<u32>() {
         Ok(v) if v <= MAX_PF_MS => Ok(v),
-        _ => Err(fail(name, format!("{value:?}: expected whole milliseconds, 0-{MAX_PF_MS}"))),
+        _ => Err(fail(
+            name,
+            format!("{value:?}: expected whole milliseconds, 0-{MAX_PF_MS}"),
+        )),
     }
 }
 
@@ -75,13 +86,18 @@ pub fn custom_time(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Dec
         if !secs.is_finite() || secs < 0.0 || secs > f64::from(u32::MAX) {
             return Err(bad("out of range"));
         }
-        Utc.timestamp_millis_opt((secs * 1000.0) as i64).single().ok_or_else(|| bad("out of range"))?
+        Utc.timestamp_millis_opt((secs * 1000.0) as i64)
+            .single()
+            .ok_or_else(|| bad("out of range"))?
     } else {
         NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M:%S")
             .map_err(|_| bad("expected a Unix timestamp or YYYY-MM-DD HH:MM:SS (UTC)"))?
             .and_utc()
     };
-    let floor = Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).single().unwrap_or_default();
+    let floor = Utc
+        .with_ymd_and_hms(2000, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
     if t < floor {
         return Err(bad("before 2000-01-01"));
     }
@@ -95,11 +111,18 @@ pub fn custom_time(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Dec
 /// are not a pair of strings are skipped (Matomo ignores them too).
 pub fn custom_vars(field: &str, value: &str) -> Result<Vec<(String, String)>, DecodeError> {
     let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(value).map_err(|e| fail(field, format!("expected {{\"1\":[\"name\",\"value\"]}}: {e}")))?;
+        serde_json::from_str(value).map_err(|e| {
+            fail(
+                field,
+                format!("expected {{\"1\":[\"name\",\"value\"]}}: {e}"),
+            )
+        })?;
     Ok(map
         .into_iter()
         .filter_map(|(_, pair)| match pair.as_array().map(Vec::as_slice) {
-            Some([serde_json::Value::String(k), serde_json::Value::String(v)]) => Some((k.clone(), v.clone())),
+            Some([serde_json::Value::String(k), serde_json::Value::String(v)]) => {
+                Some((k.clone(), v.clone()))
+            }
             _ => None,
         })
         .collect())
@@ -107,12 +130,20 @@ pub fn custom_vars(field: &str, value: &str) -> Result<Vec<(String, String)>, De
 
 /// Text without control characters, at most `max` characters.
 pub fn clean(value: &str, max: usize) -> String {
-    value.chars().filter(|c| !c.is_control()).take(max).collect()
+    value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect()
 }
 
 /// `a == b` in time independent of where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -142,8 +173,17 @@ mod tests {
 
     #[test]
     fn pf_values() {
-        let cases: &[(&str, Option<u32>)] =
-            &[("0", Some(0)), ("120", Some(120)), (" 7 ", Some(7)), ("3600000", Some(3_600_000)), ("3600001", None), ("-1", None), ("1.5", None), ("abc", None), ("99999999999", None)];
+        let cases: &[(&str, Option<u32>)] = &[
+            ("0", Some(0)),
+            ("120", Some(120)),
+            (" 7 ", Some(7)),
+            ("3600000", Some(3_600_000)),
+            ("3600001", None),
+            ("-1", None),
+            ("1.5", None),
+            ("abc", None),
+            ("99999999999", None),
+        ];
         for (input, want) in cases {
             assert_eq!(pf("pf_net", input).ok(), *want, "{input}");
         }
@@ -166,17 +206,39 @@ mod tests {
         let at = |s: &str| custom_time(s, now).map(|t| t.to_rfc3339());
         assert_eq!(at("1772000000").unwrap(), "2026-02-25T06:13:20+00:00");
         assert_eq!(at("1772000000.5").unwrap(), "2026-02-25T06:13:20.500+00:00");
-        assert_eq!(at("2026-02-01 10:00:00").unwrap(), "2026-02-01T10:00:00+00:00");
-        assert_eq!(at("2026-03-01 08:05:00").unwrap(), "2026-03-01T08:00:00+00:00", "a clock a little ahead is clamped to now");
-        for bad in ["2026-03-02 00:00:00", "1999-12-31 23:59:59", "-5", "yesterday", "2026-02-30 10:00:00", "1e20", ""] {
+        assert_eq!(
+            at("2026-02-01 10:00:00").unwrap(),
+            "2026-02-01T10:00:00+00:00"
+        );
+        assert_eq!(
+            at("2026-03-01 08:05:00").unwrap(),
+            "2026-03-01T08:00:00+00:00",
+            "a clock a little ahead is clamped to now"
+        );
+        for bad in [
+            "2026-03-02 00:00:00",
+            "1999-12-31 23:59:59",
+            "-5",
+            "yesterday",
+            "2026-02-30 10:00:00",
+            "1e20",
+            "",
+        ] {
             assert_eq!(custom_time(bad, now).unwrap_err().field, "cdt", "{bad}");
         }
     }
 
     #[test]
     fn cvars() {
-        let got = custom_vars("cvar", r#"{"1":["dvc","D1;05032024;Tên;123"],"2":["x",5],"3":"y"}"#).unwrap();
-        assert_eq!(got, vec![("dvc".to_owned(), "D1;05032024;Tên;123".to_owned())]);
+        let got = custom_vars(
+            "cvar",
+            r#"{"1":["dvc","D1;05032024;Tên;123"],"2":["x",5],"3":"y"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![("dvc".to_owned(), "D1;05032024;Tên;123".to_owned())]
+        );
         assert_eq!(custom_vars("_cvar", "[").unwrap_err().field, "_cvar");
         assert_eq!(custom_vars("cvar", "[1]").unwrap_err().field, "cvar");
     }

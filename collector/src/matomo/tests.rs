@@ -18,7 +18,10 @@ fn decode_q(q: &str, trusted: bool) -> Result<Hit, DecodeError> {
 }
 
 fn props(h: &Hit) -> Vec<(&str, &str)> {
-    h.props.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    h.props
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
 }
 
 #[test]
@@ -34,13 +37,27 @@ fn a_matomo_js_page_view() {
     assert_eq!(h.title.as_deref(), Some("Tin tức"));
     assert_eq!(h.referrer.as_deref(), Some("https://www.google.com/"));
     assert_eq!(h.screen_width, Some(1920));
-    assert_eq!(h.timing, Timing { ttfb: Some(120), load: Some(505), ..Timing::default() });
+    assert_eq!(
+        h.timing,
+        Timing {
+            ttfb: Some(120),
+            load: Some(505),
+            ..Timing::default()
+        }
+    );
     assert_eq!(h.user_agent, "header-ua");
     assert_eq!(h.origin, Origin::Matomo);
-    assert!(h.props.is_empty(), "no visitor id of the client is kept: {:?}", h.props);
+    assert!(
+        h.props.is_empty(),
+        "no visitor id of the client is kept: {:?}",
+        h.props
+    );
     assert_eq!(Answer::of(&Params::parse(&q)), Answer::NoContent);
     assert_eq!(Answer::of(&Params::parse(BASE)), Answer::Gif);
-    assert_eq!(Answer::of(&Params::parse(&format!("{BASE}&send_image=1"))), Answer::Gif);
+    assert_eq!(
+        Answer::of(&Params::parse(&format!("{BASE}&send_image=1"))),
+        Answer::Gif
+    );
 }
 
 #[test]
@@ -58,7 +75,8 @@ fn kinds_of_request() {
         ("&cvar=%7B%221%22%3A%5B%22hoso%22%2C%22D1%3B05032024%3BT%C3%AAn%3B123%22%5D%2C%222%22%3A%5B%22email%22%2C%22a%40b.vn%22%5D%7D", "pageview", &[("hoso", "D1;05032024;Tên;123")]),
     ];
     for (extra, name, want) in cases {
-        let h = decode_q(&format!("{BASE}{extra}"), false).unwrap_or_else(|e| panic!("{extra}: {e}"));
+        let h =
+            decode_q(&format!("{BASE}{extra}"), false).unwrap_or_else(|e| panic!("{extra}: {e}"));
         assert_eq!(h.name, *name, "{extra}");
         assert_eq!(props(&h), *want, "{extra}");
     }
@@ -74,7 +92,11 @@ fn partial_timings() {
         ("&pf_net=3600000&pf_srv=3600000&pf_tfr=3600000&pf_dm1=3600000&pf_dm2=3600000&pf_onl=3600000", Timing { ttfb: Some(7_200_000), load: Some(21_600_000), ..Timing::default() }),
     ];
     for (extra, want) in cases {
-        assert_eq!(decode_q(&format!("{BASE}{extra}"), false).unwrap().timing, *want, "{extra}");
+        assert_eq!(
+            decode_q(&format!("{BASE}{extra}"), false).unwrap().timing,
+            *want,
+            "{extra}"
+        );
     }
 }
 
@@ -118,16 +140,38 @@ fn malformed_requests_name_the_parameter() {
 #[test]
 fn cdt_only_when_trusted() {
     let q = format!("{BASE}&cdt=2026-02-01%2010%3A00%3A00");
-    assert_eq!(decode_q(&q, false).unwrap().time, ctx(false).received, "ignored without the token");
-    assert_eq!(decode_q(&q, true).unwrap().time, Utc.with_ymd_and_hms(2026, 2, 1, 10, 0, 0).unwrap());
-    assert_eq!(decode_q(&format!("{BASE}&cdt=garbage"), false).unwrap().time, ctx(false).received, "not even read");
-    assert_eq!(decode_q(&format!("{BASE}&cdt=garbage"), true).unwrap_err().field, "cdt");
+    assert_eq!(
+        decode_q(&q, false).unwrap().time,
+        ctx(false).received,
+        "ignored without the token"
+    );
+    assert_eq!(
+        decode_q(&q, true).unwrap().time,
+        Utc.with_ymd_and_hms(2026, 2, 1, 10, 0, 0).unwrap()
+    );
+    assert_eq!(
+        decode_q(&format!("{BASE}&cdt=garbage"), false)
+            .unwrap()
+            .time,
+        ctx(false).received,
+        "not even read"
+    );
+    assert_eq!(
+        decode_q(&format!("{BASE}&cdt=garbage"), true)
+            .unwrap_err()
+            .field,
+        "cdt"
+    );
 }
 
 #[test]
 fn ua_overrides_the_header_and_long_values_are_cut() {
     let long = "x".repeat(5000);
-    let h = decode_q(&format!("{BASE}&ua=Mozilla%2F5.0%20Test&link=https%3A%2F%2Fa.vn%2F{long}"), false).unwrap();
+    let h = decode_q(
+        &format!("{BASE}&ua=Mozilla%2F5.0%20Test&link=https%3A%2F%2Fa.vn%2F{long}"),
+        false,
+    )
+    .unwrap();
     assert_eq!(h.user_agent, "Mozilla/5.0 Test");
     assert_eq!(h.props[0].1.chars().count(), beacon::MAX_PROP_VALUE);
     let h = decode_q(&format!("{BASE}&e_c=c&e_a={}", "a".repeat(100)), false).unwrap();

@@ -88,7 +88,10 @@ impl SaltSource {
     pub fn keys(&self, time: DateTime<Utc>) -> Result<([u8; 16], Option<[u8; 16]>), SaltError> {
         match self {
             SaltSource::Daily(store) => store.keys(time).map(|k| (k.today, k.yesterday)),
-            SaltSource::Ephemeral(e) => Ok((e.key_for(time), Some(e.key_for(time - chrono::Duration::days(1))))),
+            SaltSource::Ephemeral(e) => Ok((
+                e.key_for(time),
+                Some(e.key_for(time - chrono::Duration::days(1))),
+            )),
         }
     }
 }
@@ -124,14 +127,32 @@ impl Pipeline {
         let ua = self.put_user_agent(&hit.user_agent)?;
         let geo = self.geo.lookup(hit.client_ip);
         let utm = crate::enrich::utm::utm_from_url(&url);
-        let referrer = crate::enrich::referrer::classify(hit.referrer.as_deref(), &utm, &site.domains);
+        let referrer =
+            crate::enrich::referrer::classify(hit.referrer.as_deref(), &utm, &site.domains);
         let now = hit.time.timestamp().clamp(0, i64::from(u32::MAX)) as u32;
         let visitor_id = self.put_visitor_id(&site.code, &hit, now)?;
-        let ctx = steps::EventContext { hit: &hit, url: &url, hostname: &hostname, ua: &ua, geo: &geo, utm: &utm, referrer: &referrer, visitor_id };
+        let ctx = steps::EventContext {
+            hit: &hit,
+            url: &url,
+            hostname: &hostname,
+            ua: &ua,
+            geo: &geo,
+            utm: &utm,
+            referrer: &referrer,
+            visitor_id,
+        };
         let touch = self.register_session(&ctx, now);
         let session_id = touch.session_id();
-        let mut records: Vec<Record> = touch.into_rows().into_iter().map(|r| Record::Session(Box::new(r))).collect();
+        let mut records: Vec<Record> = touch
+            .into_rows()
+            .into_iter()
+            .map(|r| Record::Session(Box::new(r)))
+            .collect();
         records.push(Record::Event(Box::new(steps::event_row(&ctx, session_id))));
-        Ok(Accepted { records, session_id, hostname })
+        Ok(Accepted {
+            records,
+            session_id,
+            hostname,
+        })
     }
 }

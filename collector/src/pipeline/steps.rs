@@ -58,7 +58,10 @@ impl DropReason {
     }
 
     pub fn malformed(field: &str, message: impl Into<String>) -> Self {
-        DropReason::Malformed { field: field.into(), message: message.into() }
+        DropReason::Malformed {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -76,7 +79,10 @@ pub struct EventContext<'a> {
 
 pub fn parse_page_url(raw: &str) -> Result<Url, DropReason> {
     if raw.len() > MAX_URL {
-        return Err(DropReason::malformed("url", format!("longer than {MAX_URL} bytes")));
+        return Err(DropReason::malformed(
+            "url",
+            format!("longer than {MAX_URL} bytes"),
+        ));
     }
     let url = Url::parse(raw).map_err(|e| DropReason::malformed("url", e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -93,7 +99,10 @@ pub fn check_hostname(site: &SiteEntry, url: &Url) -> Result<String, DropReason>
     if site.owns_host(&host) {
         Ok(host)
     } else {
-        Err(DropReason::HostnameMismatch { host, site: site.code.clone() })
+        Err(DropReason::HostnameMismatch {
+            host,
+            site: site.code.clone(),
+        })
     }
 }
 
@@ -110,7 +119,9 @@ fn cut(s: &str, max: usize) -> String {
 
 impl Pipeline {
     pub(super) fn validate_site(&self, code: &str) -> Result<Arc<SiteEntry>, DropReason> {
-        self.registry.get(code).ok_or_else(|| DropReason::UnknownSite(code.to_owned()))
+        self.registry
+            .get(code)
+            .ok_or_else(|| DropReason::UnknownSite(code.to_owned()))
     }
 
     /// Hashes dossier ids and drops applicants' names and ID numbers (crate::dvc), first,
@@ -128,8 +139,16 @@ impl Pipeline {
 
     /// Today's id, unless the visitor has a session still open under yesterday's salt
     /// (a visit across midnight UTC stays one visit).
-    pub(super) fn put_visitor_id(&self, site: &str, hit: &Hit, now: u32) -> Result<u64, DropReason> {
-        let (today, yesterday) = self.salts.keys(hit.time).map_err(|e| DropReason::Internal(e.to_string()))?;
+    pub(super) fn put_visitor_id(
+        &self,
+        site: &str,
+        hit: &Hit,
+        now: u32,
+    ) -> Result<u64, DropReason> {
+        let (today, yesterday) = self
+            .salts
+            .keys(hit.time)
+            .map_err(|e| DropReason::Internal(e.to_string()))?;
         let id = visitor_id(&today, site, hit.client_ip, &hit.user_agent);
         if let Some(y) = yesterday.filter(|_| !self.sessions.is_open(id, now)) {
             let old = visitor_id(&y, site, hit.client_ip, &hit.user_agent);
@@ -142,7 +161,10 @@ impl Pipeline {
 
     pub(super) fn register_session(&self, ctx: &EventContext<'_>, now: u32) -> Touch {
         let path = cut(ctx.url.path(), MAX_PATH);
-        self.sessions.touch(ctx.visitor_id, ctx.hit.kind(), now, &path, || session_row(ctx))
+        self.sessions
+            .touch(ctx.visitor_id, ctx.hit.kind(), now, &path, || {
+                session_row(ctx)
+            })
     }
 }
 

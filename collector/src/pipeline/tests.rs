@@ -7,9 +7,16 @@ use chrono::TimeZone;
 pub const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 
 fn pipeline() -> Pipeline {
-    let geo = GeoDb::open(&[std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/geo/GeoIP2-City-Test.mmdb"))]).unwrap();
+    let geo = GeoDb::open(&[std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/geo/GeoIP2-City-Test.mmdb"
+    ))])
+    .unwrap();
     Pipeline {
-        registry: RegistryCache::from_entries([SiteEntry { code: "227".into(), domains: vec!["portal.gov.vn".into()] }]),
+        registry: RegistryCache::from_entries([SiteEntry {
+            code: "227".into(),
+            domains: vec!["portal.gov.vn".into()],
+        }]),
         ua: UaParser::new(),
         geo,
         salts: SaltSource::Ephemeral(Arc::new(EphemeralSalts::new())),
@@ -44,13 +51,39 @@ fn verdicts_of_each_step() {
     let cases: Vec<(Hit, Result<(), &str>)> = vec![
         (hit("227", "https://portal.gov.vn/a", CHROME), Ok(())),
         (hit("227", "https://www.portal.gov.vn/a", CHROME), Ok(())),
-        (hit("999", "https://portal.gov.vn/a", CHROME), Err("unknown_site")),
-        (hit("227", "https://evil.example/a", CHROME), Err("hostname_mismatch")),
-        (hit("227", "ftp://portal.gov.vn/a", CHROME), Err("malformed")),
+        (
+            hit("999", "https://portal.gov.vn/a", CHROME),
+            Err("unknown_site"),
+        ),
+        (
+            hit("227", "https://evil.example/a", CHROME),
+            Err("hostname_mismatch"),
+        ),
+        (
+            hit("227", "ftp://portal.gov.vn/a", CHROME),
+            Err("malformed"),
+        ),
         (hit("227", "/relative", CHROME), Err("malformed")),
-        (hit("227", "https://portal.gov.vn/a", "Googlebot/2.1 (+http://www.google.com/bot.html)"), Err("bot:crawler")),
-        (hit("227", "https://portal.gov.vn/a", "Mozilla/5.0 HeadlessChrome/120.0"), Err("bot:headless")),
-        (hit("227", "https://portal.gov.vn/a", ""), Err("bot:empty_ua")),
+        (
+            hit(
+                "227",
+                "https://portal.gov.vn/a",
+                "Googlebot/2.1 (+http://www.google.com/bot.html)",
+            ),
+            Err("bot:crawler"),
+        ),
+        (
+            hit(
+                "227",
+                "https://portal.gov.vn/a",
+                "Mozilla/5.0 HeadlessChrome/120.0",
+            ),
+            Err("bot:headless"),
+        ),
+        (
+            hit("227", "https://portal.gov.vn/a", ""),
+            Err("bot:empty_ua"),
+        ),
     ];
     for (h, want) in cases {
         let url = h.url.clone();
@@ -63,16 +96,41 @@ fn verdicts_of_each_step() {
 #[test]
 fn an_accepted_page_view_is_enriched() {
     let p = pipeline();
-    let accepted = p.process(hit("227", "https://portal.gov.vn/tin-tuc?utm_source=zalo&utm_campaign=tet", CHROME)).unwrap();
+    let accepted = p
+        .process(hit(
+            "227",
+            "https://portal.gov.vn/tin-tuc?utm_source=zalo&utm_campaign=tet",
+            CHROME,
+        ))
+        .unwrap();
     let event = accepted
         .records
         .iter()
-        .find_map(|r| if let crate::queue::Record::Event(e) = r { Some(e) } else { None })
+        .find_map(|r| {
+            if let crate::queue::Record::Event(e) = r {
+                Some(e)
+            } else {
+                None
+            }
+        })
         .unwrap();
     assert_eq!(event.pathname, "/tin-tuc");
-    assert_eq!((event.source.as_str(), event.utm_source.as_str(), event.utm_campaign.as_str()), ("campaign", "zalo", "tet"));
-    assert_eq!((event.country_code.as_str(), event.city.as_str()), ("GB", "London"));
-    assert_eq!((event.browser.as_str(), event.device.as_str()), ("Chrome", "desktop"));
+    assert_eq!(
+        (
+            event.source.as_str(),
+            event.utm_source.as_str(),
+            event.utm_campaign.as_str()
+        ),
+        ("campaign", "zalo", "tet")
+    );
+    assert_eq!(
+        (event.country_code.as_str(), event.city.as_str()),
+        ("GB", "London")
+    );
+    assert_eq!(
+        (event.browser.as_str(), event.device.as_str()),
+        ("Chrome", "desktop")
+    );
     assert_eq!(event.is_https, 1);
     assert_ne!(event.visitor_id, 0);
     assert_eq!(event.session_id, accepted.session_id);
@@ -81,7 +139,9 @@ fn an_accepted_page_view_is_enriched() {
 #[test]
 fn the_same_visitor_keeps_its_id_and_session_within_a_day() {
     let p = pipeline();
-    let a = p.process(hit("227", "https://portal.gov.vn/a", CHROME)).unwrap();
+    let a = p
+        .process(hit("227", "https://portal.gov.vn/a", CHROME))
+        .unwrap();
     let mut second = hit("227", "https://portal.gov.vn/b", CHROME);
     second.time += chrono::Duration::minutes(5);
     let b = p.process(second).unwrap();

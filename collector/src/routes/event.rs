@@ -28,19 +28,34 @@ pub struct RequestInfo {
 }
 
 impl RequestInfo {
-    pub fn new(state: &AppState, endpoint: &'static str, peer: SocketAddr, headers: &HeaderMap) -> Self {
+    pub fn new(
+        state: &AppState,
+        endpoint: &'static str,
+        peer: SocketAddr,
+        headers: &HeaderMap,
+    ) -> Self {
         let xff = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         RequestInfo {
             endpoint,
             started: Instant::now(),
             received: Utc::now(),
             client_ip: state.trusted.client_ip(peer.ip(), xff),
-            user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned(),
+            user_agent: headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
             bytes: 0,
         }
     }
 
-    pub fn log_row(&self, site: &str, hostname: &str, status: u16, reason: &str) -> ConnectionLogRow {
+    pub fn log_row(
+        &self,
+        site: &str,
+        hostname: &str,
+        status: u16,
+        reason: &str,
+    ) -> ConnectionLogRow {
         ConnectionLogRow {
             received_at: self.received.timestamp() as u32,
             received_ms: self.received.timestamp_subsec_millis().min(999) as u16,
@@ -76,7 +91,16 @@ pub async fn post_event(
     info.bytes = bytes.len();
     let beacon = match beacon::decode(&bytes) {
         Ok(b) => b,
-        Err(e) => return finish(&state, &info, "", "", Err(ApiError::new(400, "malformed", e.to_string()))).await,
+        Err(e) => {
+            return finish(
+                &state,
+                &info,
+                "",
+                "",
+                Err(ApiError::new(400, "malformed", e.to_string())),
+            )
+            .await
+        }
     };
     let hit = hit_from_beacon(beacon, &info, Origin::Beacon);
     ingest(&state, &info, hit).await
@@ -93,20 +117,44 @@ pub async fn ingest(state: &AppState, info: &RequestInfo, hit: Hit) -> Response 
             if let Err(e) = state.queue.push(records).await {
                 return refused(state, e);
             }
-            state.metrics.accepted.get_or_create(&EndpointLabel { endpoint: info.endpoint }).inc();
+            state
+                .metrics
+                .accepted
+                .get_or_create(&EndpointLabel {
+                    endpoint: info.endpoint,
+                })
+                .inc();
             StatusCode::ACCEPTED.into_response()
         }
         Err(DropReason::Bot(kind)) => {
-            state.metrics.bots_dropped.get_or_create(&ReasonLabel { reason: kind.as_str() }).inc();
+            state
+                .metrics
+                .bots_dropped
+                .get_or_create(&ReasonLabel {
+                    reason: kind.as_str(),
+                })
+                .inc();
             let reason = DropReason::Bot(kind).reason();
-            let _ = state.queue.push(vec![Record::Connection(Box::new(info.log_row(&site, "", 202, reason)))]).await;
+            let _ = state
+                .queue
+                .push(vec![Record::Connection(Box::new(
+                    info.log_row(&site, "", 202, reason),
+                ))])
+                .await;
             StatusCode::ACCEPTED.into_response()
         }
         Err(e) => {
             if let DropReason::Internal(detail) = &e {
                 tracing::error!(detail, "pipeline failure");
             }
-            finish(state, info, &site, "", Err(ApiError::new(e.status(), e.reason(), e.to_string()))).await
+            finish(
+                state,
+                info,
+                &site,
+                "",
+                Err(ApiError::new(e.status(), e.reason(), e.to_string())),
+            )
+            .await
         }
     }
 }
@@ -126,19 +174,29 @@ fn refused(state: &AppState, e: PushError) -> Response {
     state.metrics.reject(err.reason);
     let mut res = err.into_response();
     if matches!(e, PushError::Full { .. }) {
-        res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
     }
     res
 }
 
 /// Logs and counts a rejected request, then answers it.
-pub async fn finish(state: &AppState, info: &RequestInfo, site: &str, host: &str, result: Result<(), ApiError>) -> Response {
+pub async fn finish(
+    state: &AppState,
+    info: &RequestInfo,
+    site: &str,
+    host: &str,
+    result: Result<(), ApiError>,
+) -> Response {
     match result {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => {
             state.metrics.reject(e.reason);
             let row = info.log_row(site, host, e.status.as_u16(), e.reason);
-            let _ = state.queue.push(vec![Record::Connection(Box::new(row))]).await;
+            let _ = state
+                .queue
+                .push(vec![Record::Connection(Box::new(row))])
+                .await;
             e.into_response()
         }
     }
@@ -155,7 +213,16 @@ pub fn hit_from_beacon(b: Beacon, info: &RequestInfo, origin: Origin) -> Hit {
         engaged_ms: b.engaged_ms,
         timing: b.timing,
         meta: b.meta,
-        props: b.props.into_iter().map(|(k, v)| (k, v.into_text().chars().take(beacon::MAX_PROP_VALUE).collect())).collect(),
+        props: b
+            .props
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    v.into_text().chars().take(beacon::MAX_PROP_VALUE).collect(),
+                )
+            })
+            .collect(),
         client_ip: info.client_ip,
         user_agent: info.user_agent.clone(),
         time: info.received,
@@ -164,12 +231,28 @@ pub fn hit_from_beacon(b: Beacon, info: &RequestInfo, origin: Origin) -> Hit {
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     match essence.as_str() {
         "application/json" | "text/plain" => Ok(()),
-        "" => Err(ApiError::new(415, "content_type", "content-type: send application/json or text/plain")),
-        other => Err(ApiError::new(415, "content_type", format!("content-type: {other} is not accepted; send application/json or text/plain"))),
+        "" => Err(ApiError::new(
+            415,
+            "content_type",
+            "content-type: send application/json or text/plain",
+        )),
+        other => Err(ApiError::new(
+            415,
+            "content_type",
+            format!("content-type: {other} is not accepted; send application/json or text/plain"),
+        )),
     }
 }
 
@@ -178,10 +261,19 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 pub async fn read_limited(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
     match http_body_util::Limited::new(body, limit).collect().await {
         Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            Err(ApiError::new(413, "too_large", format!("body: larger than {limit} bytes")))
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(ApiError::new(
+                413,
+                "too_large",
+                format!("body: larger than {limit} bytes"),
+            ))
         }
-        Err(e) if crate::limits::is_body_timeout(&*e) => Err(ApiError::new(408, "timeout", format!("body: {e}"))),
+        Err(e) if crate::limits::is_body_timeout(&*e) => {
+            Err(ApiError::new(408, "timeout", format!("body: {e}")))
+        }
         Err(e) => Err(ApiError::new(400, "malformed", format!("body: {e}"))),
     }
 }

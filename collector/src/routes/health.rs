@@ -22,16 +22,29 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
         problems.push(crate::schema::NOT_CHECKED.to_owned());
     }
     if !clickhouse {
-        problems.push(format!("clickhouse unreachable at {}; beacons are spooled ({pending} groups waiting)", state.clickhouse_url));
+        problems.push(format!(
+            "clickhouse unreachable at {}; beacons are spooled ({pending} groups waiting)",
+            state.clickhouse_url
+        ));
     }
     if !writable {
-        problems.push(format!("spool directory {} not writable", spool_dir.display()));
+        problems.push(format!(
+            "spool directory {} not writable",
+            spool_dir.display()
+        ));
     }
     if full {
-        problems.push(format!("spool full ({spool_bytes} of {} bytes): beacons are answered 429", state.spool_max_bytes));
+        problems.push(format!(
+            "spool full ({spool_bytes} of {} bytes): beacons are answered 429",
+            state.spool_max_bytes
+        ));
     }
     let ok = problems.is_empty();
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = serde_json::json!({
         "status": if ok { "ok" } else { "degraded" },
         "clickhouse": clickhouse,

@@ -38,7 +38,11 @@ pub async fn get_tracking(
     let query = query.unwrap_or_default();
     info.bytes = query.len();
     if query.len() > state.max_body_bytes {
-        let e = ApiError::new(413, "too_large", format!("query: larger than {} bytes", state.max_body_bytes));
+        let e = ApiError::new(
+            413,
+            "too_large",
+            format!("query: larger than {} bytes", state.max_body_bytes),
+        );
         return finish(&state, &info, "", "", Err(e)).await;
     }
     track_one(&state, &info, &Params::parse(&query)).await
@@ -61,11 +65,26 @@ pub async fn post_tracking(
         return track_bulk(&state, &info, &bytes).await;
     }
     if bytes.len() > state.max_body_bytes {
-        let e = ApiError::new(413, "too_large", format!("body: larger than {} bytes", state.max_body_bytes));
+        let e = ApiError::new(
+            413,
+            "too_large",
+            format!("body: larger than {} bytes", state.max_body_bytes),
+        );
         return finish(&state, &info, "", "", Err(e)).await;
     }
     let Ok(form) = std::str::from_utf8(&bytes) else {
-        return finish(&state, &info, "", "", Err(ApiError::new(400, "malformed", "body: not UTF-8 form parameters"))).await;
+        return finish(
+            &state,
+            &info,
+            "",
+            "",
+            Err(ApiError::new(
+                400,
+                "malformed",
+                "body: not UTF-8 form parameters",
+            )),
+        )
+        .await;
     };
     let mut params = Params::parse(query.as_deref().unwrap_or_default());
     params.extend(form);
@@ -82,12 +101,31 @@ async fn track_one(state: &AppState, info: &RequestInfo, params: &Params) -> Res
 
 /// Ok when the pipeline accepted the hit (or dropped it as a bot, silently), else the error
 /// answer, already logged and counted.
-async fn ingest_params(state: &AppState, info: &RequestInfo, params: &Params, trusted: bool) -> Result<(), Response> {
-    let ctx = Context { client_ip: info.client_ip, user_agent: info.user_agent.clone(), received: info.received, trusted };
+async fn ingest_params(
+    state: &AppState,
+    info: &RequestInfo,
+    params: &Params,
+    trusted: bool,
+) -> Result<(), Response> {
+    let ctx = Context {
+        client_ip: info.client_ip,
+        user_agent: info.user_agent.clone(),
+        received: info.received,
+        trusted,
+    };
     let site = params.get("idsite").unwrap_or_default();
     let hit = match matomo::decode(params, &ctx) {
         Ok(h) => h,
-        Err(e) => return Err(finish(state, info, site, "", Err(ApiError::new(400, "malformed", e.to_string()))).await),
+        Err(e) => {
+            return Err(finish(
+                state,
+                info,
+                site,
+                "",
+                Err(ApiError::new(400, "malformed", e.to_string())),
+            )
+            .await)
+        }
     };
     let res = ingest(state, info, hit).await;
     if res.status() == StatusCode::ACCEPTED {
@@ -100,7 +138,16 @@ async fn ingest_params(state: &AppState, info: &RequestInfo, params: &Params, tr
 async fn track_bulk(state: &AppState, info: &RequestInfo, body: &[u8]) -> Response {
     let bulk = match matomo::parse_bulk(body) {
         Ok(b) => b,
-        Err(e) => return finish(state, info, "", "", Err(ApiError::new(400, "malformed", e.to_string()))).await,
+        Err(e) => {
+            return finish(
+                state,
+                info,
+                "",
+                "",
+                Err(ApiError::new(400, "malformed", e.to_string())),
+            )
+            .await
+        }
     };
     let trusted = match (&state.matomo_token, &bulk.token_auth) {
         (Some(want), Some(got)) => matomo::same_secret(want, got),
@@ -109,11 +156,21 @@ async fn track_bulk(state: &AppState, info: &RequestInfo, body: &[u8]) -> Respon
     let mut tracked = 0u32;
     let mut invalid = Vec::new();
     for (i, query) in bulk.requests.iter().enumerate() {
-        let one = RequestInfo { started: Instant::now(), user_agent: info.user_agent.clone(), bytes: query.len(), ..*info };
+        let one = RequestInfo {
+            started: Instant::now(),
+            user_agent: info.user_agent.clone(),
+            bytes: query.len(),
+            ..*info
+        };
         match ingest_params(state, &one, &Params::parse(query), trusted).await {
             Ok(()) => tracked += 1,
             // A full spool or a stopping collector refuses the rest of the bulk too.
-            Err(res) if res.status().is_server_error() || res.status() == StatusCode::TOO_MANY_REQUESTS => return res,
+            Err(res)
+                if res.status().is_server_error()
+                    || res.status() == StatusCode::TOO_MANY_REQUESTS =>
+            {
+                return res
+            }
             Err(_) => invalid.push(i),
         }
     }
@@ -126,7 +183,10 @@ fn success(answer: Answer) -> Response {
         Answer::NoContent => StatusCode::NO_CONTENT.into_response(),
         Answer::Gif => (
             StatusCode::OK,
-            [(header::CONTENT_TYPE, "image/gif"), (header::CACHE_CONTROL, "private, no-cache, no-store")],
+            [
+                (header::CONTENT_TYPE, "image/gif"),
+                (header::CACHE_CONTROL, "private, no-cache, no-store"),
+            ],
             GIF,
         )
             .into_response(),

@@ -20,13 +20,21 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), reason, message: message.into() }
+        ApiError {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            reason,
+            message: message.into(),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message = if self.status.is_server_error() { "internal error".to_owned() } else { self.message };
+        let message = if self.status.is_server_error() {
+            "internal error".to_owned()
+        } else {
+            self.message
+        };
         (self.status, Json(serde_json::json!({ "error": message }))).into_response()
     }
 }

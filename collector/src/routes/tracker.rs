@@ -20,13 +20,25 @@ pub async fn tracker_js(headers: HeaderMap) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let common = [
-        (header::ETAG, HeaderValue::from_str(etag).unwrap_or(HeaderValue::from_static("\"0\""))),
-        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
-        (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        (
+            header::ETAG,
+            HeaderValue::from_str(etag).unwrap_or(HeaderValue::from_static("\"0\"")),
+        ),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        ),
+        (
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ),
     ];
     if matches {
         return (StatusCode::NOT_MODIFIED, common).into_response();
     }
-    let ct = [(header::CONTENT_TYPE, HeaderValue::from_static("application/javascript; charset=utf-8"))];
+    let ct = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/javascript; charset=utf-8"),
+    )];
     (StatusCode::OK, common, ct, TRACKER_JS).into_response()
 }

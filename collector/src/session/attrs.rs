@@ -34,7 +34,6 @@ fn take(s: &mut String) -> Box<str> {
     std::mem::take(s).into_boxed_str()
 }
 
-
 /// Moves the fixed attributes out of a new visit's row.
 pub(super) fn split(row: &mut SessionRow) -> (Source, Client) {
     let source = Source {
@@ -43,7 +42,13 @@ pub(super) fn split(row: &mut SessionRow) -> (Source, Client) {
         referrer: take(&mut row.referrer),
         referrer_source: take(&mut row.referrer_source),
         source: take(&mut row.source),
-        utm: [take(&mut row.utm_source), take(&mut row.utm_medium), take(&mut row.utm_campaign), take(&mut row.utm_content), take(&mut row.utm_term)],
+        utm: [
+            take(&mut row.utm_source),
+            take(&mut row.utm_medium),
+            take(&mut row.utm_campaign),
+            take(&mut row.utm_content),
+            take(&mut row.utm_term),
+        ],
         batch_id: row.batch_id,
     };
     let client = Client {
@@ -65,7 +70,16 @@ impl Source {
         set(&mut r.referrer, &self.referrer);
         set(&mut r.referrer_source, &self.referrer_source);
         set(&mut r.source, &self.source);
-        for (to, from) in [&mut r.utm_source, &mut r.utm_medium, &mut r.utm_campaign, &mut r.utm_content, &mut r.utm_term].into_iter().zip(&self.utm) {
+        for (to, from) in [
+            &mut r.utm_source,
+            &mut r.utm_medium,
+            &mut r.utm_campaign,
+            &mut r.utm_content,
+            &mut r.utm_term,
+        ]
+        .into_iter()
+        .zip(&self.utm)
+        {
             set(to, from);
         }
         r.batch_id = self.batch_id;

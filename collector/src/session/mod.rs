@@ -80,7 +80,10 @@ struct Visit {
 }
 
 const _: () = assert!(std::mem::size_of::<Visit>() == 40);
-const _: () = assert!(std::mem::size_of::<(u64, Visit)>() == 48, "a map slot: key and visit, no padding");
+const _: () = assert!(
+    std::mem::size_of::<(u64, Visit)>() == 48,
+    "a map slot: key and visit, no padding"
+);
 
 /// What a hit does to the visit open for its visitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,7 +144,13 @@ pub struct SessionCache {
 
 impl SessionCache {
     pub fn new(timeout_secs: u32) -> Self {
-        SessionCache { map: DashMap::new(), sources: Table::new(), clients: Table::new(), paths: Table::new(), timeout_secs }
+        SessionCache {
+            map: DashMap::new(),
+            sources: Table::new(),
+            clients: Table::new(),
+            paths: Table::new(),
+            timeout_secs,
+        }
     }
 
     pub fn timeout_secs(&self) -> u32 {
@@ -165,13 +174,24 @@ impl SessionCache {
 
     /// Applies one hit under the map's entry lock (read-modify-write, no await inside).
     /// `fresh` gives the row of a new visit: its id and fixed attributes.
-    pub fn touch(&self, visitor: u64, kind: HitKind, now: u32, path: &str, fresh: impl FnOnce() -> SessionRow) -> Touch {
+    pub fn touch(
+        &self,
+        visitor: u64,
+        kind: HitKind,
+        now: u32,
+        path: &str,
+        fresh: impl FnOnce() -> SessionRow,
+    ) -> Touch {
         let entry = self.map.entry(visitor);
         let open = match &entry {
             Entry::Occupied(e) => Some(*e.get()),
             Entry::Vacant(_) => None,
         };
-        match (step(open.as_ref(), kind, now, self.timeout_secs), entry, open) {
+        match (
+            step(open.as_ref(), kind, now, self.timeout_secs),
+            entry,
+            open,
+        ) {
             (Step::Extend, Entry::Occupied(mut e), Some(old)) => {
                 let page_view = kind == HitKind::PageView;
                 let exit = if page_view { self.path(path) } else { old.exit };
@@ -180,13 +200,17 @@ impl SessionCache {
                 let mut old_row = new_row.clone();
                 old.fill(&mut old_row);
                 if old.exit != new.exit {
-                    self.paths.with(old.exit, |p| set(&mut old_row.exit_page, p));
+                    self.paths
+                        .with(old.exit, |p| set(&mut old_row.exit_page, p));
                 }
                 e.insert(new);
                 if page_view {
                     self.paths.release(old.exit);
                 }
-                Touch::Extended { old: old_row, new: new_row }
+                Touch::Extended {
+                    old: old_row,
+                    new: new_row,
+                }
             }
             (Step::Orphan, entry, _) => {
                 if let Entry::Occupied(e) = entry {
@@ -220,7 +244,17 @@ impl SessionCache {
         let client = self.clients.acquire(&client, || Arc::new(client.clone()));
         let entry = self.path(path);
         self.paths.retain(entry);
-        Visit { session_id, start: now, last: now, pageviews: u32::from(kind == HitKind::PageView), events: 1, source, client, entry, exit: entry }
+        Visit {
+            session_id,
+            start: now,
+            last: now,
+            pageviews: u32::from(kind == HitKind::PageView),
+            events: 1,
+            source,
+            client,
+            entry,
+            exit: entry,
+        }
     }
 
     fn path(&self, path: &str) -> u32 {

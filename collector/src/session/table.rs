@@ -39,8 +39,19 @@ fn split(id: u32) -> (usize, usize) {
 
 impl<K: ?Sized + Hash + Eq> Table<K> {
     pub(super) fn new() -> Self {
-        let shards = (0..SHARDS).map(|_| RwLock::new(Shard { ids: HashMap::new(), slots: Vec::new(), free: Vec::new() })).collect();
-        Table { shards, hasher: RandomState::new() }
+        let shards = (0..SHARDS)
+            .map(|_| {
+                RwLock::new(Shard {
+                    ids: HashMap::new(),
+                    slots: Vec::new(),
+                    free: Vec::new(),
+                })
+            })
+            .collect();
+        Table {
+            shards,
+            hasher: RandomState::new(),
+        }
     }
 
     /// The id of `value`, held once more by the caller (give it back with [`Table::release`]).
@@ -55,13 +66,17 @@ impl<K: ?Sized + Hash + Eq> Table<K> {
         {
             let shard = self.shards[s].read().unwrap_or_else(|e| e.into_inner());
             if let Some(&local) = shard.ids.get(value) {
-                shard.slots[local as usize].refs.fetch_add(1, Ordering::Relaxed);
+                shard.slots[local as usize]
+                    .refs
+                    .fetch_add(1, Ordering::Relaxed);
                 return local << SHARD_BITS | s as u32;
             }
         }
         let mut shard = self.shards[s].write().unwrap_or_else(|e| e.into_inner());
         if let Some(&local) = shard.ids.get(value) {
-            shard.slots[local as usize].refs.fetch_add(1, Ordering::Relaxed);
+            shard.slots[local as usize]
+                .refs
+                .fetch_add(1, Ordering::Relaxed);
             return local << SHARD_BITS | s as u32;
         }
         let value = make();
@@ -73,8 +88,14 @@ impl<K: ?Sized + Hash + Eq> Table<K> {
                 local
             }
             None => {
-                let local = u32::try_from(shard.slots.len()).ok().filter(|l| *l < u32::MAX >> SHARD_BITS).expect("fewer than 2^28 distinct values per shard");
-                shard.slots.push(Slot { value: Some(value.clone()), refs: AtomicU32::new(1) });
+                let local = u32::try_from(shard.slots.len())
+                    .ok()
+                    .filter(|l| *l < u32::MAX >> SHARD_BITS)
+                    .expect("fewer than 2^28 distinct values per shard");
+                shard.slots.push(Slot {
+                    value: Some(value.clone()),
+                    refs: AtomicU32::new(1),
+                });
                 local
             }
         };
@@ -102,7 +123,10 @@ impl<K: ?Sized + Hash + Eq> Table<K> {
     pub(super) fn with<R>(&self, id: u32, f: impl FnOnce(&K) -> R) -> R {
         let (s, local) = split(id);
         let shard = self.shards[s].read().unwrap_or_else(|e| e.into_inner());
-        f(shard.slots[local].value.as_deref().expect("a held id has a value"))
+        f(shard.slots[local]
+            .value
+            .as_deref()
+            .expect("a held id has a value"))
     }
 
     /// Frees every slot nobody holds; returns how many. The write lock keeps any `acquire`
@@ -139,13 +163,21 @@ impl<K: ?Sized + Hash + Eq> Table<K> {
 
     /// Values held now (or freed by the next collect).
     pub(super) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner()).ids.len()).sum()
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).ids.len())
+            .sum()
     }
 
     #[cfg(test)]
     pub(super) fn refs(&self, id: u32) -> u32 {
         let (s, local) = split(id);
-        self.shards[s].read().unwrap_or_else(|e| e.into_inner()).slots[local].refs.load(Ordering::Relaxed)
+        self.shards[s]
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .slots[local]
+            .refs
+            .load(Ordering::Relaxed)
     }
 }
 
@@ -186,10 +218,12 @@ mod tests {
     fn freed_ids_are_reused_and_the_table_does_not_grow() {
         let t: Table<str> = Table::new();
         for round in 0..50 {
-            let ids: Vec<u32> = (0..1000).map(|i| {
-                let v = format!("/r{round}/p{i}");
-                t.acquire(v.as_str(), || Arc::from(v.as_str()))
-            }).collect();
+            let ids: Vec<u32> = (0..1000)
+                .map(|i| {
+                    let v = format!("/r{round}/p{i}");
+                    t.acquire(v.as_str(), || Arc::from(v.as_str()))
+                })
+                .collect();
             assert_eq!(t.len(), 1000);
             for id in ids {
                 t.release(id);
@@ -197,6 +231,10 @@ mod tests {
             assert_eq!(t.collect(), 1000);
         }
         let slots: usize = t.shards.iter().map(|s| s.read().unwrap().slots.len()).sum();
-        assert_eq!((t.len(), slots), (0, 0), "50 000 distinct values seen, none held, nothing kept");
+        assert_eq!(
+            (t.len(), slots),
+            (0, 0),
+            "50 000 distinct values seen, none held, nothing kept"
+        );
     }
 }

@@ -22,7 +22,7 @@ use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use reader::{Spooled, SpoolReader};
+pub use reader::{SpoolReader, Spooled};
 pub use writer::SpoolWriter;
 
 /// Spool settings (`EMC_SPOOL_*`).
@@ -36,7 +36,11 @@ pub struct SpoolConfig {
 
 impl Default for SpoolConfig {
     fn default() -> Self {
-        SpoolConfig { max_bytes: 1 << 30, segment_bytes: 16 << 20, group_commit: 512 }
+        SpoolConfig {
+            max_bytes: 1 << 30,
+            segment_bytes: 16 << 20,
+            group_commit: 512,
+        }
     }
 }
 
@@ -92,11 +96,18 @@ pub struct Recovery {
 /// Opens (creating it if needed) the spool in `dir`: takes its lock, checks and repairs
 /// every segment, starts the committer thread. The reader begins at the oldest record not
 /// known to be acknowledged; everything it reads from before this open is marked `replay`.
-pub fn open(dir: &Path, cfg: SpoolConfig, metrics: Arc<Metrics>) -> io::Result<(SpoolWriter, SpoolReader, Recovery)> {
+pub fn open(
+    dir: &Path,
+    cfg: SpoolConfig,
+    metrics: Arc<Metrics>,
+) -> io::Result<(SpoolWriter, SpoolReader, Recovery)> {
     std::fs::create_dir_all(dir)?;
     let lock = std::fs::File::create(dir.join("LOCK"))?;
     lock.try_lock().map_err(|_| {
-        io::Error::new(io::ErrorKind::WouldBlock, format!("{} is in use by another collector", dir.display()))
+        io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!("{} is in use by another collector", dir.display()),
+        )
     })?;
     let acked = reader::read_checkpoint(dir);
     let mut rec = Recovery::default();
@@ -110,19 +121,35 @@ pub fn open(dir: &Path, cfg: SpoolConfig, metrics: Arc<Metrics>) -> io::Result<(
     metrics.spool_segments.set(rec.segments as i64);
     metrics.spool_pending_groups.set(rec.groups as i64);
     if rec.groups > 0 || rec.cuts > 0 {
-        tracing::info!(groups = rec.groups, bytes = rec.bytes, segments = rec.segments, cuts = rec.cuts, "spool holds groups to replay");
+        tracing::info!(
+            groups = rec.groups,
+            bytes = rec.bytes,
+            segments = rec.segments,
+            cuts = rec.cuts,
+            "spool holds groups to replay"
+        );
     }
     // Numbers only grow, also past a checkpoint whose segments are all deleted.
-    let (writer, committed) = writer::start(dir, last.max(acked.seq) + 1, cfg, metrics.clone(), lock)?;
+    let (writer, committed) =
+        writer::start(dir, last.max(acked.seq) + 1, cfg, metrics.clone(), lock)?;
     let reader = SpoolReader::new(dir, committed, acked, last, metrics);
     Ok((writer, reader, rec))
 }
 
 /// Checks one segment; cuts it at its first invalid record. Counts its bytes and its groups
 /// past the acknowledged position.
-fn repair(dir: &Path, seq: u64, acked: Position, metrics: &Metrics, rec: &mut Recovery) -> io::Result<()> {
+fn repair(
+    dir: &Path,
+    seq: u64,
+    acked: Position,
+    metrics: &Metrics,
+    rec: &mut Recovery,
+) -> io::Result<()> {
     let path = segment_path(dir, seq);
-    let file = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)?;
     let size = file.metadata()?.len();
     let mut r = BufReader::new(&file);
     if !record::read_header(&mut r)? {
@@ -138,7 +165,12 @@ fn repair(dir: &Path, seq: u64, acked: Position, metrics: &Metrics, rec: &mut Re
             record::Next::Group { len, .. } | record::Next::Undecodable { len } => {
                 if matches!(next, record::Next::Undecodable { .. }) {
                     tracing::error!(segment = %path.display(), offset, "spool record with a valid checksum could not be decoded; skipped");
-                    metrics.spool_cut.get_or_create(&ReasonLabel { reason: "undecodable" }).inc();
+                    metrics
+                        .spool_cut
+                        .get_or_create(&ReasonLabel {
+                            reason: "undecodable",
+                        })
+                        .inc();
                 } else if (Position { seq, offset }) >= acked {
                     rec.groups += 1;
                 }
@@ -149,7 +181,10 @@ fn repair(dir: &Path, seq: u64, acked: Position, metrics: &Metrics, rec: &mut Re
                 let reason = cut.cut_reason().unwrap_or("corrupt");
                 let dropped = size - offset;
                 tracing::warn!(segment = %path.display(), offset, dropped_bytes = dropped, reason, "spool segment cut at its last valid record");
-                metrics.spool_cut.get_or_create(&ReasonLabel { reason }).inc();
+                metrics
+                    .spool_cut
+                    .get_or_create(&ReasonLabel { reason })
+                    .inc();
                 metrics.spool_cut_bytes.inc_by(dropped);
                 rec.cuts += 1;
                 rec.cut_bytes += dropped;

@@ -47,14 +47,35 @@ pub(super) fn read_checkpoint(dir: &Path) -> Position {
 }
 
 impl SpoolReader {
-    pub(super) fn new(dir: &Path, committed: watch::Receiver<Position>, acked: Position, replay_until: u64, metrics: Arc<Metrics>) -> Self {
-        let first = list_segments(dir).ok().and_then(|s| s.first().copied()).unwrap_or(committed.borrow().seq);
+    pub(super) fn new(
+        dir: &Path,
+        committed: watch::Receiver<Position>,
+        acked: Position,
+        replay_until: u64,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let first = list_segments(dir)
+            .ok()
+            .and_then(|s| s.first().copied())
+            .unwrap_or(committed.borrow().seq);
         let pos = if acked.seq >= first && acked.offset >= record::HEADER_LEN {
             acked
         } else {
-            Position { seq: first, offset: record::HEADER_LEN }
+            Position {
+                seq: first,
+                offset: record::HEADER_LEN,
+            }
         };
-        SpoolReader { dir: dir.to_owned(), committed, pos, file: None, acked: pos, replay_until, closed: false, metrics }
+        SpoolReader {
+            dir: dir.to_owned(),
+            committed,
+            pos,
+            file: None,
+            acked: pos,
+            replay_until,
+            closed: false,
+            metrics,
+        }
     }
 
     /// After `close`, `next` returns what is already committed, then `None`.
@@ -111,11 +132,25 @@ impl SpoolReader {
         match next {
             record::Next::Group { id, records, len } => {
                 self.pos.offset += len;
-                Ok(Some(Spooled { id, records, replay: self.pos.seq <= self.replay_until, end: self.pos }))
+                Ok(Some(Spooled {
+                    id,
+                    records,
+                    replay: self.pos.seq <= self.replay_until,
+                    end: self.pos,
+                }))
             }
             record::Next::Undecodable { len } => {
-                tracing::error!(segment = self.pos.seq, offset = self.pos.offset, "undecodable spool record skipped");
-                self.metrics.spool_cut.get_or_create(&ReasonLabel { reason: "undecodable" }).inc();
+                tracing::error!(
+                    segment = self.pos.seq,
+                    offset = self.pos.offset,
+                    "undecodable spool record skipped"
+                );
+                self.metrics
+                    .spool_cut
+                    .get_or_create(&ReasonLabel {
+                        reason: "undecodable",
+                    })
+                    .inc();
                 self.pos.offset += len;
                 Ok(None)
             }
@@ -125,20 +160,36 @@ impl SpoolReader {
             }
             other if sealed => {
                 let reason = other.cut_reason().unwrap_or("corrupt");
-                tracing::warn!(segment = self.pos.seq, offset = self.pos.offset, reason, "sealed spool segment cut short; going on with the next");
-                self.metrics.spool_cut.get_or_create(&ReasonLabel { reason }).inc();
+                tracing::warn!(
+                    segment = self.pos.seq,
+                    offset = self.pos.offset,
+                    reason,
+                    "sealed spool segment cut short; going on with the next"
+                );
+                self.metrics
+                    .spool_cut
+                    .get_or_create(&ReasonLabel { reason })
+                    .inc();
                 self.advance();
                 Ok(None)
             }
-            other => Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("committed record unreadable: {other:?}"))),
+            other => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("committed record unreadable: {other:?}"),
+            )),
         }
     }
 
     /// Moves to the next segment, and frees the finished one if it is all acknowledged.
     fn advance(&mut self) {
-        let after = list_segments(&self.dir).ok().and_then(|s| s.into_iter().find(|&n| n > self.pos.seq));
+        let after = list_segments(&self.dir)
+            .ok()
+            .and_then(|s| s.into_iter().find(|&n| n > self.pos.seq));
         let finished = self.pos;
-        self.pos = Position { seq: after.unwrap_or(self.pos.seq + 1), offset: record::HEADER_LEN };
+        self.pos = Position {
+            seq: after.unwrap_or(self.pos.seq + 1),
+            offset: record::HEADER_LEN,
+        };
         self.file = None;
         if self.acked >= finished {
             self.acked = self.pos;
@@ -153,20 +204,30 @@ impl SpoolReader {
         let mut acked = pos.max(self.acked);
         // The very end of a sealed segment: all of it is in ClickHouse.
         let sealed = acked.seq < self.committed.borrow().seq;
-        if sealed && std::fs::metadata(segment_path(&self.dir, acked.seq)).is_ok_and(|m| m.len() <= acked.offset) {
-            acked = Position { seq: acked.seq + 1, offset: record::HEADER_LEN };
+        if sealed
+            && std::fs::metadata(segment_path(&self.dir, acked.seq))
+                .is_ok_and(|m| m.len() <= acked.offset)
+        {
+            acked = Position {
+                seq: acked.seq + 1,
+                offset: record::HEADER_LEN,
+            };
         }
         self.acked = acked;
         let tmp = self.dir.join(format!("{CHECKPOINT}.tmp"));
         let text = format!("{} {}\n", self.acked.seq, self.acked.offset);
-        if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, self.dir.join(CHECKPOINT))) {
+        if let Err(e) = std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, self.dir.join(CHECKPOINT)))
+        {
             tracing::warn!(error = %e, "could not write the spool checkpoint (a restart replays more)");
         }
         self.collect();
     }
 
     fn collect(&mut self) {
-        let Ok(segments) = list_segments(&self.dir) else { return };
+        let Ok(segments) = list_segments(&self.dir) else {
+            return;
+        };
         for seq in segments.into_iter().take_while(|&s| s < self.acked.seq) {
             let path = segment_path(&self.dir, seq);
             let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -174,9 +235,15 @@ impl SpoolReader {
                 Ok(()) => {
                     self.metrics.spool_bytes.dec_by(len as i64);
                     self.metrics.spool_segments.dec();
-                    tracing::debug!(segment = seq, bytes = len, "spool segment inserted and deleted");
+                    tracing::debug!(
+                        segment = seq,
+                        bytes = len,
+                        "spool segment inserted and deleted"
+                    );
                 }
-                Err(e) => tracing::warn!(error = %e, segment = seq, "could not delete a spool segment"),
+                Err(e) => {
+                    tracing::warn!(error = %e, segment = seq, "could not delete a spool segment")
+                }
             }
         }
     }

@@ -29,7 +29,10 @@ pub fn segment_header() -> [u8; HEADER_LEN as usize] {
 pub fn encode(id: u64, records: &[Record]) -> Result<Vec<u8>, postcard::Error> {
     let mut payload = id.to_le_bytes().to_vec();
     payload = postcard::to_extend(records, payload)?;
-    let len = u32::try_from(payload.len()).ok().filter(|l| *l <= MAX_PAYLOAD).ok_or(postcard::Error::SerializeBufferFull)?;
+    let len = u32::try_from(payload.len())
+        .ok()
+        .filter(|l| *l <= MAX_PAYLOAD)
+        .ok_or(postcard::Error::SerializeBufferFull)?;
     let mut out = Vec::with_capacity(FRAME_LEN + payload.len());
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
@@ -40,7 +43,11 @@ pub fn encode(id: u64, records: &[Record]) -> Result<Vec<u8>, postcard::Error> {
 /// What the next bytes of a segment hold.
 #[derive(Debug, PartialEq)]
 pub enum Next {
-    Group { id: u64, records: Vec<Record>, len: u64 },
+    Group {
+        id: u64,
+        records: Vec<Record>,
+        len: u64,
+    },
     /// The segment ends exactly here.
     End,
     /// The segment ends inside a record (a write cut short by a crash).
@@ -85,7 +92,11 @@ pub fn read_next<R: Read>(r: &mut R) -> io::Result<Next> {
     let total = FRAME_LEN as u64 + u64::from(len);
     let id = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"));
     match postcard::from_bytes::<Vec<Record>>(&payload[8..]) {
-        Ok(records) => Ok(Next::Group { id, records, len: total }),
+        Ok(records) => Ok(Next::Group {
+            id,
+            records,
+            len: total,
+        }),
         Err(_) => Ok(Next::Undecodable { len: total }),
     }
 }
@@ -98,7 +109,10 @@ pub fn read_header<R: Read>(r: &mut R) -> io::Result<bool> {
         return Ok(false);
     }
     if &h[..8] != MAGIC || u32::from_le_bytes(h[8..12].try_into().expect("4 bytes")) != VERSION {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "not an EMC spool segment of format version 1"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not an EMC spool segment of format version 1",
+        ));
     }
     Ok(true)
 }

@@ -19,7 +19,11 @@ fn group(n: u32) -> Vec<Record> {
 }
 
 fn small() -> SpoolConfig {
-    SpoolConfig { max_bytes: 1 << 20, segment_bytes: 1 << 20, group_commit: 64 }
+    SpoolConfig {
+        max_bytes: 1 << 20,
+        segment_bytes: 1 << 20,
+        group_commit: 64,
+    }
 }
 
 /// Opens the spool, reads everything it holds (closing the reader first so it stops at the
@@ -30,7 +34,10 @@ async fn replay(dir: &Path) -> (Vec<Spooled>, Recovery, Arc<Metrics>) {
     drop(writer);
     reader.close();
     let mut out = Vec::new();
-    while let Some(g) = tokio::time::timeout(Duration::from_secs(5), reader.next()).await.expect("no hang") {
+    while let Some(g) = tokio::time::timeout(Duration::from_secs(5), reader.next())
+        .await
+        .expect("no hang")
+    {
         out.push(g);
     }
     wait_unlocked(dir).await;
@@ -42,7 +49,10 @@ async fn wait_unlocked(dir: &Path) {
     let lock = std::fs::File::create(dir.join("LOCK")).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while lock.try_lock().is_err() {
-        assert!(std::time::Instant::now() < deadline, "the committer kept the lock");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the committer kept the lock"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -73,7 +83,10 @@ async fn groups_are_read_back_in_order_after_commit() {
     }
     let mut ids = Vec::new();
     for _ in 0..200 {
-        let g = tokio::time::timeout(Duration::from_secs(5), reader.next()).await.unwrap().unwrap();
+        let g = tokio::time::timeout(Duration::from_secs(5), reader.next())
+            .await
+            .unwrap()
+            .unwrap();
         assert!(!g.replay, "written by this process");
         ids.push(g.id);
     }
@@ -81,12 +94,17 @@ async fn groups_are_read_back_in_order_after_commit() {
     assert_eq!(ids, (1..=200).collect::<Vec<u64>>());
     assert_eq!(metrics.spool_pending_groups.get(), 200);
     let commits = metrics.encode();
-    assert!(commits.contains("emc_spool_commit_groups_count"), "{commits}");
+    assert!(
+        commits.contains("emc_spool_commit_groups_count"),
+        "{commits}"
+    );
 }
 
 #[tokio::test]
 async fn a_torn_write_at_every_byte_offset_keeps_exactly_the_complete_records() {
-    let frames: Vec<Vec<u8>> = (0..3u32).map(|n| record::encode(u64::from(n) + 1, &group(n)).unwrap()).collect();
+    let frames: Vec<Vec<u8>> = (0..3u32)
+        .map(|n| record::encode(u64::from(n) + 1, &group(n)).unwrap())
+        .collect();
     let mut segment = record::segment_header().to_vec();
     let mut ends = Vec::new();
     for f in &frames {
@@ -101,14 +119,27 @@ async fn a_torn_write_at_every_byte_offset_keeps_exactly_the_complete_records() 
         assert_eq!(groups.len(), complete, "cut at {cut}");
         assert_eq!(rec.groups, complete as u64, "cut at {cut}");
         assert!(groups.iter().all(|g| g.replay));
-        assert_eq!(reasons(&groups), (0..complete).map(|n| format!("ok-{n}")).collect::<Vec<_>>());
+        assert_eq!(
+            reasons(&groups),
+            (0..complete).map(|n| format!("ok-{n}")).collect::<Vec<_>>()
+        );
         let torn = cut != record::HEADER_LEN as usize && !ends.contains(&cut);
         assert_eq!(rec.cuts, u64::from(torn), "cut at {cut}");
         let text = metrics.encode();
-        assert_eq!(text.contains("emc_spool_cut_total{reason=\"torn\"} 1"), torn, "cut at {cut}: {text}");
+        assert_eq!(
+            text.contains("emc_spool_cut_total{reason=\"torn\"} 1"),
+            torn,
+            "cut at {cut}: {text}"
+        );
         // Cut back to the last valid record (a segment left empty is deleted once read).
         if complete > 0 {
-            assert_eq!(std::fs::metadata(segment_path(dir.path(), 1)).unwrap().len() as usize, ends[complete - 1], "cut at {cut}");
+            assert_eq!(
+                std::fs::metadata(segment_path(dir.path(), 1))
+                    .unwrap()
+                    .len() as usize,
+                ends[complete - 1],
+                "cut at {cut}"
+            );
         }
     }
 }
@@ -121,7 +152,12 @@ async fn a_segment_cut_inside_its_header_is_removed() {
     assert!(groups.is_empty());
     assert_eq!(rec.segments, 0);
     // Removed; the number is taken again by the fresh segment, a header alone.
-    assert_eq!(std::fs::metadata(segment_path(dir.path(), 1)).unwrap().len(), record::HEADER_LEN);
+    assert_eq!(
+        std::fs::metadata(segment_path(dir.path(), 1))
+            .unwrap()
+            .len(),
+        record::HEADER_LEN
+    );
 }
 
 #[tokio::test]
@@ -139,7 +175,9 @@ async fn a_corrupt_checksum_cuts_the_segment_there() {
     assert_eq!(reasons(&groups), vec!["ok-0"]);
     assert_eq!(rec.cuts, 1);
     assert_eq!(rec.cut_bytes, (segment.len() - starts[1]) as u64);
-    assert!(metrics.encode().contains("emc_spool_cut_total{reason=\"checksum\"} 1"));
+    assert!(metrics
+        .encode()
+        .contains("emc_spool_cut_total{reason=\"checksum\"} 1"));
     // A garbage length is refused the same way, without allocating it.
     segment.truncate(starts[1]);
     segment.extend_from_slice(&u32::MAX.to_le_bytes());
@@ -147,7 +185,9 @@ async fn a_corrupt_checksum_cuts_the_segment_there() {
     std::fs::write(segment_path(dir.path(), 1), &segment).unwrap();
     let (groups, _, metrics) = replay(dir.path()).await;
     assert_eq!(reasons(&groups), vec!["ok-0"]);
-    assert!(metrics.encode().contains("emc_spool_cut_total{reason=\"length\"} 1"));
+    assert!(metrics
+        .encode()
+        .contains("emc_spool_cut_total{reason=\"length\"} 1"));
 }
 
 #[tokio::test]
@@ -169,7 +209,10 @@ async fn a_reopen_replays_only_what_was_not_acknowledged() {
     let (groups, rec, metrics) = replay(dir.path()).await;
     assert_eq!(rec.groups, 6);
     assert_eq!(metrics.spool_pending_groups.get(), 6);
-    assert_eq!(reasons(&groups), (4..10).map(|n| format!("ok-{n}")).collect::<Vec<_>>());
+    assert_eq!(
+        reasons(&groups),
+        (4..10).map(|n| format!("ok-{n}")).collect::<Vec<_>>()
+    );
     assert!(groups.iter().all(|g| g.replay), "written before the reopen");
 }
 
@@ -178,10 +221,17 @@ async fn a_full_spool_refuses_then_takes_again_once_inserted() {
     let dir = tempfile::tempdir().unwrap();
     let metrics = Arc::new(Metrics::new());
     let frame = record::encode(1, &group(0)).unwrap().len() as u64;
-    let cfg = SpoolConfig { max_bytes: record::HEADER_LEN + 3 * frame + frame / 2, segment_bytes: 1 << 20, group_commit: 8 };
+    let cfg = SpoolConfig {
+        max_bytes: record::HEADER_LEN + 3 * frame + frame / 2,
+        segment_bytes: 1 << 20,
+        group_commit: 8,
+    };
     let (writer, mut reader, _) = open(dir.path(), cfg, metrics.clone()).unwrap();
     for n in 0..3u32 {
-        writer.append(u64::from(n) + 1, &group(n)).await.expect("room");
+        writer
+            .append(u64::from(n) + 1, &group(n))
+            .await
+            .expect("room");
     }
     let full = writer.append(99, &group(99)).await.unwrap_err();
     assert!(matches!(full, PushError::Full { .. }), "{full:?}");
@@ -198,14 +248,22 @@ async fn a_full_spool_refuses_then_takes_again_once_inserted() {
         match writer.append(100, &group(100)).await {
             Ok(()) => break,
             Err(PushError::Full { .. }) => {
-                assert!(std::time::Instant::now() < deadline, "the acknowledged segment was never freed: {}", metrics.encode());
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the acknowledged segment was never freed: {}",
+                    metrics.encode()
+                );
                 // The committer seals the full segment; the reader sees it and frees it.
                 let _ = tokio::time::timeout(Duration::from_millis(20), reader.next()).await;
             }
             Err(e) => panic!("{e}"),
         }
     }
-    assert_eq!(list_segments(dir.path()).unwrap().len(), 1, "only the new segment is left");
+    assert_eq!(
+        list_segments(dir.path()).unwrap().len(),
+        1,
+        "only the new segment is left"
+    );
 }
 
 #[tokio::test]

@@ -26,18 +26,24 @@ pub struct SpoolWriter {
 
 impl std::fmt::Debug for Append {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Append").field("bytes", &self.frame.len()).finish()
+        f.debug_struct("Append")
+            .field("bytes", &self.frame.len())
+            .finish()
     }
 }
 
 impl SpoolWriter {
     /// Returns once the group is on disk (`fdatasync`ed), or why it is not.
     pub async fn append(&self, id: u64, records: &[Record]) -> Result<(), PushError> {
-        let frame = record::encode(id, records).map_err(|e| PushError::Io(format!("encoding a group: {e}")))?;
+        let frame = record::encode(id, records)
+            .map_err(|e| PushError::Io(format!("encoding a group: {e}")))?;
         // No refusal here when full: the committer must see it, to seal the active segment
         // so that it can be freed once inserted.
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Append { frame, reply }).await.map_err(|_| PushError::Closed)?;
+        self.tx
+            .send(Append { frame, reply })
+            .await
+            .map_err(|_| PushError::Closed)?;
         answer.await.unwrap_or(Err(PushError::Closed))
     }
 }
@@ -53,23 +59,45 @@ struct Committer {
 }
 
 /// Creates segment `seq` and starts the committer thread on it.
-pub(super) fn start(dir: &Path, seq: u64, cfg: SpoolConfig, metrics: Arc<Metrics>, lock: File) -> io::Result<(SpoolWriter, watch::Receiver<Position>)> {
+pub(super) fn start(
+    dir: &Path,
+    seq: u64,
+    cfg: SpoolConfig,
+    metrics: Arc<Metrics>,
+    lock: File,
+) -> io::Result<(SpoolWriter, watch::Receiver<Position>)> {
     let file = create_segment(dir, seq)?;
     metrics.spool_bytes.inc_by(record::HEADER_LEN as i64);
     metrics.spool_segments.inc();
-    let (committed, committed_rx) = watch::channel(Position { seq, offset: record::HEADER_LEN });
+    let (committed, committed_rx) = watch::channel(Position {
+        seq,
+        offset: record::HEADER_LEN,
+    });
     let (tx, rx) = mpsc::channel(4096);
     let writer = SpoolWriter { tx };
-    let mut c = Committer { dir: dir.to_owned(), seq, file, len: record::HEADER_LEN, cfg, metrics, committed };
-    std::thread::Builder::new().name("spool-committer".into()).spawn(move || {
-        let _lock = lock;
-        c.run(rx);
-    })?;
+    let mut c = Committer {
+        dir: dir.to_owned(),
+        seq,
+        file,
+        len: record::HEADER_LEN,
+        cfg,
+        metrics,
+        committed,
+    };
+    std::thread::Builder::new()
+        .name("spool-committer".into())
+        .spawn(move || {
+            let _lock = lock;
+            c.run(rx);
+        })?;
     Ok((writer, committed_rx))
 }
 
 fn create_segment(dir: &Path, seq: u64) -> io::Result<File> {
-    let mut file = std::fs::OpenOptions::new().create_new(true).append(true).open(segment_path(dir, seq))?;
+    let mut file = std::fs::OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .open(segment_path(dir, seq))?;
     file.write_all(&record::segment_header())?;
     file.sync_all()?;
     sync_dir(dir)?;
@@ -99,7 +127,9 @@ impl Committer {
         for a in batch {
             if used + (buf.len() + a.frame.len()) as u64 > self.cfg.max_bytes {
                 self.metrics.spool_full.inc();
-                let _ = a.reply.send(Err(PushError::Full { max_bytes: self.cfg.max_bytes }));
+                let _ = a.reply.send(Err(PushError::Full {
+                    max_bytes: self.cfg.max_bytes,
+                }));
                 full = true;
                 continue;
             }
@@ -108,14 +138,27 @@ impl Committer {
         }
         if !buf.is_empty() {
             let started = Instant::now();
-            match self.file.write_all(&buf).and_then(|()| self.file.sync_data()) {
+            match self
+                .file
+                .write_all(&buf)
+                .and_then(|()| self.file.sync_data())
+            {
                 Ok(()) => {
-                    self.metrics.spool_commit_seconds.observe(started.elapsed().as_secs_f64());
-                    self.metrics.spool_commit_groups.observe(replies.len() as f64);
+                    self.metrics
+                        .spool_commit_seconds
+                        .observe(started.elapsed().as_secs_f64());
+                    self.metrics
+                        .spool_commit_groups
+                        .observe(replies.len() as f64);
                     self.len += buf.len() as u64;
                     self.metrics.spool_bytes.inc_by(buf.len() as i64);
-                    self.metrics.spool_pending_groups.inc_by(replies.len() as i64);
-                    self.committed.send_replace(Position { seq: self.seq, offset: self.len });
+                    self.metrics
+                        .spool_pending_groups
+                        .inc_by(replies.len() as i64);
+                    self.committed.send_replace(Position {
+                        seq: self.seq,
+                        offset: self.len,
+                    });
                     for r in replies {
                         let _ = r.send(Ok(()));
                     }
@@ -128,7 +171,11 @@ impl Committer {
                     }
                     // Whatever part of the write landed is not committed: cut it, and go on in a
                     // fresh segment.
-                    if let Err(e) = self.file.set_len(self.len).and_then(|()| self.file.sync_all()) {
+                    if let Err(e) = self
+                        .file
+                        .set_len(self.len)
+                        .and_then(|()| self.file.sync_all())
+                    {
                         tracing::error!(error = %e, segment = self.seq, "could not cut the failed write");
                     }
                     self.roll();
@@ -152,9 +199,14 @@ impl Committer {
                 self.len = record::HEADER_LEN;
                 self.metrics.spool_bytes.inc_by(record::HEADER_LEN as i64);
                 self.metrics.spool_segments.inc();
-                self.committed.send_replace(Position { seq: self.seq, offset: self.len });
+                self.committed.send_replace(Position {
+                    seq: self.seq,
+                    offset: self.len,
+                });
             }
-            Err(e) => tracing::error!(error = %e, segment = self.seq + 1, "could not start a new spool segment"),
+            Err(e) => {
+                tracing::error!(error = %e, segment = self.seq + 1, "could not start a new spool segment")
+            }
         }
     }
 }

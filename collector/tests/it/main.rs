@@ -1,8 +1,8 @@
 //! Collector integration tests against a real ClickHouse (one server per test process,
 //! one database per test).
 mod beacons;
+mod hostile;
 mod import;
+mod matomo;
 mod scenario;
 mod support;
-mod matomo;
-mod hostile;

@@ -1,10 +1,10 @@
 //! `/tracking` and `/matomo.php`: Matomo's answers and statuses, bulk requests, `cdt` only
 //! with the token, client ids never stored, and the DVC sanitizer on both endpoints.
 use crate::support::*;
-use emc_sql::testing::tables_containing;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
+use emc_sql::testing::tables_containing;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -14,11 +14,19 @@ async fn send(r: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, String)
     let res = r.clone().oneshot(req).await.unwrap();
     let (parts, body) = res.into_parts();
     let bytes = body.collect().await.unwrap().to_bytes();
-    (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 fn get(path_and_query: &str) -> Request<Body> {
-    Request::get(path_and_query).header("user-agent", CHROME).header("x-forwarded-for", "14.160.12.107").body(Body::empty()).unwrap()
+    Request::get(path_and_query)
+        .header("user-agent", CHROME)
+        .header("x-forwarded-for", "14.160.12.107")
+        .body(Body::empty())
+        .unwrap()
 }
 
 fn post(path: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> {
@@ -31,7 +39,8 @@ fn post(path: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> 
 }
 
 fn error_of(text: &str) -> String {
-    let json: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|_| panic!("a JSON error body: {text}"));
+    let json: serde_json::Value =
+        serde_json::from_str(text).unwrap_or_else(|_| panic!("a JSON error body: {text}"));
     json["error"].as_str().expect("an error field").to_owned()
 }
 
@@ -60,7 +69,10 @@ async fn statuses_answers_and_what_is_stored() {
         let (got, headers, text) = send(&r, req).await;
         assert_eq!(got, status, "{uri:.120}: {text}");
         if status.is_client_error() {
-            assert!(error_of(&text).contains(want), "{uri:.80}: error {text} should name {want:?}");
+            assert!(
+                error_of(&text).contains(want),
+                "{uri:.80}: error {text} should name {want:?}"
+            );
         } else if status == StatusCode::OK {
             assert_eq!(headers["content-type"], want);
             assert!(text.starts_with("GIF89a"), "a GIF");
@@ -79,13 +91,23 @@ async fn statuses_answers_and_what_is_stored() {
     let (status, headers, _) = send(&r, preflight).await;
     assert!(status.is_success(), "{status}");
     assert_eq!(headers["access-control-allow-origin"], "*");
-    let cross = Request::get("/tracking?idsite=227").header("origin", "https://portal.gov.vn").header("user-agent", CHROME).body(Body::empty()).unwrap();
+    let cross = Request::get("/tracking?idsite=227")
+        .header("origin", "https://portal.gov.vn")
+        .header("user-agent", CHROME)
+        .body(Body::empty())
+        .unwrap();
     let (status, headers, _) = send(&r, cross).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(headers["access-control-allow-origin"], "*", "errors are readable cross-origin too");
+    assert_eq!(
+        headers["access-control-allow-origin"], "*",
+        "errors are readable cross-origin too"
+    );
     let (status, headers, _) = send(&r, get("/tracker.js")).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(headers["access-control-allow-origin"], "*", "the tag carries CORS");
+    assert_eq!(
+        headers["access-control-allow-origin"], "*",
+        "the tag carries CORS"
+    );
 
     let db = h.finish().await;
     #[derive(clickhouse::Row, serde::Deserialize, Debug)]
@@ -111,14 +133,37 @@ async fn statuses_answers_and_what_is_stored() {
     assert_eq!(names, ["pageview", "Tải về", "outbound", "download"]);
     assert!(evs.iter().all(|e| e.origin == "matomo"));
     let p = &evs[0];
-    assert_eq!((p.title.as_str(), p.screen_width, p.ttfb, p.load, p.fcp, p.response), ("Tin", 1280, 120, 505, 0, 0));
+    assert_eq!(
+        (
+            p.title.as_str(),
+            p.screen_width,
+            p.ttfb,
+            p.load,
+            p.fcp,
+            p.response
+        ),
+        ("Tin", 1280, 120, 505, 0, 0)
+    );
     assert_eq!(evs[1].props_keys, ["category", "action", "name", "value"]);
     assert_eq!(evs[2].props_values, ["https://example.org/"]);
     assert_eq!(evs[3].props_values, ["https://portal.gov.vn/a.pdf"]);
-    for needle in ["5c3a1b2c3d4e5f60", "an@mail.vn", "0123456789abcdef", "aB3dE6"] {
-        assert_eq!(tables_containing(&db, needle).await, Vec::<String>::new(), "client id {needle} stored");
+    for needle in [
+        "5c3a1b2c3d4e5f60",
+        "an@mail.vn",
+        "0123456789abcdef",
+        "aB3dE6",
+    ] {
+        assert_eq!(
+            tables_containing(&db, needle).await,
+            Vec::<String>::new(),
+            "client id {needle} stored"
+        );
     }
-    let logs = count(&db, "SELECT count() FROM connection_log WHERE endpoint = 'tracking'").await;
+    let logs = count(
+        &db,
+        "SELECT count() FROM connection_log WHERE endpoint = 'tracking'",
+    )
+    .await;
     assert_eq!(logs, 13, "one connection-log row per request");
 }
 
@@ -126,7 +171,9 @@ async fn statuses_answers_and_what_is_stored() {
 async fn bulk_requests_and_cdt_only_with_the_token() {
     let h = Harness::start("matomo_bulk").await;
     let r = h.router();
-    let at = |path: &str, cdt: &str| format!("?idsite=227&rec=1&url=https%3A%2F%2Fportal.gov.vn%2F{path}&cdt={cdt}&ua=Mozilla%2F5.0%20(X11%3B%20Linux%20x86_64%3B%20rv%3A121.0)%20Gecko%2F20100101%20Firefox%2F121.0");
+    let at = |path: &str, cdt: &str| {
+        format!("?idsite=227&rec=1&url=https%3A%2F%2Fportal.gov.vn%2F{path}&cdt={cdt}&ua=Mozilla%2F5.0%20(X11%3B%20Linux%20x86_64%3B%20rv%3A121.0)%20Gecko%2F20100101%20Firefox%2F121.0")
+    };
     let body = serde_json::json!({
         "token_auth": MATOMO_TOKEN,
         "requests": [
@@ -137,10 +184,17 @@ async fn bulk_requests_and_cdt_only_with_the_token() {
             at("c", "not-a-time"),
         ]
     });
-    let (status, _, text) = send(&r, post("/matomo.php", "application/json", body.to_string())).await;
+    let (status, _, text) = send(
+        &r,
+        post("/matomo.php", "application/json", body.to_string()),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{text}");
     let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(answer, serde_json::json!({"status": "success", "tracked": 2, "invalid": 3, "invalid_indices": [2, 3, 4]}));
+    assert_eq!(
+        answer,
+        serde_json::json!({"status": "success", "tracked": 2, "invalid": 3, "invalid_indices": [2, 3, 4]})
+    );
 
     // Wrong token, no token, or a single request with the token: cdt is ignored.
     let wrong = serde_json::json!({ "token_auth": "guess", "requests": [at("d", "2026-02-01%2010%3A00%3A00")] });
@@ -150,7 +204,10 @@ async fn bulk_requests_and_cdt_only_with_the_token() {
         assert_eq!(status, StatusCode::OK, "{text}");
         assert!(text.contains(r#""tracked":1"#), "{text}");
     }
-    let single = format!("/tracking?{}&token_auth={MATOMO_TOKEN}&send_image=0", &at("f", "2026-02-01%2010%3A00%3A00")[1..]);
+    let single = format!(
+        "/tracking?{}&token_auth={MATOMO_TOKEN}&send_image=0",
+        &at("f", "2026-02-01%2010%3A00%3A00")[1..]
+    );
     assert_eq!(send(&r, get(&single)).await.0, StatusCode::NO_CONTENT);
     let db = h.finish().await;
 
@@ -160,8 +217,15 @@ async fn bulk_requests_and_cdt_only_with_the_token() {
     assert_eq!(now, 3, "cdt ignored without the token");
     let ff = count(&db, "SELECT count() FROM events WHERE browser = 'Firefox'").await;
     assert_eq!(ff, 5, "ua overrides the header");
-    let rejected = count(&db, "SELECT count() FROM connection_log WHERE status >= 400").await;
-    assert_eq!(rejected, 3, "each bulk request has its own connection-log row");
+    let rejected = count(
+        &db,
+        "SELECT count() FROM connection_log WHERE status >= 400",
+    )
+    .await;
+    assert_eq!(
+        rejected, 3,
+        "each bulk request has its own connection-log row"
+    );
 }
 
 #[tokio::test]
@@ -172,20 +236,56 @@ async fn dvc_keeps_the_service_and_a_dossier_hash_only() {
     // An old tag that sends the raw string, on /api/event.
     let beacon = serde_json::json!({"site": "227", "name": "dvc", "url": "https://portal.gov.vn/dvc",
         "props": {"service": "1.004227", "flag": "1", "dossier": raw, "applicant": "Nguyễn Văn An"}});
-    let (status, text) = post_event(&r, beacon.to_string(), "application/json", CHROME, "14.160.12.107").await;
+    let (status, text) = post_event(
+        &r,
+        beacon.to_string(),
+        "application/json",
+        CHROME,
+        "14.160.12.107",
+    )
+    .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{text}");
     // The tag of today (already cut in the browser).
     let beacon = serde_json::json!({"site": "227", "name": "dvc", "url": "https://portal.gov.vn/dvc",
         "props": {"service": "1.004227", "flag": "1", "dossier": "000.00.12.H56-240305-0001", "date": "05032024"}});
-    assert_eq!(post_event(&r, beacon.to_string(), "text/plain", CHROME, "14.160.12.107").await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        post_event(
+            &r,
+            beacon.to_string(),
+            "text/plain",
+            CHROME,
+            "14.160.12.107"
+        )
+        .await
+        .0,
+        StatusCode::ACCEPTED
+    );
     // Matomo: a custom variable in the legacy form, and a DVC event.
     let cvar = serde_json::json!({"1": ["hoso", raw], "2": ["email", "an@mail.vn"]}).to_string();
-    let q = form_pairs(&[("cvar", &cvar), ("e_c", "DVC"), ("e_a", "dvc"), ("e_n", raw), ("send_image", "0")]);
-    assert_eq!(send(&r, get(&format!("/tracking?{Q}&{q}"))).await.0, StatusCode::NO_CONTENT);
+    let q = form_pairs(&[
+        ("cvar", &cvar),
+        ("e_c", "DVC"),
+        ("e_a", "dvc"),
+        ("e_n", raw),
+        ("send_image", "0"),
+    ]);
+    assert_eq!(
+        send(&r, get(&format!("/tracking?{Q}&{q}"))).await.0,
+        StatusCode::NO_CONTENT
+    );
     let db = h.finish().await;
 
-    for needle in ["Nguyễn Văn An", "001203004567", "000.00.12.H56-240305-0001", "an@mail.vn"] {
-        assert_eq!(tables_containing(&db, needle).await, Vec::<String>::new(), "{needle} stored");
+    for needle in [
+        "Nguyễn Văn An",
+        "001203004567",
+        "000.00.12.H56-240305-0001",
+        "an@mail.vn",
+    ] {
+        assert_eq!(
+            tables_containing(&db, needle).await,
+            Vec::<String>::new(),
+            "{needle} stored"
+        );
     }
     let hashes: Vec<String> = db
         .client()
@@ -194,11 +294,16 @@ async fn dvc_keeps_the_service_and_a_dossier_hash_only() {
         .await
         .unwrap();
     assert_eq!(hashes.len(), 3);
-    assert!(hashes.iter().all(|h| h.len() == 16 && *h == hashes[0]), "one dossier, one hash: {hashes:?}");
+    assert!(
+        hashes.iter().all(|h| h.len() == 16 && *h == hashes[0]),
+        "one dossier, one hash: {hashes:?}"
+    );
     let services = count(&db, "SELECT count() FROM events WHERE name = 'dvc' AND has(props_keys, 'service') AND has(props_values, '05032024')").await;
     assert_eq!(services, 2, "service and date kept on the JSON dvc events");
 }
 
 fn form_pairs(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }

@@ -7,7 +7,14 @@ use emc_collector::pipeline::{Hit, Origin};
 use std::collections::BTreeMap;
 
 /// (visitor, seconds from t0, event name, path, referrer, source if this hit starts a visit)
-type Step = (usize, u32, &'static str, &'static str, &'static str, &'static str);
+type Step = (
+    usize,
+    u32,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 const VISITORS: [(&str, &str); 4] = [
     ("14.160.12.107", CHROME),
@@ -17,17 +24,45 @@ const VISITORS: [(&str, &str); 4] = [
 ];
 
 const STEPS: &[Step] = &[
-    (0, 0, "pageview", "/", "https://www.google.com.vn/search?q=cong", "organic"),
+    (
+        0,
+        0,
+        "pageview",
+        "/",
+        "https://www.google.com.vn/search?q=cong",
+        "organic",
+    ),
     (0, 60, "pageview", "/tin-tuc", "https://portal.gov.vn/", ""),
     (0, 90, "engagement", "/tin-tuc", "", ""),
-    (1, 100, "pageview", "/?utm_source=zalo&utm_campaign=tet", "https://zalo.me/", "campaign"),
+    (
+        1,
+        100,
+        "pageview",
+        "/?utm_source=zalo&utm_campaign=tet",
+        "https://zalo.me/",
+        "campaign",
+    ),
     (1, 130, "download", "/", "", ""),
-    (2, 200, "pageview", "/", "https://www.facebook.com/", "social"),
+    (
+        2,
+        200,
+        "pageview",
+        "/",
+        "https://www.facebook.com/",
+        "social",
+    ),
     (2, 300, "pageview", "/a", "https://portal.gov.vn/", ""),
     (2, 400, "pageview", "/b", "https://portal.gov.vn/", ""),
     (0, 4000, "pageview", "/lien-he", "", "direct"),
     (3, 4100, "engagement", "/", "", ""),
-    (3, 4200, "pageview", "/van-ban", "https://baomoi.com/x", "referral"),
+    (
+        3,
+        4200,
+        "pageview",
+        "/van-ban",
+        "https://baomoi.com/x",
+        "referral",
+    ),
 ];
 
 #[derive(Debug, Default, PartialEq, Eq, Clone, Copy)]
@@ -58,7 +93,9 @@ fn truth() -> (Truth, BTreeMap<&'static str, i64>) {
         for &(_, at, name, _, _, source) in STEPS.iter().filter(|s| s.0 == v) {
             let pv = i64::from(name == "pageview");
             match open {
-                Some((start, last, p, h)) if at - last <= 1800 => open = Some((start, at, p + pv, h + 1)),
+                Some((start, last, p, h)) if at - last <= 1800 => {
+                    open = Some((start, at, p + pv, h + 1))
+                }
                 _ if name == "engagement" => {}
                 prev => {
                     close(prev, &mut t);
@@ -106,7 +143,16 @@ async fn known_visits_give_exact_sessions_bounces_and_durations() {
         .fetch_one()
         .await
         .unwrap();
-    assert_eq!(Truth { visits, bounces, duration, pageviews, hits }, want);
+    assert_eq!(
+        Truth {
+            visits,
+            bounces,
+            duration,
+            pageviews,
+            hits
+        },
+        want
+    );
 
     let got_sources: Vec<(String, i64)> = db
         .client()
@@ -114,7 +160,10 @@ async fn known_visits_give_exact_sessions_bounces_and_durations() {
         .fetch_all()
         .await
         .unwrap();
-    let want_sources: Vec<(String, i64)> = want_sources.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let want_sources: Vec<(String, i64)> = want_sources
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
     assert_eq!(got_sources, want_sources);
 
     // The rollups agree with the raw tables.
@@ -132,9 +181,19 @@ async fn known_visits_give_exact_sessions_bounces_and_durations() {
         .await
         .unwrap();
     assert_eq!(pv as i64, want.pageviews);
-    assert_eq!(event_hits as i64, want.hits, "hits = events attributed to a session");
+    assert_eq!(
+        event_hits as i64, want.hits,
+        "hits = events attributed to a session"
+    );
     let orphans = count(&db, "SELECT count() FROM events WHERE session_id = 0").await;
-    assert_eq!(orphans, 1, "the engagement with no open visit is kept but attributed to none");
-    let visitors = count(&db, "SELECT uniqExact(visitor_id) FROM events WHERE session_id != 0").await;
+    assert_eq!(
+        orphans, 1,
+        "the engagement with no open visit is kept but attributed to none"
+    );
+    let visitors = count(
+        &db,
+        "SELECT uniqExact(visitor_id) FROM events WHERE session_id != 0",
+    )
+    .await;
     assert_eq!(visitors, VISITORS.len() as u64);
 }

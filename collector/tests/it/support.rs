@@ -31,7 +31,11 @@ pub fn common(db: &Db, data_dir: &std::path::Path) -> CommonConfig {
         clickhouse_db: db.database().to_owned(),
         clickhouse_cluster: None,
         data_dir: data_dir.to_owned(),
-        geoip_db: vec![concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/geo/GeoIP2-City-Test.mmdb").into()],
+        geoip_db: vec![concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/geo/GeoIP2-City-Test.mmdb"
+        )
+        .into()],
         session_timeout: 1800,
         timezone: "Asia/Ho_Chi_Minh".into(),
         batch_rows: 10_000,
@@ -41,9 +45,17 @@ pub fn common(db: &Db, data_dir: &std::path::Path) -> CommonConfig {
 
 /// Registers agency `bo-a` and site 227 on portal.gov.vn in `db`.
 pub async fn register_portal(db: &Db) {
-    registry::add_agency(db, NewAgency { id: "bo-a".into(), name: "Bộ A".into(), group: AgencyGroup::Ministry, parent: None })
-        .await
-        .unwrap();
+    registry::add_agency(
+        db,
+        NewAgency {
+            id: "bo-a".into(),
+            name: "Bộ A".into(),
+            group: AgencyGroup::Ministry,
+            parent: None,
+        },
+    )
+    .await
+    .unwrap();
     registry::add_site(
         db,
         NewSite {
@@ -77,12 +89,15 @@ impl Harness {
             matomo_token: Some(MATOMO_TOKEN.into()),
             limits,
         };
-        let app = App::start(&common(&db, data_dir.path()), &serve, db.clone()).await.unwrap();
+        let app = App::start(&common(&db, data_dir.path()), &serve, db.clone())
+            .await
+            .unwrap();
         Harness { app, db, data_dir }
     }
 
     pub fn router(&self) -> Router {
-        emc_collector::router(self.app.state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+        emc_collector::router(self.app.state.clone())
+            .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
     }
 
     /// Stops the collector; everything accepted is in ClickHouse when this returns.
@@ -95,7 +110,13 @@ impl Harness {
 }
 
 /// POSTs `body` to /api/event as the client `ip` with `ua`; returns status and body text.
-pub async fn post_event(router: &Router, body: impl Into<Body>, content_type: &str, ua: &str, ip: &str) -> (StatusCode, String) {
+pub async fn post_event(
+    router: &Router,
+    body: impl Into<Body>,
+    content_type: &str,
+    ua: &str,
+    ip: &str,
+) -> (StatusCode, String) {
     let req = Request::post("/api/event")
         .header("content-type", content_type)
         .header("user-agent", ua)

@@ -28,8 +28,16 @@ type Rows3 = Vec<(String, i64, i64, i64)>;
 
 fn bind_sessions(mut q: Query, s: &Scope<'_>) -> Query {
     let page = s.filters.page();
-    q = q.bind(s.sites).bind(s.range.start_ts()).bind(s.range.end_ts());
-    q = q.bind(page).bind(s.sites).bind(s.range.start_ts()).bind(s.range.end_ts() + DAY).bind(page);
+    q = q
+        .bind(s.sites)
+        .bind(s.range.start_ts())
+        .bind(s.range.end_ts());
+    q = q
+        .bind(page)
+        .bind(s.sites)
+        .bind(s.range.start_ts())
+        .bind(s.range.end_ts() + DAY)
+        .bind(page);
     for v in s.filters.session_values() {
         q = q.bind(v.as_str()).bind(v.as_str());
     }
@@ -38,12 +46,19 @@ fn bind_sessions(mut q: Query, s: &Scope<'_>) -> Query {
 
 fn bind_events(mut q: Query, s: &Scope<'_>) -> Query {
     let page = s.filters.page();
-    q = q.bind(s.sites).bind(s.range.start_ts()).bind(s.range.end_ts() + DAY).bind(page).bind(page);
+    q = q
+        .bind(s.sites)
+        .bind(s.range.start_ts())
+        .bind(s.range.end_ts() + DAY)
+        .bind(page)
+        .bind(page);
     bind_sessions(q, s)
 }
 
 fn bind_daily(q: Query, s: &Scope<'_>) -> Query {
-    q.bind(s.sites).bind(s.range.from_str()).bind(s.range.to_str())
+    q.bind(s.sites)
+        .bind(s.range.from_str())
+        .bind(s.range.to_str())
 }
 
 /// The one filter `sessions_dims_daily` answers exactly, as (dimension, value): a single
@@ -80,7 +95,11 @@ pub struct Stats {
 }
 
 fn ratio(a: i64, b: i64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
 }
 
 /// Sums (source, visits, bounces, duration, pageviews) rows into stats.
@@ -121,12 +140,20 @@ pub async fn stats(db: &Db, s: &Scope<'_>) -> Result<Stats, clickhouse::error::E
     } else if let Some(("source", source)) = rollup_filter(s.filters) {
         // Visits of one source: the rollup's row for it is the whole answer, sources included.
         let (visits, bounces, dur, pv, hits, visitors): (i64, i64, i64, i64, i64, i64) =
-            bind_daily(c.query(sql::STATS_DIMS), s).bind("source").bind(source).fetch_one().await?;
+            bind_daily(c.query(sql::STATS_DIMS), s)
+                .bind("source")
+                .bind(source)
+                .fetch_one()
+                .await?;
         let (st, d) = session_totals(&[(source.to_owned(), visits, bounces, dur, pv)]);
         (st, d, (hits, pv, visitors))
     } else {
-        let rows = bind_sessions(c.query(sql::STATS_SESSIONS_RAW), s).fetch_all().await?;
-        let ev: (i64, i64, i64) = bind_events(c.query(sql::STATS_EVENTS_RAW), s).fetch_one().await?;
+        let rows = bind_sessions(c.query(sql::STATS_SESSIONS_RAW), s)
+            .fetch_all()
+            .await?;
+        let ev: (i64, i64, i64) = bind_events(c.query(sql::STATS_EVENTS_RAW), s)
+            .fetch_one()
+            .await?;
         let (st, d) = session_totals(&rows);
         (st, d, ev)
     };
@@ -150,7 +177,12 @@ pub struct BreakdownRow {
 }
 
 /// Top `limit` values of `by` (a name from `params::DIMENSIONS`).
-pub async fn breakdown(db: &Db, s: &Scope<'_>, by: &str, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
+pub async fn breakdown(
+    db: &Db,
+    s: &Scope<'_>,
+    by: &str,
+    limit: u32,
+) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
     if s.sites.is_empty() {
         return Ok(vec![]);
     }
@@ -164,24 +196,55 @@ pub async fn breakdown(db: &Db, s: &Scope<'_>, by: &str, limit: u32) -> Result<V
     if by == "page" {
         return page_breakdown(db, s, limit).await;
     }
-    let stmt = sql::SESSION_BREAKDOWNS.iter().find(|(d, _)| *d == by).map(|(_, q)| *q).unwrap_or(sql::SESSION_BREAKDOWNS[0].1);
+    let stmt = sql::SESSION_BREAKDOWNS
+        .iter()
+        .find(|(d, _)| *d == by)
+        .map(|(_, q)| *q)
+        .unwrap_or(sql::SESSION_BREAKDOWNS[0].1);
     session_breakdown(db, s, stmt, limit).await
 }
 
 /// Unfiltered, from `sessions_dims_daily`; `by` is one of its dimension names (bound as a value).
-async fn dims_breakdown_daily(db: &Db, s: &Scope<'_>, by: &str, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
-    let dim = sql::SESSION_BREAKDOWNS.iter().map(|(d, _)| *d).find(|d| *d == by).unwrap_or(sql::SESSION_BREAKDOWNS[0].0);
+async fn dims_breakdown_daily(
+    db: &Db,
+    s: &Scope<'_>,
+    by: &str,
+    limit: u32,
+) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
+    let dim = sql::SESSION_BREAKDOWNS
+        .iter()
+        .map(|(d, _)| *d)
+        .find(|d| *d == by)
+        .unwrap_or(sql::SESSION_BREAKDOWNS[0].0);
     let q = bind_daily(db.client().query(sql::BREAKDOWN_DIMS), s).bind(dim);
-    let rows: Vec<(String, i64, i64, i64, i64)> = bind_daily(q, s).bind(dim).bind(limit).fetch_all().await?;
-    Ok(rows.into_iter().map(|(key, visits, visitors, pageviews, bounces)| BreakdownRow { key, visits, visitors, pageviews, bounce_rate: ratio(bounces, visits) }).collect())
+    let rows: Vec<(String, i64, i64, i64, i64)> =
+        bind_daily(q, s).bind(dim).bind(limit).fetch_all().await?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, visits, visitors, pageviews, bounces)| BreakdownRow {
+            key,
+            visits,
+            visitors,
+            pageviews,
+            bounce_rate: ratio(bounces, visits),
+        })
+        .collect())
 }
 
 /// Unfiltered exit pages: the rollup ranks them and gives visits, page views and bounces; the
 /// visitors of the pages shown come from `sessions` (a sketch cannot forget a superseded exit),
 /// in a second query bound to exactly those pages.
-async fn exit_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
+async fn exit_breakdown_daily(
+    db: &Db,
+    s: &Scope<'_>,
+    limit: u32,
+) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
     let c = db.client();
-    let rows: Rows3 = bind_daily(c.query(sql::BREAKDOWN_DIMS_SUMS), s).bind("exit_page").bind(limit).fetch_all().await?;
+    let rows: Rows3 = bind_daily(c.query(sql::BREAKDOWN_DIMS_SUMS), s)
+        .bind("exit_page")
+        .bind(limit)
+        .fetch_all()
+        .await?;
     if rows.is_empty() {
         return Ok(vec![]);
     }
@@ -196,36 +259,68 @@ async fn exit_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<
         .fetch_all()
         .await?;
     // p is the page's 1-based position in `pages`.
-    let visitors: BTreeMap<usize, i64> = counted.into_iter().filter_map(|(p, n)| usize::try_from(p - 1).ok().map(|i| (i, n))).collect();
+    let visitors: BTreeMap<usize, i64> = counted
+        .into_iter()
+        .filter_map(|(p, n)| usize::try_from(p - 1).ok().map(|i| (i, n)))
+        .collect();
     Ok(rows
         .into_iter()
         .enumerate()
         .map(|(i, (key, visits, pageviews, bounces))| {
             let visitors = visitors.get(&i).copied().unwrap_or(0);
-            BreakdownRow { key, visits, visitors, pageviews, bounce_rate: ratio(bounces, visits) }
+            BreakdownRow {
+                key,
+                visits,
+                visitors,
+                pageviews,
+                bounce_rate: ratio(bounces, visits),
+            }
         })
         .collect())
 }
 
 /// Unfiltered pages from `pages_daily`; a page's bounce rate is that of the visits that
 /// entered on it (`sessions_dims_daily`).
-async fn page_breakdown_daily(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
+async fn page_breakdown_daily(
+    db: &Db,
+    s: &Scope<'_>,
+    limit: u32,
+) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
     let c = db.client();
     let top = |stmt| bind_daily(bind_daily(c.query(stmt), s), s).bind(limit);
-    let (rows, entries): (Rows3, Buckets) =
-        tokio::try_join!(top(sql::PAGE_BREAKDOWN_DAILY).fetch_all(), top(sql::ENTRY_BOUNCES_DAILY).fetch_all())?;
-    let bounce: BTreeMap<String, f64> = entries.into_iter().map(|(k, visits, bounces)| (k, ratio(bounces, visits))).collect();
+    let (rows, entries): (Rows3, Buckets) = tokio::try_join!(
+        top(sql::PAGE_BREAKDOWN_DAILY).fetch_all(),
+        top(sql::ENTRY_BOUNCES_DAILY).fetch_all()
+    )?;
+    let bounce: BTreeMap<String, f64> = entries
+        .into_iter()
+        .map(|(k, visits, bounces)| (k, ratio(bounces, visits)))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|(key, visits, visitors, pageviews)| {
             let bounce_rate = bounce.get(&key).copied().unwrap_or(0.0);
-            BreakdownRow { key, visits, visitors, pageviews, bounce_rate }
+            BreakdownRow {
+                key,
+                visits,
+                visitors,
+                pageviews,
+                bounce_rate,
+            }
         })
         .collect())
 }
 
-async fn session_breakdown(db: &Db, s: &Scope<'_>, stmt: &str, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
-    let rows: Vec<(String, i64, i64, i64, i64)> = bind_sessions(db.client().query(stmt), s).bind(limit).fetch_all().await?;
+async fn session_breakdown(
+    db: &Db,
+    s: &Scope<'_>,
+    stmt: &str,
+    limit: u32,
+) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
+    let rows: Vec<(String, i64, i64, i64, i64)> = bind_sessions(db.client().query(stmt), s)
+        .bind(limit)
+        .fetch_all()
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(key, visits, visitors, pageviews, bounces)| BreakdownRow {
@@ -239,15 +334,31 @@ async fn session_breakdown(db: &Db, s: &Scope<'_>, stmt: &str, limit: u32) -> Re
 }
 
 /// Pages; a page's bounce rate is that of the visits that entered on it.
-async fn page_breakdown(db: &Db, s: &Scope<'_>, limit: u32) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
-    let rows: Vec<(String, i64, i64, i64)> = bind_events(db.client().query(sql::PAGE_BREAKDOWN), s).bind(limit).fetch_all().await?;
+async fn page_breakdown(
+    db: &Db,
+    s: &Scope<'_>,
+    limit: u32,
+) -> Result<Vec<BreakdownRow>, clickhouse::error::Error> {
+    let rows: Vec<(String, i64, i64, i64)> = bind_events(db.client().query(sql::PAGE_BREAKDOWN), s)
+        .bind(limit)
+        .fetch_all()
+        .await?;
     let entries = session_breakdown(db, s, sql::SESSION_BREAKDOWNS[0].1, 1000).await?;
-    let bounce: BTreeMap<&str, f64> = entries.iter().map(|r| (r.key.as_str(), r.bounce_rate)).collect();
+    let bounce: BTreeMap<&str, f64> = entries
+        .iter()
+        .map(|r| (r.key.as_str(), r.bounce_rate))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|(key, visits, visitors, pageviews)| {
             let bounce_rate = bounce.get(key.as_str()).copied().unwrap_or(0.0);
-            BreakdownRow { key, visits, visitors, pageviews, bounce_rate }
+            BreakdownRow {
+                key,
+                visits,
+                visitors,
+                pageviews,
+                bounce_rate,
+            }
         })
         .collect())
 }
@@ -262,8 +373,23 @@ pub struct Point {
 }
 
 /// Every bucket of the range, zeros included, labelled `YYYY-MM-DD HH:00`, `YYYY-MM-DD` or `YYYY-MM`.
-pub async fn timeseries(db: &Db, s: &Scope<'_>, interval: Interval) -> Result<Vec<Point>, clickhouse::error::Error> {
-    let mut points: BTreeMap<String, Point> = buckets(&s.range, interval).into_iter().map(|t| (t.clone(), Point { t, ..Point::default() })).collect();
+pub async fn timeseries(
+    db: &Db,
+    s: &Scope<'_>,
+    interval: Interval,
+) -> Result<Vec<Point>, clickhouse::error::Error> {
+    let mut points: BTreeMap<String, Point> = buckets(&s.range, interval)
+        .into_iter()
+        .map(|t| {
+            (
+                t.clone(),
+                Point {
+                    t,
+                    ..Point::default()
+                },
+            )
+        })
+        .collect();
     if s.sites.is_empty() {
         return Ok(points.into_values().collect());
     }
@@ -272,22 +398,54 @@ pub async fn timeseries(db: &Db, s: &Scope<'_>, interval: Interval) -> Result<Ve
     let iv = interval.as_str();
     let one = rollup_filter(s.filters).filter(|_| interval != Interval::Hour);
     let (sessions, events): (Buckets, Buckets) = if let Some((dim, value)) = one {
-        let rows: Vec<(String, i64, i64, i64)> = bind_daily(c.query(sql::TS_DIMS).bind(iv), s).bind(dim).bind(value).fetch_all().await?;
-        let sessions = rows.iter().map(|(t, v, pv, _)| (t.clone(), *v, *pv)).collect();
-        (sessions, rows.into_iter().map(|(t, _, _, u)| (t, u, -1)).collect())
+        let rows: Vec<(String, i64, i64, i64)> = bind_daily(c.query(sql::TS_DIMS).bind(iv), s)
+            .bind(dim)
+            .bind(value)
+            .fetch_all()
+            .await?;
+        let sessions = rows
+            .iter()
+            .map(|(t, v, pv, _)| (t.clone(), *v, *pv))
+            .collect();
+        (
+            sessions,
+            rows.into_iter().map(|(t, _, _, u)| (t, u, -1)).collect(),
+        )
     } else if !s.filters.is_empty() {
-        let q = c.query(sql::TS_SESSIONS_RAW).bind(iv).bind(tz).bind(iv).bind(tz).bind(tz);
+        let q = c
+            .query(sql::TS_SESSIONS_RAW)
+            .bind(iv)
+            .bind(tz)
+            .bind(iv)
+            .bind(tz)
+            .bind(tz);
         let sessions = bind_sessions(q, s).fetch_all().await?;
-        let q = c.query(sql::TS_EVENTS_RAW).bind(iv).bind(tz).bind(iv).bind(tz).bind(tz);
+        let q = c
+            .query(sql::TS_EVENTS_RAW)
+            .bind(iv)
+            .bind(tz)
+            .bind(iv)
+            .bind(tz)
+            .bind(tz);
         (sessions, bind_events(q, s).fetch_all().await?)
     } else if interval == Interval::Hour {
-        let hourly = |stmt| c.query(stmt).bind(tz).bind(s.sites).bind(s.range.start_ts()).bind(s.range.end_ts());
+        let hourly = |stmt| {
+            c.query(stmt)
+                .bind(tz)
+                .bind(s.sites)
+                .bind(s.range.start_ts())
+                .bind(s.range.end_ts())
+        };
         let sessions = hourly(sql::TS_SESSIONS_HOURLY).fetch_all().await?;
         let ev: Vec<(String, i64)> = hourly(sql::TS_EVENTS_HOURLY).fetch_all().await?;
         (sessions, ev.into_iter().map(|(t, v)| (t, v, -1)).collect())
     } else {
-        let sessions = bind_daily(c.query(sql::TS_SESSIONS_DAILY).bind(iv), s).fetch_all().await?;
-        let ev: Vec<(String, i64)> = bind_daily(c.query(sql::TS_EVENTS_DAILY).bind(iv), s).fetch_all().await?;
+        let sessions = bind_daily(c.query(sql::TS_SESSIONS_DAILY).bind(iv), s)
+            .fetch_all()
+            .await?;
+        let ev: Vec<(String, i64)> = bind_daily(c.query(sql::TS_EVENTS_DAILY).bind(iv), s)
+            .fetch_all()
+            .await?;
         (sessions, ev.into_iter().map(|(t, v)| (t, v, -1)).collect())
     };
     for (t, visits, pageviews) in sessions {
@@ -322,7 +480,9 @@ pub fn buckets(range: &Range, interval: Interval) -> Vec<String> {
     let mut day = range.from;
     while day <= range.to {
         match interval {
-            Interval::Hour => out.extend((0..24).map(|h| format!("{} {h:02}:00", day.format("%Y-%m-%d")))),
+            Interval::Hour => {
+                out.extend((0..24).map(|h| format!("{} {h:02}:00", day.format("%Y-%m-%d"))))
+            }
             Interval::Day => out.push(day.format("%Y-%m-%d").to_string()),
             Interval::Month => {
                 let m = day.format("%Y-%m").to_string();
@@ -353,20 +513,39 @@ pub struct SiteFigures {
 }
 
 /// One row per site in `sites` (code, name), from the rollups.
-pub async fn overview(db: &Db, sites: &[(String, String)], range: Range) -> Result<Vec<SiteFigures>, clickhouse::error::Error> {
+pub async fn overview(
+    db: &Db,
+    sites: &[(String, String)],
+    range: Range,
+) -> Result<Vec<SiteFigures>, clickhouse::error::Error> {
     let codes: Vec<String> = sites.iter().map(|(c, _)| c.clone()).collect();
     let mut out: BTreeMap<String, SiteFigures> = sites
         .iter()
-        .map(|(c, n)| (c.clone(), SiteFigures { site: c.clone(), name: n.clone(), ..SiteFigures::default() }))
+        .map(|(c, n)| {
+            (
+                c.clone(),
+                SiteFigures {
+                    site: c.clone(),
+                    name: n.clone(),
+                    ..SiteFigures::default()
+                },
+            )
+        })
         .collect();
     if codes.is_empty() {
         return Ok(vec![]);
     }
     let no_filters = Filters::default();
-    let s = Scope { sites: &codes, range, filters: &no_filters };
+    let s = Scope {
+        sites: &codes,
+        range,
+        filters: &no_filters,
+    };
     let c = db.client();
-    let (rows, events): (Rows4, Buckets) =
-        tokio::try_join!(bind_daily(c.query(sql::OVERVIEW_SESSIONS), &s).fetch_all(), bind_daily(c.query(sql::OVERVIEW_EVENTS), &s).fetch_all())?;
+    let (rows, events): (Rows4, Buckets) = tokio::try_join!(
+        bind_daily(c.query(sql::OVERVIEW_SESSIONS), &s).fetch_all(),
+        bind_daily(c.query(sql::OVERVIEW_EVENTS), &s).fetch_all()
+    )?;
     for (site, visits, bounces, duration, pageviews) in rows {
         if let Some(f) = out.get_mut(&site) {
             f.visits = visits;
@@ -391,12 +570,21 @@ pub struct Realtime {
     pub hits: i64,
 }
 
-pub async fn realtime(db: &Db, sites: &[String], now_ts: u32) -> Result<Realtime, clickhouse::error::Error> {
+pub async fn realtime(
+    db: &Db,
+    sites: &[String],
+    now_ts: u32,
+) -> Result<Realtime, clickhouse::error::Error> {
     if sites.is_empty() {
         return Ok(Realtime::default());
     }
-    let (visitors, hits): (i64, i64) =
-        db.client().query(sql::REALTIME).bind(sites).bind(now_ts.saturating_sub(300)).fetch_one().await?;
+    let (visitors, hits): (i64, i64) = db
+        .client()
+        .query(sql::REALTIME)
+        .bind(sites)
+        .bind(now_ts.saturating_sub(300))
+        .fetch_one()
+        .await?;
     Ok(Realtime { visitors, hits })
 }
 
@@ -405,15 +593,50 @@ pub async fn realtime(db: &Db, sites: &[String], now_ts: u32) -> Result<Realtime
 pub fn rollup_queries() -> Vec<emc_sql::catalog::CatalogQuery> {
     use emc_sql::catalog::CatalogQuery;
     const DAILY: [&str; 3] = ["['227','10000']", "'2026-03-01'", "'2026-03-31'"];
-    let leak = |v: Vec<&'static str>| -> &'static [&'static str] { Box::leak(v.into_boxed_slice()) };
+    let leak =
+        |v: Vec<&'static str>| -> &'static [&'static str] { Box::leak(v.into_boxed_slice()) };
     let dims = |dim: &'static str| [DAILY.as_slice(), &[dim]].concat();
     vec![
-        CatalogQuery { name: "dashboard.breakdown_dims", sql: sql::BREAKDOWN_DIMS, binds: leak([dims("'source'"), dims("'source'"), vec!["10"]].concat()) },
-        CatalogQuery { name: "dashboard.breakdown_dims_sums", sql: sql::BREAKDOWN_DIMS_SUMS, binds: leak([dims("'exit_page'"), vec!["10"]].concat()) },
-        CatalogQuery { name: "dashboard.exit_visitors_raw", sql: sql::EXIT_VISITORS_RAW, binds: leak(vec!["['/','/tin-tuc']", "['227','10000']", "1772298000", "1772384400", "['/','/tin-tuc']"]) },
-        CatalogQuery { name: "dashboard.page_breakdown_daily", sql: sql::PAGE_BREAKDOWN_DAILY, binds: leak([DAILY.to_vec(), DAILY.to_vec(), vec!["10"]].concat()) },
-        CatalogQuery { name: "dashboard.entry_bounces_daily", sql: sql::ENTRY_BOUNCES_DAILY, binds: leak([DAILY.to_vec(), DAILY.to_vec(), vec!["10"]].concat()) },
-        CatalogQuery { name: "dashboard.stats_dims", sql: sql::STATS_DIMS, binds: leak([dims("'source'"), vec!["'organic'"]].concat()) },
-        CatalogQuery { name: "dashboard.ts_dims", sql: sql::TS_DIMS, binds: leak([vec!["'month'"], dims("'country'"), vec!["'VN'"]].concat()) },
+        CatalogQuery {
+            name: "dashboard.breakdown_dims",
+            sql: sql::BREAKDOWN_DIMS,
+            binds: leak([dims("'source'"), dims("'source'"), vec!["10"]].concat()),
+        },
+        CatalogQuery {
+            name: "dashboard.breakdown_dims_sums",
+            sql: sql::BREAKDOWN_DIMS_SUMS,
+            binds: leak([dims("'exit_page'"), vec!["10"]].concat()),
+        },
+        CatalogQuery {
+            name: "dashboard.exit_visitors_raw",
+            sql: sql::EXIT_VISITORS_RAW,
+            binds: leak(vec![
+                "['/','/tin-tuc']",
+                "['227','10000']",
+                "1772298000",
+                "1772384400",
+                "['/','/tin-tuc']",
+            ]),
+        },
+        CatalogQuery {
+            name: "dashboard.page_breakdown_daily",
+            sql: sql::PAGE_BREAKDOWN_DAILY,
+            binds: leak([DAILY.to_vec(), DAILY.to_vec(), vec!["10"]].concat()),
+        },
+        CatalogQuery {
+            name: "dashboard.entry_bounces_daily",
+            sql: sql::ENTRY_BOUNCES_DAILY,
+            binds: leak([DAILY.to_vec(), DAILY.to_vec(), vec!["10"]].concat()),
+        },
+        CatalogQuery {
+            name: "dashboard.stats_dims",
+            sql: sql::STATS_DIMS,
+            binds: leak([dims("'source'"), vec!["'organic'"]].concat()),
+        },
+        CatalogQuery {
+            name: "dashboard.ts_dims",
+            sql: sql::TS_DIMS,
+            binds: leak([vec!["'month'"], dims("'country'"), vec!["'VN'"]].concat()),
+        },
     ]
 }

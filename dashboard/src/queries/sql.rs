@@ -32,7 +32,11 @@ macro_rules! session_filters {
 /// Visits started in the range that match the filters (sign-weighted sums are exact).
 macro_rules! sessions_where {
     () => {
-        concat!(sites_in!(), " AND start >= toDateTime(?) AND start < toDateTime(?) AND ", session_filters!())
+        concat!(
+            sites_in!(),
+            " AND start >= toDateTime(?) AND start < toDateTime(?) AND ",
+            session_filters!()
+        )
     };
 }
 

@@ -139,12 +139,20 @@ pub struct Context {
 
 /// `100 × part / whole`, 0 when there is no whole.
 pub fn pct(part: f64, whole: f64) -> f64 {
-    if whole > 0.0 { (100.0 * part / whole).clamp(0.0, 100.0) } else { 0.0 }
+    if whole > 0.0 {
+        (100.0 * part / whole).clamp(0.0, 100.0)
+    } else {
+        0.0
+    }
 }
 
 /// `100 × ln(1 + x) / ln(1 + max)`: traffic spans orders of magnitude between portals.
 pub fn log_share(x: f64, max: f64) -> f64 {
-    if max > 0.0 && x > 0.0 { (100.0 * (1.0 + x).ln() / (1.0 + max).ln()).clamp(0.0, 100.0) } else { 0.0 }
+    if max > 0.0 && x > 0.0 {
+        (100.0 * (1.0 + x).ln() / (1.0 + max).ln()).clamp(0.0, 100.0)
+    } else {
+        0.0
+    }
 }
 
 /// A domain under `gov.vn` (the zone itself or any name below it).
@@ -156,19 +164,31 @@ pub fn is_gov_vn(domain: &str) -> bool {
 /// Normalizes one site's inputs (see the formula at the top of `ranking`).
 pub fn normalize(i: &SiteInputs, cx: &Context) -> Criteria {
     let visits = i.visits.max(0) as f64;
-    let traffic =
-        0.5 * log_share(visits, cx.max_visits.max(0) as f64) + 0.5 * log_share(i.visitors as f64, cx.max_visitors as f64);
+    let traffic = 0.5 * log_share(visits, cx.max_visits.max(0) as f64)
+        + 0.5 * log_share(i.visitors as f64, cx.max_visitors as f64);
     let engagement = if visits > 0.0 {
         let stay = 1.0 - (i.bounces.max(0) as f64 / visits).min(1.0);
         let avg = i.duration.max(0) as f64 / visits;
-        let dwell = if cx.duration_target_secs > 0.0 { (avg / cx.duration_target_secs).min(1.0) } else { 0.0 };
+        let dwell = if cx.duration_target_secs > 0.0 {
+            (avg / cx.duration_target_secs).min(1.0)
+        } else {
+            0.0
+        };
         50.0 * stay + 50.0 * dwell
     } else {
         0.0
     };
-    let measured: Vec<f64> =
-        i.timings.iter().filter(|t| t.measured > 0).map(|t| pct(t.ok as f64, t.measured as f64)).collect();
-    let speed = if measured.is_empty() { 0.0 } else { measured.iter().sum::<f64>() / measured.len() as f64 };
+    let measured: Vec<f64> = i
+        .timings
+        .iter()
+        .filter(|t| t.measured > 0)
+        .map(|t| pct(t.ok as f64, t.measured as f64))
+        .collect();
+    let speed = if measured.is_empty() {
+        0.0
+    } else {
+        measured.iter().sum::<f64>() / measured.len() as f64
+    };
     let gov = i.domains.iter().filter(|d| is_gov_vn(d)).count();
     Criteria {
         traffic,
@@ -187,7 +207,12 @@ mod tests {
     use super::*;
 
     fn cx() -> Context {
-        Context { max_visits: 1000, max_visitors: 500, range_days: 10, duration_target_secs: 120.0 }
+        Context {
+            max_visits: 1000,
+            max_visitors: 500,
+            range_days: 10,
+            duration_target_secs: 120.0,
+        }
     }
 
     #[test]
@@ -203,8 +228,14 @@ mod tests {
             dc_complete: 100,
             https: 200,
             timings: [
-                TimingCount { measured: 10, ok: 10 },
-                TimingCount { measured: 10, ok: 5 },
+                TimingCount {
+                    measured: 10,
+                    ok: 10,
+                },
+                TimingCount {
+                    measured: 10,
+                    ok: 5,
+                },
                 TimingCount { measured: 0, ok: 0 }, // not reported: left out of the mean
                 TimingCount { measured: 4, ok: 1 },
             ],
@@ -224,7 +255,14 @@ mod tests {
 
     #[test]
     fn no_data_scores_zero_not_nan() {
-        let c = normalize(&SiteInputs::default(), &Context { max_visits: 0, max_visitors: 0, ..cx() });
+        let c = normalize(
+            &SiteInputs::default(),
+            &Context {
+                max_visits: 0,
+                max_visitors: 0,
+                ..cx()
+            },
+        );
         for k in Criterion::ALL {
             assert_eq!(c.get(k), 0.0, "{}", k.as_str());
         }
@@ -232,7 +270,14 @@ mod tests {
 
     #[test]
     fn gov_vn_domains() {
-        for (d, want) in [("gov.vn", true), ("hanoi.gov.vn", true), ("HANOI.GOV.VN.", true), ("gov.vn.com", false), ("xgov.vn", false), ("a.vn", false)] {
+        for (d, want) in [
+            ("gov.vn", true),
+            ("hanoi.gov.vn", true),
+            ("HANOI.GOV.VN.", true),
+            ("gov.vn.com", false),
+            ("xgov.vn", false),
+            ("a.vn", false),
+        ] {
             assert_eq!(is_gov_vn(d), want, "{d}");
         }
     }

@@ -84,7 +84,10 @@ impl Group {
             "ministry" => Some(Group::Ministry),
             "province" => Some(Group::Province),
             "other" => Some(Group::Other),
-            _ => s.strip_prefix("components:").filter(|c| !c.is_empty()).map(|c| Group::Components(c.to_owned())),
+            _ => s
+                .strip_prefix("components:")
+                .filter(|c| !c.is_empty())
+                .map(|c| Group::Components(c.to_owned())),
         }
     }
 }
@@ -113,7 +116,12 @@ pub struct Ranking {
 
 /// The sites of a group, in registry order.
 pub fn members<'a>(reg: &'a Registry, group: &Group) -> Vec<&'a SiteRow> {
-    let agency_group = |id: &str| reg.agencies.iter().find(|a| a.id == id).map(|a| a.group_kind.as_str());
+    let agency_group = |id: &str| {
+        reg.agencies
+            .iter()
+            .find(|a| a.id == id)
+            .map(|a| a.group_kind.as_str())
+    };
     reg.sites
         .iter()
         .filter(|s| match group {
@@ -131,7 +139,12 @@ pub fn members<'a>(reg: &'a Registry, group: &Group) -> Vec<&'a SiteRow> {
 }
 
 /// Entries of a group from per-site inputs (domains come from the registry).
-pub fn entries(reg: &Registry, group: &Group, include_components: bool, inputs: &BTreeMap<String, SiteInputs>) -> Vec<Entry> {
+pub fn entries(
+    reg: &Registry,
+    group: &Group,
+    include_components: bool,
+    inputs: &BTreeMap<String, SiteInputs>,
+) -> Vec<Entry> {
     let own = |s: &SiteRow| {
         let mut i = inputs.get(&s.code).cloned().unwrap_or_default();
         i.domains = s.domains.clone();
@@ -144,21 +157,36 @@ pub fn entries(reg: &Registry, group: &Group, include_components: bool, inputs: 
             for c in absorbed(reg, group, include_components, s) {
                 i.absorb(&own(c));
             }
-            Entry { site: s.code.clone(), name: s.name.clone(), inputs: i }
+            Entry {
+                site: s.code.clone(),
+                name: s.name.clone(),
+                inputs: i,
+            }
         })
         .collect()
 }
 
 /// The component sites whose figures a member absorbs: with `include_components`, a portal's
 /// components (none in a `components:` group, whose members are the components themselves).
-fn absorbed<'a>(reg: &'a Registry, group: &Group, include_components: bool, member: &'a SiteRow) -> impl Iterator<Item = &'a SiteRow> {
+fn absorbed<'a>(
+    reg: &'a Registry,
+    group: &Group,
+    include_components: bool,
+    member: &'a SiteRow,
+) -> impl Iterator<Item = &'a SiteRow> {
     let on = include_components && !matches!(group, Group::Components(_));
-    reg.sites.iter().filter(move |c| on && c.kind == "component" && c.parent == member.code)
+    reg.sites
+        .iter()
+        .filter(move |c| on && c.kind == "component" && c.parent == member.code)
 }
 
 /// The sites whose figures [`entries`] reads: the members and what they absorb.
 fn read_sites(reg: &Registry, group: &Group, include_components: bool) -> Vec<String> {
-    members(reg, group).into_iter().flat_map(|s| std::iter::once(s).chain(absorbed(reg, group, include_components, s))).map(|s| s.code.clone()).collect()
+    members(reg, group)
+        .into_iter()
+        .flat_map(|s| std::iter::once(s).chain(absorbed(reg, group, include_components, s)))
+        .map(|s| s.code.clone())
+        .collect()
 }
 
 #[derive(Debug, clickhouse::Row, Deserialize)]
@@ -178,20 +206,40 @@ pub(crate) struct EventsRow {
 }
 
 /// [`EVENTS`] over the sites in `codes` (none: no query).
-pub(crate) async fn events(db: &Db, codes: &[String], range: &Range) -> Result<Vec<EventsRow>, clickhouse::error::Error> {
+pub(crate) async fn events(
+    db: &Db,
+    codes: &[String],
+    range: &Range,
+) -> Result<Vec<EventsRow>, clickhouse::error::Error> {
     if codes.is_empty() {
         return Ok(Vec::new());
     }
-    db.client().query(EVENTS).bind(codes).bind(range.from_str()).bind(range.to_str()).fetch_all::<EventsRow>().await
+    db.client()
+        .query(EVENTS)
+        .bind(codes)
+        .bind(range.from_str())
+        .bind(range.to_str())
+        .fetch_all::<EventsRow>()
+        .await
 }
 
 /// The inputs of every site in `codes` over the range (no domains: they are the registry's).
-pub async fn load_inputs(db: &Db, codes: &[String], range: &Range) -> Result<BTreeMap<String, SiteInputs>, clickhouse::error::Error> {
+pub async fn load_inputs(
+    db: &Db,
+    codes: &[String],
+    range: &Range,
+) -> Result<BTreeMap<String, SiteInputs>, clickhouse::error::Error> {
     if codes.is_empty() {
         return Ok(BTreeMap::new());
     }
     let (from, to) = (range.from_str(), range.to_str());
-    let sessions = db.client().query(SESSIONS).bind(codes).bind(&from).bind(&to).fetch_all::<SessionsRow>();
+    let sessions = db
+        .client()
+        .query(SESSIONS)
+        .bind(codes)
+        .bind(&from)
+        .bind(&to)
+        .fetch_all::<SessionsRow>();
     let events = events(db, codes, range);
     let counts = crate::compliance::counts_by_site(db, codes, range);
     let (sessions, events, counts) = tokio::try_join!(sessions, events, counts)?;
@@ -207,36 +255,80 @@ pub async fn load_inputs(db: &Db, codes: &[String], range: &Range) -> Result<BTr
     }
     for (site, c) in counts {
         let i = out.entry(site).or_default();
-        (i.pageviews, i.labelled, i.dc_complete, i.https, i.timings) = (c.pageviews, c.labelled, c.dc_complete, c.https, c.timings);
+        (i.pageviews, i.labelled, i.dc_complete, i.https, i.timings) =
+            (c.pageviews, c.labelled, c.dc_complete, c.https, c.timings);
     }
     Ok(out)
 }
 
-async fn rank_range(db: &Db, reg: &Registry, req: &RankingRequest, range: &Range, cfg: &RankingConfig) -> anyhow::Result<Vec<RankedSite>> {
-    let inputs = load_inputs(db, &read_sites(reg, &req.group, req.include_components), range).await?;
+async fn rank_range(
+    db: &Db,
+    reg: &Registry,
+    req: &RankingRequest,
+    range: &Range,
+    cfg: &RankingConfig,
+) -> anyhow::Result<Vec<RankedSite>> {
+    let inputs = load_inputs(
+        db,
+        &read_sites(reg, &req.group, req.include_components),
+        range,
+    )
+    .await?;
     let entries = entries(reg, &req.group, req.include_components, &inputs);
     Ok(rank(&entries, cfg, req.method, range.days().max(1) as u32))
 }
 
 /// Ranks a group over the range, and against the previous period when asked.
-pub async fn compute(db: &Db, reg: &Registry, req: &RankingRequest, cfg: &RankingConfig) -> anyhow::Result<Ranking> {
+pub async fn compute(
+    db: &Db,
+    reg: &Registry,
+    req: &RankingRequest,
+    cfg: &RankingConfig,
+) -> anyhow::Result<Ranking> {
     let mut sites = rank_range(db, reg, req, &req.range, cfg).await?;
     let previous = if req.with_previous {
         let (from, to) = previous_period(req.range.from, req.range.to);
-        let before = rank_range(db, reg, req, &Range { from, to, tz: req.range.tz }, cfg).await?;
+        let before = rank_range(
+            db,
+            reg,
+            req,
+            &Range {
+                from,
+                to,
+                tz: req.range.tz,
+            },
+            cfg,
+        )
+        .await?;
         apply_previous(&mut sites, &before);
         Some((from, to))
     } else {
         None
     };
-    Ok(Ranking { group: req.group.clone(), method: req.method, include_components: req.include_components, from: req.range.from, to: req.range.to, previous, sites })
+    Ok(Ranking {
+        group: req.group.clone(),
+        method: req.method,
+        include_components: req.include_components,
+        from: req.range.from,
+        to: req.range.to,
+        previous,
+        sites,
+    })
 }
 
 /// The queries of this module (ranking also sends `compliance::BY_SITE`, listed there).
 pub fn queries() -> Vec<CatalogQuery> {
     const BINDS: &[&str] = &["['227','10000']", "'2025-01-01'", "'2025-12-31'"];
     vec![
-        CatalogQuery { name: "ranking.sessions", sql: SESSIONS, binds: BINDS },
-        CatalogQuery { name: "ranking.events", sql: EVENTS, binds: BINDS },
+        CatalogQuery {
+            name: "ranking.sessions",
+            sql: SESSIONS,
+            binds: BINDS,
+        },
+        CatalogQuery {
+            name: "ranking.events",
+            sql: EVENTS,
+            binds: BINDS,
+        },
     ]
 }

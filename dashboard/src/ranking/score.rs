@@ -59,7 +59,11 @@ pub fn weighted_score(c: &Criteria, cfg: &RankingConfig) -> f64 {
     if sum <= 0.0 {
         return 0.0;
     }
-    Criterion::ALL.iter().map(|k| cfg.weights.get(*k) * c.get(*k)).sum::<f64>() / sum
+    Criterion::ALL
+        .iter()
+        .map(|k| cfg.weights.get(*k) * c.get(*k))
+        .sum::<f64>()
+        / sum
 }
 
 /// One site to rank with its figures (a portal's include its components when asked).
@@ -96,7 +100,12 @@ fn code_order(a: &str, b: &str) -> Ordering {
 }
 
 /// Ranks one group. `range_days` is the number of days of the period.
-pub fn rank(entries: &[Entry], cfg: &RankingConfig, method: Method, range_days: u32) -> Vec<RankedSite> {
+pub fn rank(
+    entries: &[Entry],
+    cfg: &RankingConfig,
+    method: Method,
+    range_days: u32,
+) -> Vec<RankedSite> {
     let cx = Context {
         max_visits: entries.iter().map(|e| e.inputs.visits).max().unwrap_or(0),
         max_visitors: entries.iter().map(|e| e.inputs.visitors).max().unwrap_or(0),
@@ -112,7 +121,13 @@ pub fn rank(entries: &[Entry], cfg: &RankingConfig, method: Method, range_days: 
                     let s = round2(weighted_score(&c, cfg));
                     (s, Some(self::grade(s)))
                 }
-                Method::Visits => (round2(super::criteria::pct(e.inputs.visits.max(0) as f64, cx.max_visits as f64)), None),
+                Method::Visits => (
+                    round2(super::criteria::pct(
+                        e.inputs.visits.max(0) as f64,
+                        cx.max_visits as f64,
+                    )),
+                    None,
+                ),
             };
             RankedSite {
                 rank: 0,
@@ -139,10 +154,14 @@ pub fn rank(entries: &[Entry], cfg: &RankingConfig, method: Method, range_days: 
 /// Under [`Method::Visits`] the score step is visits itself.
 fn order(a: &RankedSite, b: &RankedSite, method: Method) -> Ordering {
     let by_score = match method {
-        Method::Weighted => ((b.score * 100.0).round() as i64).cmp(&((a.score * 100.0).round() as i64)),
+        Method::Weighted => {
+            ((b.score * 100.0).round() as i64).cmp(&((a.score * 100.0).round() as i64))
+        }
         Method::Visits => Ordering::Equal,
     };
-    by_score.then_with(|| b.visits.cmp(&a.visits)).then_with(|| code_order(&a.site, &b.site))
+    by_score
+        .then_with(|| b.visits.cmp(&a.visits))
+        .then_with(|| code_order(&a.site, &b.site))
 }
 
 fn round_criteria(c: &Criteria) -> Criteria {
@@ -190,8 +209,18 @@ mod tests {
 
     #[test]
     fn grade_bands() {
-        let cases = [(100.0, Grade::A), (90.0, Grade::A), (89.99, Grade::B), (80.0, Grade::B), (79.99, Grade::C), (65.0, Grade::C),
-            (64.99, Grade::D), (50.0, Grade::D), (49.99, Grade::E), (0.0, Grade::E)];
+        let cases = [
+            (100.0, Grade::A),
+            (90.0, Grade::A),
+            (89.99, Grade::B),
+            (80.0, Grade::B),
+            (79.99, Grade::C),
+            (65.0, Grade::C),
+            (64.99, Grade::D),
+            (50.0, Grade::D),
+            (49.99, Grade::E),
+            (0.0, Grade::E),
+        ];
         for (s, g) in cases {
             assert_eq!(grade(s), g, "{s}");
         }
@@ -212,15 +241,39 @@ mod tests {
     }
 
     fn entry(site: &str, visits: i64) -> Entry {
-        Entry { site: site.into(), name: site.into(), inputs: SiteInputs { visits, visitors: visits as u64, ..SiteInputs::default() } }
+        Entry {
+            site: site.into(),
+            name: site.into(),
+            inputs: SiteInputs {
+                visits,
+                visitors: visits as u64,
+                ..SiteInputs::default()
+            },
+        }
     }
 
     #[test]
     fn visits_method_orders_by_visits_then_code() {
-        let e = [entry("300", 50), entry("1000", 80), entry("227", 80), entry("9", 10)];
+        let e = [
+            entry("300", 50),
+            entry("1000", 80),
+            entry("227", 80),
+            entry("9", 10),
+        ];
         let r = rank(&e, &RankingConfig::default(), Method::Visits, 31);
-        let order: Vec<_> = r.iter().map(|x| (x.rank, x.site.as_str(), x.score, x.grade)).collect();
-        assert_eq!(order, vec![(1, "227", 100.0, None), (2, "1000", 100.0, None), (3, "300", 62.5, None), (4, "9", 12.5, None)]);
+        let order: Vec<_> = r
+            .iter()
+            .map(|x| (x.rank, x.site.as_str(), x.score, x.grade))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (1, "227", 100.0, None),
+                (2, "1000", 100.0, None),
+                (3, "300", 62.5, None),
+                (4, "9", 12.5, None)
+            ]
+        );
     }
 
     #[test]
@@ -229,7 +282,21 @@ mod tests {
         let mut now = rank(&[entry("a", 10), entry("b", 20)], &cfg, Method::Visits, 1);
         let before = rank(&[entry("a", 30), entry("b", 20)], &cfg, Method::Visits, 1);
         apply_previous(&mut now, &before);
-        assert_eq!((now[0].site.as_str(), now[0].previous_rank, now[0].rank_change), ("b", Some(2), Some(1)));
-        assert_eq!((now[1].site.as_str(), now[1].previous_rank, now[1].rank_change), ("a", Some(1), Some(-1)));
+        assert_eq!(
+            (
+                now[0].site.as_str(),
+                now[0].previous_rank,
+                now[0].rank_change
+            ),
+            ("b", Some(2), Some(1))
+        );
+        assert_eq!(
+            (
+                now[1].site.as_str(),
+                now[1].previous_rank,
+                now[1].rank_change
+            ),
+            ("a", Some(1), Some(-1))
+        );
     }
 }

@@ -10,7 +10,10 @@ pub const DEFAULT_FILE: &str = include_str!("../../ranking.default.json");
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("reading the ranking config {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("ranking config: {0}")]
     Parse(#[from] serde_json::Error),
     #[error("ranking config: weight of {0} must be a finite number ≥ 0")]
@@ -79,7 +82,10 @@ pub struct RankingConfig {
 
 impl Default for RankingConfig {
     fn default() -> Self {
-        RankingConfig { weights: Weights::default(), engagement_duration_target_secs: 120.0 }
+        RankingConfig {
+            weights: Weights::default(),
+            engagement_duration_target_secs: 120.0,
+        }
     }
 }
 
@@ -95,8 +101,10 @@ impl RankingConfig {
         match path {
             None => Ok(RankingConfig::default()),
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|source| ConfigError::Read { path: p.display().to_string(), source })?;
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?;
                 RankingConfig::parse(&text)
             }
         }
@@ -112,7 +120,9 @@ impl RankingConfig {
         if self.weights.sum() <= 0.0 {
             return Err(ConfigError::ZeroWeights);
         }
-        if !(self.engagement_duration_target_secs.is_finite() && self.engagement_duration_target_secs > 0.0) {
+        if !(self.engagement_duration_target_secs.is_finite()
+            && self.engagement_duration_target_secs > 0.0)
+        {
             return Err(ConfigError::BadTarget);
         }
         Ok(())
@@ -125,7 +135,10 @@ mod tests {
 
     #[test]
     fn shipped_file_is_the_default() {
-        assert_eq!(RankingConfig::parse(DEFAULT_FILE).unwrap(), RankingConfig::default());
+        assert_eq!(
+            RankingConfig::parse(DEFAULT_FILE).unwrap(),
+            RankingConfig::default()
+        );
         assert_eq!(RankingConfig::default().weights.sum(), 100.0);
     }
 
@@ -135,10 +148,22 @@ mod tests {
         assert_eq!(cfg.weights.traffic, 100.0);
         assert_eq!(cfg.weights.speed, 10.0);
         assert_eq!(cfg.engagement_duration_target_secs, 120.0);
-        assert!(matches!(RankingConfig::parse(r#"{"weights":{"trafic":1}}"#), Err(ConfigError::Parse(_))));
-        assert!(matches!(RankingConfig::parse(r#"{"weights":{"speed":-1}}"#), Err(ConfigError::BadWeight("speed"))));
+        assert!(matches!(
+            RankingConfig::parse(r#"{"weights":{"trafic":1}}"#),
+            Err(ConfigError::Parse(_))
+        ));
+        assert!(matches!(
+            RankingConfig::parse(r#"{"weights":{"speed":-1}}"#),
+            Err(ConfigError::BadWeight("speed"))
+        ));
         let zero = r#"{"weights":{"traffic":0,"engagement":0,"connection":0,"label":0,"metadata":0,"domain":0,"speed":0,"security":0}}"#;
-        assert!(matches!(RankingConfig::parse(zero), Err(ConfigError::ZeroWeights)));
-        assert!(matches!(RankingConfig::parse(r#"{"engagement_duration_target_secs":0}"#), Err(ConfigError::BadTarget)));
+        assert!(matches!(
+            RankingConfig::parse(zero),
+            Err(ConfigError::ZeroWeights)
+        ));
+        assert!(matches!(
+            RankingConfig::parse(r#"{"engagement_duration_target_secs":0}"#),
+            Err(ConfigError::BadTarget)
+        ));
     }
 }

@@ -15,8 +15,15 @@ use serde::Serialize;
 
 /// Raw tables, then rollups: every table retention may touch.
 pub const RAW_TABLES: [&str; 3] = ["events", "sessions", "connection_log"];
-pub const ROLLUP_TABLES: [&str; 7] =
-    ["events_hourly", "events_daily", "sessions_hourly", "sessions_daily", "sessions_dims_daily", "pages_daily", "visitors_daily"];
+pub const ROLLUP_TABLES: [&str; 7] = [
+    "events_hourly",
+    "events_daily",
+    "sessions_hourly",
+    "sessions_daily",
+    "sessions_dims_daily",
+    "pages_daily",
+    "visitors_daily",
+];
 pub const DEFAULT_MONTHS: u32 = 13;
 pub const MIN_MONTHS: u32 = 12;
 /// No partition holding a row younger than this is dropped, whatever the policy.
@@ -40,7 +47,10 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { months: DEFAULT_MONTHS, rollup_months: DEFAULT_MONTHS }
+        Policy {
+            months: DEFAULT_MONTHS,
+            rollup_months: DEFAULT_MONTHS,
+        }
     }
 }
 
@@ -57,11 +67,17 @@ impl Policy {
                 return Err(PolicyError::TooShort(m));
             }
         }
-        Ok(Policy { months, rollup_months })
+        Ok(Policy {
+            months,
+            rollup_months,
+        })
     }
 
     /// From optional config values (unset: 13 months; rollups: as raw).
-    pub fn from_config(months: Option<u32>, rollup_months: Option<u32>) -> Result<Policy, PolicyError> {
+    pub fn from_config(
+        months: Option<u32>,
+        rollup_months: Option<u32>,
+    ) -> Result<Policy, PolicyError> {
         let m = months.unwrap_or(DEFAULT_MONTHS);
         Policy::with_rollups(m, rollup_months.unwrap_or(m))
     }
@@ -118,12 +134,16 @@ pub fn floor_day(today: NaiveDate) -> NaiveDate {
 /// The first kept day for a table kept `months` months: the earlier of `today − months` and
 /// the 365-day floor.
 pub fn cutoff(today: NaiveDate, months: u32) -> NaiveDate {
-    let by_policy = today.checked_sub_months(Months::new(months)).unwrap_or(NaiveDate::MIN);
+    let by_policy = today
+        .checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN);
     by_policy.min(floor_day(today))
 }
 
 fn is_monthly_id(id: &str) -> bool {
-    id.len() == 6 && id.bytes().all(|b| b.is_ascii_digit()) && matches!(id[4..].parse::<u32>(), Ok(1..=12))
+    id.len() == 6
+        && id.bytes().all(|b| b.is_ascii_digit())
+        && matches!(id[4..].parse::<u32>(), Ok(1..=12))
 }
 
 /// Decides every partition (same order as given).
@@ -140,7 +160,11 @@ pub fn decide(today: NaiveDate, partitions: &[Partition], policy: &Policy) -> Ve
                 (Some(c), Some(newest)) if newest >= c => Verdict::KeepWithinPolicy,
                 _ => Verdict::Drop,
             };
-            Decision { partition: p.clone(), verdict, cutoff: cut }
+            Decision {
+                partition: p.clone(),
+                verdict,
+                cutoff: cut,
+            }
         })
         .collect()
 }

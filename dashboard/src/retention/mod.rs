@@ -8,7 +8,10 @@
 pub mod decide;
 pub mod schedule;
 
-pub use decide::{cutoff, decide, Decision, Partition, Policy, PolicyError, Verdict, DEFAULT_MONTHS, MIN_MONTHS, RAW_TABLES, ROLLUP_TABLES};
+pub use decide::{
+    cutoff, decide, Decision, Partition, Policy, PolicyError, Verdict, DEFAULT_MONTHS, MIN_MONTHS,
+    RAW_TABLES, ROLLUP_TABLES,
+};
 
 use anyhow::Context as _;
 use chrono::NaiveDate;
@@ -30,14 +33,35 @@ pub const LIST_PARTITIONS: &str = "SELECT table, partition_id, toUInt64(sum(rows
 pub const DROP_STATEMENTS: [(&str, &str); 10] = [
     ("events", "ALTER TABLE events DROP PARTITION ID ?"),
     ("sessions", "ALTER TABLE sessions DROP PARTITION ID ?"),
-    ("connection_log", "ALTER TABLE connection_log DROP PARTITION ID ?"),
-    ("events_hourly", "ALTER TABLE events_hourly DROP PARTITION ID ?"),
-    ("events_daily", "ALTER TABLE events_daily DROP PARTITION ID ?"),
-    ("sessions_hourly", "ALTER TABLE sessions_hourly DROP PARTITION ID ?"),
-    ("sessions_daily", "ALTER TABLE sessions_daily DROP PARTITION ID ?"),
-    ("sessions_dims_daily", "ALTER TABLE sessions_dims_daily DROP PARTITION ID ?"),
+    (
+        "connection_log",
+        "ALTER TABLE connection_log DROP PARTITION ID ?",
+    ),
+    (
+        "events_hourly",
+        "ALTER TABLE events_hourly DROP PARTITION ID ?",
+    ),
+    (
+        "events_daily",
+        "ALTER TABLE events_daily DROP PARTITION ID ?",
+    ),
+    (
+        "sessions_hourly",
+        "ALTER TABLE sessions_hourly DROP PARTITION ID ?",
+    ),
+    (
+        "sessions_daily",
+        "ALTER TABLE sessions_daily DROP PARTITION ID ?",
+    ),
+    (
+        "sessions_dims_daily",
+        "ALTER TABLE sessions_dims_daily DROP PARTITION ID ?",
+    ),
     ("pages_daily", "ALTER TABLE pages_daily DROP PARTITION ID ?"),
-    ("visitors_daily", "ALTER TABLE visitors_daily DROP PARTITION ID ?"),
+    (
+        "visitors_daily",
+        "ALTER TABLE visitors_daily DROP PARTITION ID ?",
+    ),
 ];
 
 pub const AUDIT_ACTOR: &str = "retention";
@@ -55,12 +79,18 @@ struct PartRow {
 }
 
 fn epoch_day(days: u16) -> Option<NaiveDate> {
-    (days > 0).then(|| NaiveDate::from_ymd_opt(1970, 1, 1).map(|e| e + chrono::Duration::days(i64::from(days)))).flatten()
+    (days > 0)
+        .then(|| {
+            NaiveDate::from_ymd_opt(1970, 1, 1).map(|e| e + chrono::Duration::days(i64::from(days)))
+        })
+        .flatten()
 }
 
 /// The day (UTC) of a DateTime, `None` for the zero value.
 fn ts_day(ts: u32) -> Option<NaiveDate> {
-    (ts > 0).then(|| chrono::DateTime::from_timestamp(i64::from(ts), 0).map(|t| t.date_naive())).flatten()
+    (ts > 0)
+        .then(|| chrono::DateTime::from_timestamp(i64::from(ts), 0).map(|t| t.date_naive()))
+        .flatten()
 }
 
 impl From<PartRow> for Partition {
@@ -69,19 +99,37 @@ impl From<PartRow> for Partition {
             (Some(a), Some(b)) => (Some(a), Some(b)),
             _ => (epoch_day(r.min_date), epoch_day(r.max_date)),
         };
-        Partition { table: r.table, partition_id: r.partition_id, rows: r.rows, oldest, newest }
+        Partition {
+            table: r.table,
+            partition_id: r.partition_id,
+            rows: r.rows,
+            oldest,
+            newest,
+        }
     }
 }
 
 /// Every partition of the managed tables.
 pub async fn list_partitions(db: &Db) -> Result<Vec<Partition>, clickhouse::error::Error> {
-    let tables: Vec<&str> = RAW_TABLES.iter().chain(ROLLUP_TABLES.iter()).copied().collect();
-    let rows = db.client().query(LIST_PARTITIONS).bind(tables).fetch_all::<PartRow>().await?;
+    let tables: Vec<&str> = RAW_TABLES
+        .iter()
+        .chain(ROLLUP_TABLES.iter())
+        .copied()
+        .collect();
+    let rows = db
+        .client()
+        .query(LIST_PARTITIONS)
+        .bind(tables)
+        .fetch_all::<PartRow>()
+        .await?;
     Ok(rows.into_iter().map(Partition::from).collect())
 }
 
 fn drop_statement(table: &str) -> Option<&'static str> {
-    DROP_STATEMENTS.iter().find(|(t, _)| *t == table).map(|(_, sql)| *sql)
+    DROP_STATEMENTS
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, sql)| *sql)
 }
 
 /// What one run did (or, dry, would do).
@@ -115,31 +163,59 @@ impl fmt::Display for RetentionReport {
             p.rollup_months,
             cutoff(self.today, p.rollup_months),
         )?;
-        let verb = if self.dry_run { "would drop" } else { "dropped" };
+        let verb = if self.dry_run {
+            "would drop"
+        } else {
+            "dropped"
+        };
         for d in &self.dropped {
             let day = |x: Option<NaiveDate>| x.map_or_else(|| "?".to_owned(), |d| d.to_string());
-            writeln!(f, "{verb} {} partition {}: {} rows, {} to {}", d.table, d.partition_id, d.rows, day(d.oldest), day(d.newest))?;
+            writeln!(
+                f,
+                "{verb} {} partition {}: {} rows, {} to {}",
+                d.table,
+                d.partition_id,
+                d.rows,
+                day(d.oldest),
+                day(d.newest)
+            )?;
         }
         let n = self.dropped.len();
         if n == 0 {
             write!(f, "nothing to drop; {} partitions kept", self.kept())
         } else {
-            write!(f, "{verb} {n} partition{}; {} kept", if n == 1 { "" } else { "s" }, self.kept())
+            write!(
+                f,
+                "{verb} {n} partition{}; {} kept",
+                if n == 1 { "" } else { "s" },
+                self.kept()
+            )
         }
     }
 }
 
 /// Runs the job once: decides with `today`, then drops (unless `dry_run`) and audits each drop.
-pub async fn run(db: &Db, policy: &Policy, today: NaiveDate, dry_run: bool) -> anyhow::Result<RetentionReport> {
+pub async fn run(
+    db: &Db,
+    policy: &Policy,
+    today: NaiveDate,
+    dry_run: bool,
+) -> anyhow::Result<RetentionReport> {
     // A policy built without the constructor is refused here too (decide keeps the 365-day floor anyway).
     Policy::with_rollups(policy.months, policy.rollup_months)?;
-    let partitions = list_partitions(db).await.context("listing partitions in system.parts")?;
+    let partitions = list_partitions(db)
+        .await
+        .context("listing partitions in system.parts")?;
     let decisions = decide(today, &partitions, policy);
-    let dropped: Vec<Partition> =
-        decisions.iter().filter(|d| d.verdict == Verdict::Drop).map(|d| d.partition.clone()).collect();
+    let dropped: Vec<Partition> = decisions
+        .iter()
+        .filter(|d| d.verdict == Verdict::Drop)
+        .map(|d| d.partition.clone())
+        .collect();
     if !dry_run {
         for p in &dropped {
-            let sql = drop_statement(&p.table).with_context(|| format!("no drop statement for table {}", p.table))?;
+            let sql = drop_statement(&p.table)
+                .with_context(|| format!("no drop statement for table {}", p.table))?;
             db.client()
                 .query(sql)
                 .bind(p.partition_id.as_str())
@@ -161,7 +237,13 @@ pub async fn run(db: &Db, policy: &Policy, today: NaiveDate, dry_run: bool) -> a
             tracing::info!(table = %p.table, partition = %p.partition_id, rows = p.rows, "retention dropped a partition");
         }
     }
-    Ok(RetentionReport { today, policy: *policy, dry_run, dropped, decisions })
+    Ok(RetentionReport {
+        today,
+        policy: *policy,
+        dry_run,
+        dropped,
+        decisions,
+    })
 }
 
 pub fn queries() -> Vec<CatalogQuery> {
@@ -176,7 +258,11 @@ pub fn queries() -> Vec<CatalogQuery> {
     for (table, sql) in DROP_STATEMENTS {
         let name: &'static str = Box::leak(format!("retention.drop_{table}").into_boxed_str());
         // An old month no test or demo data uses: dropping a missing partition is a no-op.
-        q.push(CatalogQuery { name, sql, binds: &["'197001'"] });
+        q.push(CatalogQuery {
+            name,
+            sql,
+            binds: &["'197001'"],
+        });
     }
     q
 }

@@ -1,6 +1,9 @@
 //! The retention job as the product runs it: once from `emc-dashboard retention`, daily inside
 //! `serve`, and the state the admin retention page shows (policy, oldest data kept, last runs).
-use super::{list_partitions, run, Policy, RetentionReport, AUDIT_ACTION, AUDIT_ACTOR, RAW_TABLES, ROLLUP_TABLES};
+use super::{
+    list_partitions, run, Policy, RetentionReport, AUDIT_ACTION, AUDIT_ACTOR, RAW_TABLES,
+    ROLLUP_TABLES,
+};
 use crate::audit::AuditRow;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -14,7 +17,12 @@ pub const LAST_RUNS: &str =
     "SELECT at, actor, action, target, detail FROM audit_log WHERE action = ? OR action = ? ORDER BY at DESC LIMIT ?";
 
 /// Runs once and, unless dry, records the run itself in `audit_log` (each drop is recorded by [`run`]).
-pub async fn run_recorded(db: &Db, policy: &Policy, today: NaiveDate, dry_run: bool) -> anyhow::Result<RetentionReport> {
+pub async fn run_recorded(
+    db: &Db,
+    policy: &Policy,
+    today: NaiveDate,
+    dry_run: bool,
+) -> anyhow::Result<RetentionReport> {
     let report = run(db, policy, today, dry_run).await?;
     if !dry_run {
         let detail = format!(
@@ -38,7 +46,9 @@ pub fn spawn_daily(db: Db, policy: Policy, tz: Tz) -> tokio::task::JoinHandle<()
             tick.tick().await;
             let today = crate::params::today(tz);
             match run_recorded(&db, &policy, today, false).await {
-                Ok(r) => tracing::info!(dropped = r.dropped.len(), kept = r.kept(), %today, "retention run"),
+                Ok(r) => {
+                    tracing::info!(dropped = r.dropped.len(), kept = r.kept(), %today, "retention run")
+                }
                 Err(e) => tracing::error!(error = format!("{e:#}"), %today, "retention run failed"),
             }
         }
@@ -58,14 +68,19 @@ pub struct TableStatus {
 }
 
 /// Every managed table, raw first, with what it keeps.
-pub async fn status(db: &Db, policy: &Policy) -> Result<Vec<TableStatus>, clickhouse::error::Error> {
+pub async fn status(
+    db: &Db,
+    policy: &Policy,
+) -> Result<Vec<TableStatus>, clickhouse::error::Error> {
     let parts = list_partitions(db).await?;
     Ok(RAW_TABLES
         .iter()
         .chain(ROLLUP_TABLES.iter())
         .map(|t| {
             let mine: Vec<_> = parts.iter().filter(|p| p.table == *t).collect();
-            let oldest = mine.iter().min_by(|a, b| a.partition_id.cmp(&b.partition_id));
+            let oldest = mine
+                .iter()
+                .min_by(|a, b| a.partition_id.cmp(&b.partition_id));
             TableStatus {
                 table: t,
                 months: policy.months_for(t).unwrap_or(policy.months),
@@ -80,5 +95,11 @@ pub async fn status(db: &Db, policy: &Policy) -> Result<Vec<TableStatus>, clickh
 
 /// The last runs and drops, newest first.
 pub async fn last_runs(db: &Db, limit: u32) -> Result<Vec<AuditRow>, clickhouse::error::Error> {
-    db.client().query(LAST_RUNS).bind(RUN_ACTION).bind(AUDIT_ACTION).bind(limit).fetch_all::<AuditRow>().await
+    db.client()
+        .query(LAST_RUNS)
+        .bind(RUN_ACTION)
+        .bind(AUDIT_ACTION)
+        .bind(limit)
+        .fetch_all::<AuditRow>()
+        .await
 }

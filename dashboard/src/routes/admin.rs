@@ -18,10 +18,21 @@ type PageResult = Result<Response, PageError>;
 /// Admin only, and the form's CSRF token must match the session's.
 fn guard(caller: &Caller, pairs: &[(String, String)]) -> Result<(), ApiError> {
     scope::require_admin(&caller.who)?;
-    if auth::same_token(field(pairs, "csrf"), caller.csrf()) { Ok(()) } else { Err(ApiError::Csrf) }
+    if auth::same_token(field(pairs, "csrf"), caller.csrf()) {
+        Ok(())
+    } else {
+        Err(ApiError::Csrf)
+    }
 }
 
-async fn render(state: &AppState, caller: &Caller, headers: &HeaderMap, uri: &Uri, notice: Option<String>, created: Option<(String, String)>) -> PageResult {
+async fn render(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    uri: &Uri,
+    notice: Option<String>,
+    created: Option<(String, String)>,
+) -> PageResult {
     let reg = Registry::load(&state.db).await?;
     let users = auth::list_users(&state.db).await?;
     let tz = state.cfg.tz;
@@ -30,28 +41,51 @@ async fn render(state: &AppState, caller: &Caller, headers: &HeaderMap, uri: &Ur
         .map_err(ApiError::from)?
         .into_iter()
         .map(|a| {
-            let when = chrono::DateTime::from_timestamp(i64::from(a.at), 0).map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
+            let when = chrono::DateTime::from_timestamp(i64::from(a.at), 0)
+                .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
+                .unwrap_or_default();
             (when, a)
         })
         .collect();
     let c = Chrome::new(headers, uri, Some(caller));
     let contact_fields = contact_labels(c.t);
-    let page = AdminPage { c, notice, created, agencies: reg.agencies, sites: reg.sites, users, audit, contact_fields };
+    let page = AdminPage {
+        c,
+        notice,
+        created,
+        agencies: reg.agencies,
+        sites: reg.sites,
+        users,
+        audit,
+        contact_fields,
+    };
     Ok(Html(page.render()?).into_response())
 }
 
-pub async fn admin(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri) -> PageResult {
+pub async fn admin(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    uri: Uri,
+) -> PageResult {
     scope::require_admin(&caller.who)?;
     render(&state, &caller, &headers, &uri, None, None).await
 }
 
 /// A refused form shows the admin page again with the reason (400/409), never a 5xx detail.
-async fn outcome(state: &AppState, caller: &Caller, headers: &HeaderMap, uri: &Uri, result: Result<(String, Option<(String, String)>), ApiError>) -> PageResult {
+async fn outcome(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    uri: &Uri,
+    result: Result<(String, Option<(String, String)>), ApiError>,
+) -> PageResult {
     match result {
         Ok((notice, created)) => render(state, caller, headers, uri, Some(notice), created).await,
         Err(e @ (ApiError::BadParam { .. } | ApiError::Conflict(_))) => {
             let status = e.status();
-            let mut res = render(state, caller, headers, uri, Some(e.public_message()), None).await?;
+            let mut res =
+                render(state, caller, headers, uri, Some(e.public_message()), None).await?;
             *res.status_mut() = status;
             Ok(res)
         }
@@ -59,7 +93,13 @@ async fn outcome(state: &AppState, caller: &Caller, headers: &HeaderMap, uri: &U
     }
 }
 
-pub async fn create_agency(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri, body: Bytes) -> PageResult {
+pub async fn create_agency(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> PageResult {
     let pairs = form(&body);
     guard(&caller, &pairs)?;
     let input = AgencyInput {
@@ -68,16 +108,29 @@ pub async fn create_agency(State(state): State<AppState>, PageCaller(caller): Pa
         group: field(&pairs, "group").to_owned(),
         parent: Some(field(&pairs, "parent").to_owned()),
     };
-    let result = ops::add_agency(&state.db, &caller.who, input).await.map(|a| (format!("{}: {}", a.id, a.name), None));
+    let result = ops::add_agency(&state.db, &caller.who, input)
+        .await
+        .map(|a| (format!("{}: {}", a.id, a.name), None));
     outcome(&state, &caller, &headers, &uri, result).await
 }
 
-pub async fn create_site(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri, body: Bytes) -> PageResult {
+pub async fn create_site(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> PageResult {
     let pairs = form(&body);
     guard(&caller, &pairs)?;
     let input = SiteInput {
         name: field(&pairs, "name").to_owned(),
-        domains: field(&pairs, "domains").split([',', ' ', '\n']).map(str::trim).filter(|d| !d.is_empty()).map(String::from).collect(),
+        domains: field(&pairs, "domains")
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(String::from)
+            .collect(),
         kind: field(&pairs, "kind").to_owned(),
         parent: Some(field(&pairs, "parent").to_owned()),
         agency: field(&pairs, "agency").trim().to_owned(),
@@ -87,13 +140,25 @@ pub async fn create_site(State(state): State<AppState>, PageCaller(caller): Page
     let collector = state.cfg.collector_url.clone();
     let t = Chrome::new(&headers, &uri, Some(&caller)).t;
     let result = ops::add_site(&state.db, &caller.who, input).await.map(|s| {
-        let snippets = (ops::snippet(&collector, &s.code), ops::legacy_snippet(&collector, &s.code));
-        (format!("{} {} (code: {})", t.site_created, s.name, s.code), Some(snippets))
+        let snippets = (
+            ops::snippet(&collector, &s.code),
+            ops::legacy_snippet(&collector, &s.code),
+        );
+        (
+            format!("{} {} (code: {})", t.site_created, s.name, s.code),
+            Some(snippets),
+        )
     });
     outcome(&state, &caller, &headers, &uri, result).await
 }
 
-pub async fn create_user(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri, body: Bytes) -> PageResult {
+pub async fn create_user(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> PageResult {
     let pairs = form(&body);
     guard(&caller, &pairs)?;
     let reg = Registry::load(&state.db).await?;
@@ -101,12 +166,25 @@ pub async fn create_user(State(state): State<AppState>, PageCaller(caller): Page
         username: field(&pairs, "username").trim().to_owned(),
         password: field(&pairs, "password").to_owned(),
         role: field(&pairs, "role").to_owned(),
-        agencies: field(&pairs, "agencies").split([',', ' ']).map(str::trim).filter(|a| !a.is_empty()).map(String::from).collect(),
+        agencies: field(&pairs, "agencies")
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(String::from)
+            .collect(),
     };
     let result = match auth::create_user(&state.db, &reg, new).await {
         Ok(u) => {
             let detail = format!("role={} agencies={}", u.role, u.agencies.join(","));
-            crate::audit::record(&state.db, &caller.who.username, "user.create", &u.username, &detail).await.map_err(ApiError::from)?;
+            crate::audit::record(
+                &state.db,
+                &caller.who.username,
+                "user.create",
+                &u.username,
+                &detail,
+            )
+            .await
+            .map_err(ApiError::from)?;
             Ok((format!("{} ({})", u.username, u.role), None))
         }
         Err(e) => Err(e),

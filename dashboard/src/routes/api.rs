@@ -22,7 +22,10 @@ pub struct LoginBody {
     password: String,
 }
 
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> ApiResult<Json<Value>> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult<Json<Value>> {
     let who = auth::check_login(&state, &body.username, &body.password).await?;
     let token = auth::issue_token(&state.db, &who).await?;
     Ok(Json(json!({ "token": token })))
@@ -33,8 +36,15 @@ fn check_write(caller: &Caller, headers: &HeaderMap) -> ApiResult<()> {
     match &caller.via {
         Via::Bearer => Ok(()),
         Via::Cookie { csrf, .. } => {
-            let sent = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
-            if auth::same_token(sent, csrf) { Ok(()) } else { Err(ApiError::Csrf) }
+            let sent = headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if auth::same_token(sent, csrf) {
+                Ok(())
+            } else {
+                Err(ApiError::Csrf)
+            }
         }
     }
 }
@@ -48,32 +58,70 @@ pub struct StatsResponse {
     sites: Vec<String>,
 }
 
-pub async fn stats(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<Json<StatsResponse>> {
+pub async fn stats(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Json<StatsResponse>> {
     let r = report(&state, &caller, q.as_deref(), None).await?;
     let stats = queries::stats(&state.db, &r.scope()).await?;
-    let previous = if r.params.compare { Some(queries::stats(&state.db, &r.previous_scope()).await?) } else { None };
-    Ok(Json(StatsResponse { stats, previous, sites: r.resolved.sites }))
+    let previous = if r.params.compare {
+        Some(queries::stats(&state.db, &r.previous_scope()).await?)
+    } else {
+        None
+    };
+    Ok(Json(StatsResponse {
+        stats,
+        previous,
+        sites: r.resolved.sites,
+    }))
 }
 
-pub async fn breakdown(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<impl IntoResponse> {
+pub async fn breakdown(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<impl IntoResponse> {
     let r = report(&state, &caller, q.as_deref(), None).await?;
-    Ok(Json(queries::breakdown(&state.db, &r.scope(), r.params.by, r.params.limit).await?))
+    Ok(Json(
+        queries::breakdown(&state.db, &r.scope(), r.params.by, r.params.limit).await?,
+    ))
 }
 
-pub async fn timeseries(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<impl IntoResponse> {
+pub async fn timeseries(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<impl IntoResponse> {
     let r = report(&state, &caller, q.as_deref(), None).await?;
-    Ok(Json(queries::timeseries(&state.db, &r.scope(), r.params.interval).await?))
+    Ok(Json(
+        queries::timeseries(&state.db, &r.scope(), r.params.interval).await?,
+    ))
 }
 
-pub async fn realtime(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<impl IntoResponse> {
+pub async fn realtime(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<impl IntoResponse> {
     let r = report(&state, &caller, q.as_deref(), None).await?;
     let now = chrono::Utc::now().timestamp() as u32;
-    Ok(Json(queries::realtime(&state.db, &r.resolved.sites, now).await?))
+    Ok(Json(
+        queries::realtime(&state.db, &r.resolved.sites, now).await?,
+    ))
 }
 
 /// Every site in scope with its headline figures (`from`, `to`, `sort`, `dir`).
-pub async fn overview(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> ApiResult<impl IntoResponse> {
-    Ok(Json(super::pages::overview_rows(&state, &caller, q.as_deref()).await?.1))
+pub async fn overview(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        super::pages::overview_rows(&state, &caller, q.as_deref())
+            .await?
+            .1,
+    ))
 }
 
 #[derive(Serialize)]
@@ -86,19 +134,34 @@ struct SiteOut<'a> {
     agency: &'a str,
 }
 
-pub async fn list_sites(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+pub async fn list_sites(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<impl IntoResponse> {
     let reg = Registry::load(&state.db).await?;
     let out: Vec<Value> = reg
         .sites_in_scope(&caller.who)
         .into_iter()
         .map(|s| {
-            json!(SiteOut { code: &s.code, name: &s.name, domains: &s.domains, kind: &s.kind, parent: &s.parent, agency: &s.agency })
+            json!(SiteOut {
+                code: &s.code,
+                name: &s.name,
+                domains: &s.domains,
+                kind: &s.kind,
+                parent: &s.parent,
+                agency: &s.agency
+            })
         })
         .collect();
     Ok(Json(out))
 }
 
-pub async fn create_site(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiJson(input): ApiJson<SiteInput>) -> ApiResult<impl IntoResponse> {
+pub async fn create_site(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<SiteInput>,
+) -> ApiResult<impl IntoResponse> {
     scope::require_admin(&caller.who)?;
     check_write(&caller, &headers)?;
     let row = ops::add_site(&state.db, &caller.who, input).await?;
@@ -110,7 +173,10 @@ pub async fn create_site(State(state): State<AppState>, caller: Caller, headers:
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-pub async fn list_agencies(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+pub async fn list_agencies(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<impl IntoResponse> {
     let reg = Registry::load(&state.db).await?;
     let out: Vec<Value> = reg
         .agencies_in_scope(&caller.who)
@@ -120,7 +186,12 @@ pub async fn list_agencies(State(state): State<AppState>, caller: Caller) -> Api
     Ok(Json(out))
 }
 
-pub async fn create_agency(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiJson(input): ApiJson<AgencyInput>) -> ApiResult<impl IntoResponse> {
+pub async fn create_agency(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<AgencyInput>,
+) -> ApiResult<impl IntoResponse> {
     scope::require_admin(&caller.who)?;
     check_write(&caller, &headers)?;
     let row = ops::add_agency(&state.db, &caller.who, input).await?;
@@ -136,21 +207,47 @@ pub struct UserInput {
     agencies: Vec<String>,
 }
 
-pub async fn create_user(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiJson(input): ApiJson<UserInput>) -> ApiResult<impl IntoResponse> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<UserInput>,
+) -> ApiResult<impl IntoResponse> {
     scope::require_admin(&caller.who)?;
     check_write(&caller, &headers)?;
     let reg = Registry::load(&state.db).await?;
-    let new = auth::NewUser { username: input.username, password: input.password, role: input.role, agencies: input.agencies };
+    let new = auth::NewUser {
+        username: input.username,
+        password: input.password,
+        role: input.role,
+        agencies: input.agencies,
+    };
     let row = auth::create_user(&state.db, &reg, new).await?;
     let detail = format!("role={} agencies={}", row.role, row.agencies.join(","));
-    crate::audit::record(&state.db, &caller.who.username, "user.create", &row.username, &detail).await?;
-    Ok((StatusCode::CREATED, Json(json!({ "username": row.username }))))
+    crate::audit::record(
+        &state.db,
+        &caller.who.username,
+        "user.create",
+        &row.username,
+        &detail,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "username": row.username })),
+    ))
 }
 
-pub async fn list_users(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<impl IntoResponse> {
     scope::require_admin(&caller.who)?;
     let users = auth::list_users(&state.db).await?;
-    let out: Vec<Value> = users.iter().map(|u| json!({ "username": u.username, "role": u.role, "agencies": u.agencies })).collect();
+    let out: Vec<Value> = users
+        .iter()
+        .map(|u| json!({ "username": u.username, "role": u.role, "agencies": u.agencies }))
+        .collect();
     Ok(Json(out))
 }
 

@@ -56,19 +56,40 @@ pub struct ComplianceReport {
 }
 
 /// Days with hits per site (the ranking's `EVENTS` query and row).
-async fn days(db: &Db, codes: &[String], range: &Range) -> Result<BTreeMap<String, BTreeSet<u16>>, clickhouse::error::Error> {
-    Ok(crate::ranking::events(db, codes, range).await?.into_iter().map(|r| (r.site, r.days.into_iter().collect())).collect())
+async fn days(
+    db: &Db,
+    codes: &[String],
+    range: &Range,
+) -> Result<BTreeMap<String, BTreeSet<u16>>, clickhouse::error::Error> {
+    Ok(crate::ranking::events(db, codes, range)
+        .await?
+        .into_iter()
+        .map(|r| (r.site, r.days.into_iter().collect()))
+        .collect())
 }
 
 /// Parameters, then the one authorization check: the sites a request covers.
-async fn resolve(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<(ReportParams, Vec<SiteRow>, Registry), ApiError> {
+async fn resolve(
+    state: &AppState,
+    caller: &Caller,
+    query: Option<&str>,
+) -> Result<(ReportParams, Vec<SiteRow>, Registry), ApiError> {
     let tz = state.cfg.tz;
     let pairs = params::pairs(query);
     let fleet = !pairs.iter().any(|(k, v)| k == "site" && !v.is_empty());
-    let p = ReportParams::parse(&pairs, fleet.then_some(Target::Fleet), tz, params::today(tz))?;
+    let p = ReportParams::parse(
+        &pairs,
+        fleet.then_some(Target::Fleet),
+        tz,
+        params::today(tz),
+    )?;
     let reg = Registry::load(&state.db).await?;
     let resolved = scope::authorize(&caller.who, &reg, &p.target)?;
-    let sites = resolved.sites.iter().filter_map(|c| reg.site(c).cloned()).collect();
+    let sites = resolved
+        .sites
+        .iter()
+        .filter_map(|c| reg.site(c).cloned())
+        .collect();
     Ok((p, sites, reg))
 }
 
@@ -77,7 +98,11 @@ fn now() -> u32 {
 }
 
 /// The report, with the registry it was resolved against (the page lists its sites).
-pub async fn report(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<(ComplianceReport, Registry), ApiError> {
+pub async fn report(
+    state: &AppState,
+    caller: &Caller,
+    query: Option<&str>,
+) -> Result<(ComplianceReport, Registry), ApiError> {
     let (p, sites, reg) = resolve(state, caller, query).await?;
     let (db, range) = (&state.db, &p.range);
     let codes: Vec<String> = sites.iter().map(|s| s.code.clone()).collect();
@@ -88,7 +113,10 @@ pub async fn report(state: &AppState, caller: &Caller, query: Option<&str>) -> R
         health::connection_health(db, &sites, now(), state.cfg.silence_secs, LOOKBACK_DAYS),
         days(db, &codes, range),
     )?;
-    let silent_sites = health::silent_sites(&health).into_iter().map(|h| h.site).collect();
+    let silent_sites = health::silent_sites(&health)
+        .into_iter()
+        .map(|h| h.site)
+        .collect();
     let in_range = range.days();
     let site_rows: Vec<SiteCompliance> = per_site
         .into_iter()
@@ -113,18 +141,35 @@ pub async fn report(state: &AppState, caller: &Caller, query: Option<&str>) -> R
     total.site = site.clone().unwrap_or_default();
     let total = SiteCompliance {
         compliance: total,
-        name: site_rows.first().filter(|_| site.is_some()).map(|s| s.name.clone()).unwrap_or_default(),
+        name: site_rows
+            .first()
+            .filter(|_| site.is_some())
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
         days_reporting: union.len(),
         days_in_range: in_range,
         last_seen: newest,
         silent_for_secs: newest.map(|t| u64::from(now().saturating_sub(t))),
         silent: !health.is_empty() && health.iter().all(|h| h.silent),
     };
-    let r = ComplianceReport { from: range.from_str(), to: range.to_str(), site, silence_secs: state.cfg.silence_secs, total, sites: site_rows, silent_sites, failing_pages: failing };
+    let r = ComplianceReport {
+        from: range.from_str(),
+        to: range.to_str(),
+        site,
+        silence_secs: state.cfg.silence_secs,
+        total,
+        sites: site_rows,
+        silent_sites,
+        failing_pages: failing,
+    };
     Ok((r, reg))
 }
 
-pub async fn api(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+pub async fn api(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
     Ok(Json(report(&state, &caller, q.as_deref()).await?.0).into_response())
 }
 
@@ -140,21 +185,48 @@ pub struct HealthReport {
 }
 
 /// `GET /api/v1/health[?site=CODE][&from=&to=]`: last seen, silence and rejections, in scope.
-pub async fn health_api(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+pub async fn health_api(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
     let (p, sites, _) = resolve(&state, &caller, q.as_deref()).await?;
     let (h, mut rejections) = tokio::try_join!(
-        health::connection_health(&state.db, &sites, now(), state.cfg.silence_secs, LOOKBACK_DAYS),
+        health::connection_health(
+            &state.db,
+            &sites,
+            now(),
+            state.cfg.silence_secs,
+            LOOKBACK_DAYS
+        ),
         health::rejections(&state.db, &p.range),
     )?;
     rejections.retain(|r| sites.iter().any(|s| s.code == r.site));
-    let silent_sites = health::silent_sites(&h).into_iter().map(|x| x.site).collect();
-    let out = HealthReport { silence_secs: state.cfg.silence_secs, from: p.range.from_str(), to: p.range.to_str(), sites: h, silent_sites, rejections };
+    let silent_sites = health::silent_sites(&h)
+        .into_iter()
+        .map(|x| x.site)
+        .collect();
+    let out = HealthReport {
+        silence_secs: state.cfg.silence_secs,
+        from: p.range.from_str(),
+        to: p.range.to_str(),
+        sites: h,
+        silent_sites,
+        rejections,
+    };
     Ok(Json(out).into_response())
 }
 
 /// The silent sites among `sites` (for the overview).
 pub async fn silent(state: &AppState, sites: &[SiteRow]) -> Result<Vec<SiteHealth>, ApiError> {
-    let h = health::connection_health(&state.db, sites, now(), state.cfg.silence_secs, LOOKBACK_DAYS).await?;
+    let h = health::connection_health(
+        &state.db,
+        sites,
+        now(),
+        state.cfg.silence_secs,
+        LOOKBACK_DAYS,
+    )
+    .await?;
     Ok(health::silent_sites(&h))
 }
 
@@ -169,16 +241,30 @@ pub struct Connection {
     pub reasons: Vec<(String, u64)>,
 }
 
-pub async fn connection(state: &AppState, site: &SiteRow, range: &Range) -> Result<Connection, ApiError> {
+pub async fn connection(
+    state: &AppState,
+    site: &SiteRow,
+    range: &Range,
+) -> Result<Connection, ApiError> {
     let (h, rej) = tokio::try_join!(
-        health::connection_health(&state.db, std::slice::from_ref(site), now(), state.cfg.silence_secs, LOOKBACK_DAYS),
+        health::connection_health(
+            &state.db,
+            std::slice::from_ref(site),
+            now(),
+            state.cfg.silence_secs,
+            LOOKBACK_DAYS
+        ),
         health::rejections(&state.db, range),
     )?;
     let h = h.into_iter().next();
     let r = rej.into_iter().find(|r| r.site == site.code);
     Ok(Connection {
         code: site.code.clone(),
-        last_seen: h.as_ref().and_then(|h| h.last_seen).map(|t| local(state, t)).unwrap_or_default(),
+        last_seen: h
+            .as_ref()
+            .and_then(|h| h.last_seen)
+            .map(|t| local(state, t))
+            .unwrap_or_default(),
         silent: h.is_none_or(|h| h.silent),
         requests: r.as_ref().map_or(0, |r| r.requests),
         rejected: r.as_ref().map_or(0, |r| r.rejected),
@@ -189,7 +275,13 @@ pub async fn connection(state: &AppState, site: &SiteRow, range: &Range) -> Resu
 
 /// Unix seconds as local time (EMC_TIMEZONE).
 pub fn local(state: &AppState, ts: u32) -> String {
-    chrono::DateTime::from_timestamp(i64::from(ts), 0).map(|t| t.with_timezone(&state.cfg.tz).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+    chrono::DateTime::from_timestamp(i64::from(ts), 0)
+        .map(|t| {
+            t.with_timezone(&state.cfg.tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
 }
 
 pub fn pct(x: Option<f64>) -> String {
@@ -245,19 +337,55 @@ struct CompliancePage {
     csv_pages: String,
 }
 
-pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri) -> Result<Response, PageError> {
+pub async fn page(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, PageError> {
     let (r, reg) = report(&state, &caller, uri.query()).await?;
     let chosen = r.site.clone().unwrap_or_default();
     let mut choices = vec![(String::new(), String::new(), chosen.is_empty())];
-    choices.extend(reg.sites_in_scope(&caller.who).into_iter().map(|s| (s.code.clone(), format!("{} ({})", s.name, s.code), s.code == chosen)));
+    choices.extend(reg.sites_in_scope(&caller.who).into_iter().map(|s| {
+        (
+            s.code.clone(),
+            format!("{} ({})", s.name, s.code),
+            s.code == chosen,
+        )
+    }));
     let c = Chrome::new(&headers, &uri, Some(&caller));
     choices[0].1 = c.t.word("all_sites").to_owned();
-    let include_components = params::pairs(uri.query()).iter().any(|(k, v)| k == "include_components" && v == "true");
+    let include_components = params::pairs(uri.query())
+        .iter()
+        .any(|(k, v)| k == "include_components" && v == "true");
     let total = line(&state, &r.total);
     let lines = r.sites.iter().map(|s| line(&state, s)).collect();
-    let p75 = r.total.compliance.timings.iter().map(|t| t.p75_ms.map_or_else(|| "—".to_owned(), |v| format!("{v:.0} ms"))).collect();
+    let p75 = r
+        .total
+        .compliance
+        .timings
+        .iter()
+        .map(|t| {
+            t.p75_ms
+                .map_or_else(|| "—".to_owned(), |v| format!("{v:.0} ms"))
+        })
+        .collect();
     let api = super::with_query("/api/v1/compliance", uri.query());
-    let (csv, csv_pages) = (super::with_query("/api/v1/export.csv?report=compliance", uri.query()), super::with_query("/api/v1/export.csv?report=failing_pages", uri.query()));
-    let page = CompliancePage { c, r, total, lines, choices, include_components, p75, api, csv, csv_pages };
+    let (csv, csv_pages) = (
+        super::with_query("/api/v1/export.csv?report=compliance", uri.query()),
+        super::with_query("/api/v1/export.csv?report=failing_pages", uri.query()),
+    );
+    let page = CompliancePage {
+        c,
+        r,
+        total,
+        lines,
+        choices,
+        include_components,
+        p75,
+        api,
+        csv,
+        csv_pages,
+    };
     Ok(Html(page.render()?).into_response())
 }

@@ -2,12 +2,12 @@
 //! any report as CSV, behind the same parameters and the same authorization as the JSON API
 //! (`ranking` takes `/api/v1/ranking`'s parameters, `compliance` and `failing_pages`
 //! `/api/v1/compliance`'s).
+use super::compliance::ComplianceReport;
 use super::report;
 use crate::auth::Caller;
+use crate::compliance::{self, FailingPage};
 use crate::error::ApiError;
 use crate::params;
-use super::compliance::ComplianceReport;
-use crate::compliance::{self, FailingPage};
 use crate::queries;
 use crate::ranking::Criterion;
 use crate::state::AppState;
@@ -18,8 +18,16 @@ use axum::response::IntoResponse;
 /// One CSV cell: quoted when needed; text that a spreadsheet would run as a formula is
 /// prefixed with `'`.
 pub fn cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 fn line(out: &mut String, cells: &[String]) {
@@ -27,8 +35,16 @@ fn line(out: &mut String, cells: &[String]) {
     out.push_str("\r\n");
 }
 
-pub async fn export(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Result<impl IntoResponse, ApiError> {
-    let kind = params::pairs(q.as_deref()).into_iter().find(|(k, _)| k == "report").map(|(_, v)| v).unwrap_or_else(|| "stats".into());
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> Result<impl IntoResponse, ApiError> {
+    let kind = params::pairs(q.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "report")
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| "stats".into());
     let mut out = String::new();
     let name;
     match kind.as_str() {
@@ -99,7 +115,13 @@ pub async fn export(State(state): State<AppState>, caller: Caller, RawQuery(q): 
         other => return Err(ApiError::bad("report", format!("{other:?}: use stats, breakdown, timeseries, overview, ranking, compliance or failing_pages"))),
     }
     let disposition = format!("attachment; filename=\"emc_{name}.csv\"");
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)], out))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        out,
+    ))
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -112,14 +134,31 @@ fn share(v: Option<f64>) -> String {
 
 /// The ranking as the page shows it: every criterion (0–100) beside the score.
 fn ranking_csv(out: &mut String, rows: &[super::ranking::RankRow<'_>]) {
-    let mut head: Vec<String> = ["rank", "site", "name", "score", "grade"].map(String::from).to_vec();
+    let mut head: Vec<String> = ["rank", "site", "name", "score", "grade"]
+        .map(String::from)
+        .to_vec();
     head.extend(Criterion::ALL.iter().map(|c| c.as_str().to_owned()));
     head.extend(["visits", "visitors", "previous_rank", "rank_change"].map(String::from));
     line(out, &head);
     for r in rows {
-        let mut cells = vec![r.rank.to_string(), cell(r.site), cell(r.name), format!("{:.2}", r.score), opt(r.grade.map(|g| g.as_str()))];
-        cells.extend(Criterion::ALL.iter().map(|c| format!("{:.1}", r.components.get(*c))));
-        cells.extend([r.visits.to_string(), r.visitors.to_string(), opt(r.previous_rank), opt(r.rank_change)]);
+        let mut cells = vec![
+            r.rank.to_string(),
+            cell(r.site),
+            cell(r.name),
+            format!("{:.2}", r.score),
+            opt(r.grade.map(|g| g.as_str())),
+        ];
+        cells.extend(
+            Criterion::ALL
+                .iter()
+                .map(|c| format!("{:.1}", r.components.get(*c))),
+        );
+        cells.extend([
+            r.visits.to_string(),
+            r.visitors.to_string(),
+            opt(r.previous_rank),
+            opt(r.rank_change),
+        ]);
         line(out, &cells);
     }
 }
@@ -130,13 +169,34 @@ fn compliance_csv(out: &mut String, r: &ComplianceReport) {
     for t in compliance::TIMINGS {
         head.extend([format!("{}_share", t.name), format!("{}_p75_ms", t.name)]);
     }
-    head.extend(["pageviews", "dc_share", "label_share", "https_share", "all_domains_gov_vn", "days_reporting", "days_in_range", "last_seen", "silent"].map(String::from));
+    head.extend(
+        [
+            "pageviews",
+            "dc_share",
+            "label_share",
+            "https_share",
+            "all_domains_gov_vn",
+            "days_reporting",
+            "days_in_range",
+            "last_seen",
+            "silent",
+        ]
+        .map(String::from),
+    );
     line(out, &head);
-    for (s, code) in r.sites.iter().map(|s| (s, cell(&s.compliance.site))).chain(std::iter::once((&r.total, "*".to_owned()))) {
+    for (s, code) in r
+        .sites
+        .iter()
+        .map(|s| (s, cell(&s.compliance.site)))
+        .chain(std::iter::once((&r.total, "*".to_owned())))
+    {
         let c = &s.compliance;
         let mut cells = vec![code, cell(&s.name), c.page_loads.to_string()];
         for t in &c.timings {
-            cells.extend([share(t.share), t.p75_ms.map(|v| format!("{v:.0}")).unwrap_or_default()]);
+            cells.extend([
+                share(t.share),
+                t.p75_ms.map(|v| format!("{v:.0}")).unwrap_or_default(),
+            ]);
         }
         cells.extend([
             c.pageviews.to_string(),
@@ -146,7 +206,10 @@ fn compliance_csv(out: &mut String, r: &ComplianceReport) {
             c.all_domains_gov_vn.to_string(),
             s.days_reporting.to_string(),
             s.days_in_range.to_string(),
-            opt(s.last_seen.and_then(|t| chrono::DateTime::from_timestamp(i64::from(t), 0)).map(|t| t.to_rfc3339())),
+            opt(s
+                .last_seen
+                .and_then(|t| chrono::DateTime::from_timestamp(i64::from(t), 0))
+                .map(|t| t.to_rfc3339())),
             s.silent.to_string(),
         ]);
         line(out, &cells);
@@ -155,9 +218,33 @@ fn compliance_csv(out: &mut String, r: &ComplianceReport) {
 
 /// The pages that fail most, worst first: what an owner fixes first.
 fn failing_pages_csv(out: &mut String, pages: &[FailingPage]) {
-    line(out, &["site", "pathname", "page_loads", "slow_loads", "pageviews", "missing_dc", "unlabelled", "insecure", "failures"].map(String::from));
+    line(
+        out,
+        &[
+            "site",
+            "pathname",
+            "page_loads",
+            "slow_loads",
+            "pageviews",
+            "missing_dc",
+            "unlabelled",
+            "insecure",
+            "failures",
+        ]
+        .map(String::from),
+    );
     for p in pages {
-        let cells = [cell(&p.site), cell(&p.pathname), p.page_loads.to_string(), p.slow_loads.to_string(), p.pageviews.to_string(), p.missing_dc.to_string(), p.unlabelled.to_string(), p.insecure.to_string(), p.failures().to_string()];
+        let cells = [
+            cell(&p.site),
+            cell(&p.pathname),
+            p.page_loads.to_string(),
+            p.slow_loads.to_string(),
+            p.pageviews.to_string(),
+            p.missing_dc.to_string(),
+            p.unlabelled.to_string(),
+            p.insecure.to_string(),
+            p.failures().to_string(),
+        ];
         line(out, &cells);
     }
 }
@@ -168,7 +255,13 @@ mod tests {
 
     #[test]
     fn cells() {
-        for (input, want) in [("a", "a"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""), ("=1+1", "'=1+1"), ("/tin-tuc", "/tin-tuc")] {
+        for (input, want) in [
+            ("a", "a"),
+            ("a,b", "\"a,b\""),
+            ("say \"hi\"", "\"say \"\"hi\"\"\""),
+            ("=1+1", "'=1+1"),
+            ("/tin-tuc", "/tin-tuc"),
+        ] {
             assert_eq!(cell(input), want);
         }
     }

@@ -43,8 +43,12 @@ pub struct ApiJson<T>(pub T);
 impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| ApiError::bad("body", e.body_text()))?;
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| ApiError::bad("body", e.to_string()))
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad("body", e.body_text()))?;
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| ApiError::bad("body", e.to_string()))
     }
 }
 
@@ -57,20 +61,37 @@ pub struct Report {
 
 impl Report {
     pub fn scope(&self) -> Scope<'_> {
-        Scope { sites: &self.resolved.sites, range: self.params.range, filters: &self.params.filters }
+        Scope {
+            sites: &self.resolved.sites,
+            range: self.params.range,
+            filters: &self.params.filters,
+        }
     }
     pub fn previous_scope(&self) -> Scope<'_> {
-        Scope { sites: &self.resolved.sites, range: self.params.range.previous(), filters: &self.params.filters }
+        Scope {
+            sites: &self.resolved.sites,
+            range: self.params.range.previous(),
+            filters: &self.params.filters,
+        }
     }
 }
 
 /// Parameters first (`400`), then the one authorization check (`404`/`403`).
-pub async fn report(state: &AppState, caller: &Caller, query: Option<&str>, route_target: Option<Target>) -> Result<Report, ApiError> {
+pub async fn report(
+    state: &AppState,
+    caller: &Caller,
+    query: Option<&str>,
+    route_target: Option<Target>,
+) -> Result<Report, ApiError> {
     let tz = state.cfg.tz;
     let params = ReportParams::parse(&params::pairs(query), route_target, tz, params::today(tz))?;
     let registry = Registry::load(&state.db).await?;
     let resolved = scope::authorize(&caller.who, &registry, &params.target)?;
-    Ok(Report { params, resolved, registry })
+    Ok(Report {
+        params,
+        resolved,
+        registry,
+    })
 }
 
 /// `base` carrying a page's own query string, so its JSON and CSV links answer what the page

@@ -24,10 +24,20 @@ fn years(state: &AppState) -> Vec<i32> {
 
 /// `scheme://host` of this request (`X-Forwarded-Proto`, `Host`; a doubtful host is replaced).
 pub fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let ok = !host.is_empty() && host.len() < 256 && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ok = !host.is_empty()
+        && host.len() < 256
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
     let host = if ok { host } else { "localhost" };
-    let https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        == Some("https");
     format!("{}://{host}", if https { "https" } else { "http" })
 }
 
@@ -42,7 +52,11 @@ struct OpenDataPage {
     license: &'static str,
 }
 
-pub async fn page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Result<Response, PageError> {
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &uri, None);
     let t = c.t;
     let dc = DcMeta::new(
@@ -51,18 +65,39 @@ pub async fn page(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -
         &format!("{}/open-data", base_url(&headers)),
         params::today(state.cfg.tz),
     );
-    let groups = ["ministry", "province", "other"].into_iter().map(|g| (g, t.word(g))).collect();
-    let page = OpenDataPage { c, dc, years: years(&state), groups, license: open_data::LICENSE };
+    let groups = ["ministry", "province", "other"]
+        .into_iter()
+        .map(|g| (g, t.word(g)))
+        .collect();
+    let page = OpenDataPage {
+        c,
+        dc,
+        years: years(&state),
+        groups,
+        license: open_data::LICENSE,
+    };
     Ok(Html(page.render()?).into_response())
 }
 
 pub async fn catalog(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let body = open_data::catalog(&base_url(&headers), &years(&state), params::today(state.cfg.tz));
-    ([(header::CONTENT_TYPE, "application/ld+json; charset=utf-8")], body.to_string()).into_response()
+    let body = open_data::catalog(
+        &base_url(&headers),
+        &years(&state),
+        params::today(state.cfg.tz),
+    );
+    (
+        [(header::CONTENT_TYPE, "application/ld+json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `ranking-YYYY.csv|json[?group=][&method=]` or `monthly-YYYY.csv|json`.
-pub async fn file(State(state): State<AppState>, Path(name): Path<String>, uri: Uri) -> Result<Response, ApiError> {
+pub async fn file(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound(format!("open data file {name}"));
     let (stem, ext) = name.rsplit_once('.').ok_or_else(not_found)?;
     let (kind, year) = stem.split_once('-').ok_or_else(not_found)?;
@@ -72,18 +107,53 @@ pub async fn file(State(state): State<AppState>, Path(name): Path<String>, uri: 
     let today = params::today(state.cfg.tz);
     let (from, to) = year_range(year, today).map_err(|_| not_found())?;
     let y = from.year();
-    let range = Range { from, to, tz: state.cfg.tz };
+    let range = Range {
+        from,
+        to,
+        tz: state.cfg.tz,
+    };
     let reg = Registry::load(&state.db).await?;
     let (body, media) = if kind == "ranking" {
         let (groups, methods) = ranking_filters(uri.query())?;
-        let rows = open_data::ranking(&state.db, &reg, &state.cfg.ranking, y, &range, &groups, &methods).await?;
-        if ext == "json" { (serde_json::to_string(&rows).map_err(anyhow::Error::from)?, "application/json") } else { (ranking_csv(&rows), "text/csv; charset=utf-8") }
+        let rows = open_data::ranking(
+            &state.db,
+            &reg,
+            &state.cfg.ranking,
+            y,
+            &range,
+            &groups,
+            &methods,
+        )
+        .await?;
+        if ext == "json" {
+            (
+                serde_json::to_string(&rows).map_err(anyhow::Error::from)?,
+                "application/json",
+            )
+        } else {
+            (ranking_csv(&rows), "text/csv; charset=utf-8")
+        }
     } else {
         let rows = open_data::monthly(&state.db, &reg, &range).await?;
-        if ext == "json" { (serde_json::to_string(&rows).map_err(anyhow::Error::from)?, "application/json") } else { (monthly_csv(&rows), "text/csv; charset=utf-8") }
+        if ext == "json" {
+            (
+                serde_json::to_string(&rows).map_err(anyhow::Error::from)?,
+                "application/json",
+            )
+        } else {
+            (monthly_csv(&rows), "text/csv; charset=utf-8")
+        }
     };
     let disposition = format!("inline; filename=\"emc_{name}\"");
-    Ok(([(header::CONTENT_TYPE, media.to_owned()), (header::CONTENT_DISPOSITION, disposition), (header::CACHE_CONTROL, "public, max-age=3600".to_owned())], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, media.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 fn ranking_filters(query: Option<&str>) -> Result<(Vec<Group>, Vec<Method>), ApiError> {
@@ -91,12 +161,24 @@ fn ranking_filters(query: Option<&str>) -> Result<(Vec<Group>, Vec<Method>), Api
     let mut methods = vec![Method::Weighted, Method::Visits];
     for (k, v) in params::pairs(query) {
         match k.as_str() {
-            "group" => groups = vec![Group::parse(&v).ok_or_else(|| ApiError::bad("group", format!("{v:?}: use ministry, province, other or components:CODE")))?],
+            "group" => {
+                groups = vec![Group::parse(&v).ok_or_else(|| {
+                    ApiError::bad(
+                        "group",
+                        format!("{v:?}: use ministry, province, other or components:CODE"),
+                    )
+                })?]
+            }
             "method" => {
                 methods = vec![match v.as_str() {
                     "weighted" => Method::Weighted,
                     "visits" => Method::Visits,
-                    _ => return Err(ApiError::bad("method", format!("{v:?}: use weighted or visits"))),
+                    _ => {
+                        return Err(ApiError::bad(
+                            "method",
+                            format!("{v:?}: use weighted or visits"),
+                        ))
+                    }
                 }]
             }
             _ => {}
@@ -114,12 +196,36 @@ pub fn ranking_csv(rows: &[open_data::PublicRank]) -> String {
     let mut out = String::new();
     csv_line(&mut out, &RANKING_HEADER.map(String::from));
     for r in rows {
-        let method = if r.method == Method::Weighted { "weighted" } else { "visits" };
+        let method = if r.method == Method::Weighted {
+            "weighted"
+        } else {
+            "visits"
+        };
         let c = &r.components;
-        let mut cells = vec![r.year.to_string(), cell(&r.group), method.to_owned(), r.rank.to_string(), cell(&r.site), cell(&r.name), format!("{:.2}", r.score)];
+        let mut cells = vec![
+            r.year.to_string(),
+            cell(&r.group),
+            method.to_owned(),
+            r.rank.to_string(),
+            cell(&r.site),
+            cell(&r.name),
+            format!("{:.2}", r.score),
+        ];
         cells.push(r.grade.map(|g| g.as_str().to_owned()).unwrap_or_default());
         cells.extend([r.visits.to_string(), r.visitors.to_string()]);
-        cells.extend([c.traffic, c.engagement, c.connection, c.label, c.metadata, c.domain, c.speed, c.security].map(|x| format!("{x:.2}")));
+        cells.extend(
+            [
+                c.traffic,
+                c.engagement,
+                c.connection,
+                c.label,
+                c.metadata,
+                c.domain,
+                c.speed,
+                c.security,
+            ]
+            .map(|x| format!("{x:.2}")),
+        );
         csv_line(&mut out, &cells);
     }
     out
@@ -130,8 +236,15 @@ pub fn monthly_csv(rows: &[open_data::MonthFigures]) -> String {
     csv_line(&mut out, &MONTHLY_HEADER.map(String::from));
     for r in rows {
         let cells = [
-            r.month.clone(), cell(&r.site), cell(&r.name), cell(&r.kind), r.visits.to_string(), r.pageviews.to_string(), r.visitors.to_string(),
-            format!("{:.4}", r.bounce_rate), format!("{:.1}", r.avg_session_duration),
+            r.month.clone(),
+            cell(&r.site),
+            cell(&r.name),
+            cell(&r.kind),
+            r.visits.to_string(),
+            r.pageviews.to_string(),
+            r.visitors.to_string(),
+            format!("{:.4}", r.bounce_rate),
+            format!("{:.1}", r.avg_session_duration),
         ];
         csv_line(&mut out, &cells);
     }

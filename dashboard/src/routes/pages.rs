@@ -25,39 +25,72 @@ pub fn form(body: &Bytes) -> Vec<(String, String)> {
 }
 
 pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
 }
 
 fn check_csrf(caller: &Caller, pairs: &[(String, String)]) -> Result<(), ApiError> {
-    if auth::same_token(field(pairs, "csrf"), caller.csrf()) { Ok(()) } else { Err(ApiError::Csrf) }
+    if auth::same_token(field(pairs, "csrf"), caller.csrf()) {
+        Ok(())
+    } else {
+        Err(ApiError::Csrf)
+    }
 }
 
 pub async fn login_form(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> PageResult {
     render_login(&state, &headers, &uri, None)
 }
 
-fn render_login(state: &AppState, headers: &HeaderMap, uri: &Uri, error: Option<String>) -> PageResult {
+fn render_login(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    error: Option<String>,
+) -> PageResult {
     let token = auth::random_token();
     let c = Chrome::new(headers, uri, None);
     let identifier = format!("{}/login", super::open_data::base_url(headers));
     let dc = DcMeta::new(c.t.title, "Đăng nhập hệ thống EMC: giám sát, đo lường cổng thông tin điện tử theo Thông tư 22/2023/TT-BTTTT.", &identifier, params::today(state.cfg.tz));
-    let page = LoginPage { c, dc, login_csrf: token.clone(), error };
+    let page = LoginPage {
+        c,
+        dc,
+        login_csrf: token.clone(),
+        error,
+    };
     let cookie = auth::set_cookie(state, headers, auth::LOGIN_CSRF_COOKIE, &token, 3600);
-    let status = if page.error.is_some() { axum::http::StatusCode::UNAUTHORIZED } else { axum::http::StatusCode::OK };
+    let status = if page.error.is_some() {
+        axum::http::StatusCode::UNAUTHORIZED
+    } else {
+        axum::http::StatusCode::OK
+    };
     Ok((status, [(header::SET_COOKIE, cookie)], Html(page.render()?)).into_response())
 }
 
-pub async fn login(State(state): State<AppState>, headers: HeaderMap, uri: Uri, body: Bytes) -> PageResult {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> PageResult {
     let pairs = form(&body);
     let expected = auth::cookie(&headers, auth::LOGIN_CSRF_COOKIE).unwrap_or("");
     if !auth::same_token(field(&pairs, "csrf"), expected) {
         return Err(ApiError::Csrf.into());
     }
-    let who = match auth::check_login(&state, field(&pairs, "username"), field(&pairs, "password")).await {
+    let who = match auth::check_login(&state, field(&pairs, "username"), field(&pairs, "password"))
+        .await
+    {
         Ok(who) => who,
         Err(ApiError::Unauthorized) => {
             let t = Chrome::new(&headers, &uri, None).t;
-            let msg = if t.lang == "vi" { "Sai tên đăng nhập hoặc mật khẩu." } else { "Wrong user name or password." };
+            let msg = if t.lang == "vi" {
+                "Sai tên đăng nhập hoặc mật khẩu."
+            } else {
+                "Wrong user name or password."
+            };
             return render_login(&state, &headers, &uri, Some(msg.into()));
         }
         Err(e) => return Err(e.into()),
@@ -67,11 +100,22 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, uri: Uri, 
         state.sessions.remove(old);
     }
     let (id, _) = auth::start_session(&state, &who);
-    let cookie = auth::set_cookie(&state, &headers, auth::SESSION_COOKIE, &id, state.cfg.session_ttl_secs);
+    let cookie = auth::set_cookie(
+        &state,
+        &headers,
+        auth::SESSION_COOKIE,
+        &id,
+        state.cfg.session_ttl_secs,
+    );
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
-pub async fn logout(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, body: Bytes) -> PageResult {
+pub async fn logout(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     check_csrf(&caller, &form(&body))?;
     if let auth::Via::Cookie { session_id, .. } = &caller.via {
         state.sessions.remove(session_id);
@@ -83,19 +127,40 @@ pub async fn logout(State(state): State<AppState>, PageCaller(caller): PageCalle
 /// `/lang?to=en&back=/path`: remembers the language and goes back (local paths only).
 pub async fn lang(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
     let pairs = params::pairs(uri.query());
-    let to = if field(&pairs, "to") == "en" { "en" } else { "vi" };
+    let to = if field(&pairs, "to") == "en" {
+        "en"
+    } else {
+        "vi"
+    };
     let back = field(&pairs, "back");
-    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') { back } else { "/" };
+    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+        back
+    } else {
+        "/"
+    };
     let cookie = auth::set_cookie(&state, &headers, "emc_lang", to, 365 * 86_400);
     ([(header::SET_COOKIE, cookie)], Redirect::to(back)).into_response()
 }
 
 /// The overview's rows (shared with the API and CSV): every site in scope, sorted.
-pub async fn overview_rows(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<(Range, Vec<SiteFigures>), ApiError> {
+pub async fn overview_rows(
+    state: &AppState,
+    caller: &Caller,
+    query: Option<&str>,
+) -> Result<(Range, Vec<SiteFigures>), ApiError> {
     let tz = state.cfg.tz;
-    let p = ReportParams::parse(&params::pairs(query), Some(Target::Agency { id: String::new() }), tz, params::today(tz))?;
+    let p = ReportParams::parse(
+        &params::pairs(query),
+        Some(Target::Agency { id: String::new() }),
+        tz,
+        params::today(tz),
+    )?;
     let reg = Registry::load(&state.db).await?;
-    let sites: Vec<(String, String)> = reg.sites_in_scope(&caller.who).into_iter().map(|s| (s.code.clone(), s.name.clone())).collect();
+    let sites: Vec<(String, String)> = reg
+        .sites_in_scope(&caller.who)
+        .into_iter()
+        .map(|s| (s.code.clone(), s.name.clone()))
+        .collect();
     let mut rows = queries::overview(&state.db, &sites, p.range).await?;
     let key = |r: &SiteFigures| -> f64 {
         match p.sort {
@@ -117,12 +182,21 @@ pub async fn overview_rows(state: &AppState, caller: &Caller, query: Option<&str
     Ok((p.range, rows))
 }
 
-pub async fn overview(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri) -> PageResult {
+pub async fn overview(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    uri: Uri,
+) -> PageResult {
     let (range, rows) = overview_rows(&state, &caller, uri.query()).await?;
     let c = Chrome::new(&headers, &uri, Some(&caller));
     let pairs = params::pairs(uri.query());
     let (cur_sort, cur_dir) = (field(&pairs, "sort"), field(&pairs, "dir"));
-    let cur_sort = if cur_sort.is_empty() { "visits" } else { cur_sort };
+    let cur_sort = if cur_sort.is_empty() {
+        "visits"
+    } else {
+        cur_sort
+    };
     let t = c.t;
     let cols: [(&str, &'static str); 6] = [
         ("name", t.site),
@@ -136,33 +210,99 @@ pub async fn overview(State(state): State<AppState>, PageCaller(caller): PageCal
         .iter()
         .map(|(key, label)| {
             let active = *key == cur_sort;
-            let desc = if active { cur_dir != "asc" } else { *key != "name" };
+            let desc = if active {
+                cur_dir != "asc"
+            } else {
+                *key != "name"
+            };
             let next = if active ^ desc { "desc" } else { "asc" };
             SortHeader {
                 label,
-                href: format!("/?from={}&to={}&sort={key}&dir={next}", range.from_str(), range.to_str()),
-                arrow: if !active { "" } else if desc { " ▼" } else { " ▲" },
-                aria: if !active { "none" } else if desc { "descending" } else { "ascending" },
+                href: format!(
+                    "/?from={}&to={}&sort={key}&dir={next}",
+                    range.from_str(),
+                    range.to_str()
+                ),
+                arrow: if !active {
+                    ""
+                } else if desc {
+                    " ▼"
+                } else {
+                    " ▲"
+                },
+                aria: if !active {
+                    "none"
+                } else if desc {
+                    "descending"
+                } else {
+                    "ascending"
+                },
             }
         })
         .collect();
     let reg = Registry::load(&state.db).await?;
-    let agencies = reg.agencies_in_scope(&caller.who).into_iter().map(|a| (a.id.clone(), a.name.clone())).collect();
-    let in_scope: Vec<_> = reg.sites_in_scope(&caller.who).into_iter().cloned().collect();
+    let agencies = reg
+        .agencies_in_scope(&caller.who)
+        .into_iter()
+        .map(|a| (a.id.clone(), a.name.clone()))
+        .collect();
+    let in_scope: Vec<_> = reg
+        .sites_in_scope(&caller.who)
+        .into_iter()
+        .cloned()
+        .collect();
     let silent = super::compliance::silent(&state, &in_scope)
         .await?
         .into_iter()
-        .map(|h| (h.site, h.name, h.last_seen.map(|t| super::compliance::local(&state, t)).unwrap_or_default()))
+        .map(|h| {
+            (
+                h.site,
+                h.name,
+                h.last_seen
+                    .map(|t| super::compliance::local(&state, t))
+                    .unwrap_or_default(),
+            )
+        })
         .collect();
-    let page = OverviewPage { c, from: range.from_str(), to: range.to_str(), headers: headers_out, rows, agencies, silent };
+    let page = OverviewPage {
+        c,
+        from: range.from_str(),
+        to: range.to_str(),
+        headers: headers_out,
+        rows,
+        agencies,
+        silent,
+    };
     Ok(Html(page.render()?).into_response())
 }
 
-pub async fn site_report(State(state): State<AppState>, PageCaller(caller): PageCaller, Path(code): Path<String>, headers: HeaderMap, uri: Uri) -> PageResult {
-    report_page(state, caller, Target::Site { code, include_components: false }, headers, uri).await
+pub async fn site_report(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> PageResult {
+    report_page(
+        state,
+        caller,
+        Target::Site {
+            code,
+            include_components: false,
+        },
+        headers,
+        uri,
+    )
+    .await
 }
 
-pub async fn agency_report(State(state): State<AppState>, PageCaller(caller): PageCaller, Path(id): Path<String>, headers: HeaderMap, uri: Uri) -> PageResult {
+pub async fn agency_report(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> PageResult {
     report_page(state, caller, Target::Agency { id }, headers, uri).await
 }
 
@@ -172,9 +312,25 @@ fn fmt_pct(x: f64) -> String {
 
 fn cards(t: &'static Texts, now: &Stats, prev: &Stats) -> Vec<Card> {
     let card = |label, a: f64, b: f64, fmt: &dyn Fn(f64) -> String| {
-        let delta = if b == 0.0 { String::new() } else { format!("{:+.0}%", (a - b) / b * 100.0) };
-        let trend = if a > b { "up" } else if a < b { "down" } else { "" };
-        Card { label, value: fmt(a), previous: fmt(b), delta, trend }
+        let delta = if b == 0.0 {
+            String::new()
+        } else {
+            format!("{:+.0}%", (a - b) / b * 100.0)
+        };
+        let trend = if a > b {
+            "up"
+        } else if a < b {
+            "down"
+        } else {
+            ""
+        };
+        Card {
+            label,
+            value: fmt(a),
+            previous: fmt(b),
+            delta,
+            trend,
+        }
     };
     let int = |x: f64| format!("{x:.0}");
     let secs = |x: f64| format!("{x:.0} s");
@@ -182,10 +338,20 @@ fn cards(t: &'static Texts, now: &Stats, prev: &Stats) -> Vec<Card> {
     let p = &prev.sources;
     vec![
         card(t.visits, now.visits as f64, prev.visits as f64, &int),
-        card(t.pageviews, now.pageviews as f64, prev.pageviews as f64, &int),
+        card(
+            t.pageviews,
+            now.pageviews as f64,
+            prev.pageviews as f64,
+            &int,
+        ),
         card(t.visitors, now.visitors as f64, prev.visitors as f64, &int),
         card(t.bounce_rate, now.bounce_rate, prev.bounce_rate, &fmt_pct),
-        card(t.avg_duration, now.avg_session_duration, prev.avg_session_duration, &secs),
+        card(
+            t.avg_duration,
+            now.avg_session_duration,
+            prev.avg_session_duration,
+            &secs,
+        ),
         card(t.hits, now.hits as f64, prev.hits as f64, &int),
         card(t.direct, s.direct as f64, p.direct as f64, &int),
         card(t.organic, s.organic as f64, p.organic as f64, &int),
@@ -198,33 +364,65 @@ fn cards(t: &'static Texts, now: &Stats, prev: &Stats) -> Vec<Card> {
 /// `base?query` keeping everything of the current view but the filters, which are `filters`.
 fn view_href(base: &str, p: &ReportParams, filters: &Filters) -> String {
     let mut ser = form_urlencoded::Serializer::new(String::new());
-    ser.append_pair("from", &p.range.from_str()).append_pair("to", &p.range.to_str()).append_pair("interval", p.interval.as_str());
-    if let Target::Site { include_components: true, .. } = p.target {
+    ser.append_pair("from", &p.range.from_str())
+        .append_pair("to", &p.range.to_str())
+        .append_pair("interval", p.interval.as_str());
+    if let Target::Site {
+        include_components: true,
+        ..
+    } = p.target
+    {
         ser.append_pair("include_components", "true");
     }
     let f = filters.to_query();
     let q = ser.finish();
-    if f.is_empty() { format!("{base}?{q}") } else { format!("{base}?{q}&{f}") }
+    if f.is_empty() {
+        format!("{base}?{q}")
+    } else {
+        format!("{base}?{q}&{f}")
+    }
 }
 
-async fn report_page(state: AppState, caller: Caller, target: Target, headers: HeaderMap, uri: Uri) -> PageResult {
+async fn report_page(
+    state: AppState,
+    caller: Caller,
+    target: Target,
+    headers: HeaderMap,
+    uri: Uri,
+) -> PageResult {
     let r = report(&state, &caller, uri.query(), Some(target)).await?;
     let c = Chrome::new(&headers, &uri, Some(&caller));
     let t = c.t;
     let p = &r.params;
     let base = uri.path().to_owned();
     let (cur_scope, prev_scope) = (r.scope(), r.previous_scope());
-    let (now, prev) = tokio::try_join!(queries::stats(&state.db, &cur_scope), queries::stats(&state.db, &prev_scope))?;
+    let (now, prev) = tokio::try_join!(
+        queries::stats(&state.db, &cur_scope),
+        queries::stats(&state.db, &prev_scope)
+    )?;
     let points = queries::timeseries(&state.db, &r.scope(), p.interval).await?;
     let chart = charts::timeseries_svg(&points, t.chart_title, t.visits, t.pageviews);
-    let rt = queries::realtime(&state.db, &r.resolved.sites, chrono::Utc::now().timestamp() as u32).await?;
+    let rt = queries::realtime(
+        &state.db,
+        &r.resolved.sites,
+        chrono::Utc::now().timestamp() as u32,
+    )
+    .await?;
     let target_q = match &p.target {
-        Target::Site { code, include_components } => format!("site={}&include_components={include_components}", enc(code)),
+        Target::Site {
+            code,
+            include_components,
+        } => format!("site={}&include_components={include_components}", enc(code)),
         Target::Agency { id } => format!("agency={}", enc(id)),
         Target::Fleet | Target::Admin => String::new(),
     };
     let view_q = view_href("", p, &p.filters);
-    let csv = |report: &str, extra: &str| format!("/api/v1/export.csv?report={report}&{target_q}&{}{extra}", &view_q[1..]);
+    let csv = |report: &str, extra: &str| {
+        format!(
+            "/api/v1/export.csv?report={report}&{target_q}&{}{extra}",
+            &view_q[1..]
+        )
+    };
     let mut sections = vec![];
     for dim in params::DIMENSIONS {
         let rows = queries::breakdown(&state.db, &r.scope(), dim, 10).await?;
@@ -232,13 +430,37 @@ async fn report_page(state: AppState, caller: Caller, target: Target, headers: H
             .into_iter()
             .map(|b| {
                 let mut f = p.filters.clone();
-                let href = if f.set(dim, &b.key).is_ok() { view_href(&base, p, &f) } else { view_href(&base, p, &p.filters) };
-                let label = if dim == "source" { t.source(&b.key).to_owned() } else { b.key.clone() };
-                let label = if label.is_empty() { "(—)".to_owned() } else { label };
-                Row { label, href, visits: b.visits, visitors: b.visitors, pageviews: b.pageviews, bounce: fmt_pct(b.bounce_rate) }
+                let href = if f.set(dim, &b.key).is_ok() {
+                    view_href(&base, p, &f)
+                } else {
+                    view_href(&base, p, &p.filters)
+                };
+                let label = if dim == "source" {
+                    t.source(&b.key).to_owned()
+                } else {
+                    b.key.clone()
+                };
+                let label = if label.is_empty() {
+                    "(—)".to_owned()
+                } else {
+                    label
+                };
+                Row {
+                    label,
+                    href,
+                    visits: b.visits,
+                    visitors: b.visitors,
+                    pageviews: b.pageviews,
+                    bounce: fmt_pct(b.bounce_rate),
+                }
             })
             .collect();
-        sections.push(Section { dim, title: t.dimension(dim), rows, csv: csv("breakdown", &format!("&by={dim}&limit=1000")) });
+        sections.push(Section {
+            dim,
+            title: t.dimension(dim),
+            rows,
+            csv: csv("breakdown", &format!("&by={dim}&limit=1000")),
+        });
     }
     let filters = p
         .filters
@@ -252,14 +474,29 @@ async fn report_page(state: AppState, caller: Caller, target: Target, headers: H
                 }
             }
             let label = t.dimension(k);
-            ActiveFilter { label, value: v.to_owned(), raw: format!("{k}:{v}"), remove_href: view_href(&base, p, &rest) }
+            ActiveFilter {
+                label,
+                value: v.to_owned(),
+                raw: format!("{k}:{v}"),
+                remove_href: view_href(&base, p, &rest),
+            }
         })
         .collect();
     let (is_portal, include_components, manage, site) = match &p.target {
-        Target::Site { code, include_components } => {
+        Target::Site {
+            code,
+            include_components,
+        } => {
             let site = r.registry.site(code);
-            let manage = site.filter(|s| scope::may_manage_site(&caller.who, s)).map(|s| manage(&state, t, s));
-            (site.is_some_and(|s| s.kind == "portal"), *include_components, manage, site)
+            let manage = site
+                .filter(|s| scope::may_manage_site(&caller.who, s))
+                .map(|s| manage(&state, t, s));
+            (
+                site.is_some_and(|s| s.kind == "portal"),
+                *include_components,
+                manage,
+                site,
+            )
         }
         _ => (false, false, None, None),
     };
@@ -295,10 +532,20 @@ fn enc(s: &str) -> String {
 
 fn manage(state: &AppState, t: &'static Texts, s: &emc_sql::registry::SiteRow) -> Manage {
     let values = [
-        &s.legal_rep_name, &s.legal_rep_title, &s.contact_name, &s.contact_title, &s.contact_address, &s.contact_phone,
-        &s.contact_email, &s.contact_other,
+        &s.legal_rep_name,
+        &s.legal_rep_title,
+        &s.contact_name,
+        &s.contact_title,
+        &s.contact_address,
+        &s.contact_phone,
+        &s.contact_email,
+        &s.contact_other,
     ];
-    let fields = contact_labels(t).into_iter().zip(values).map(|((name, label), v)| (name, label, v.clone())).collect();
+    let fields = contact_labels(t)
+        .into_iter()
+        .zip(values)
+        .map(|((name, label), v)| (name, label, v.clone()))
+        .collect();
     Manage {
         code: s.code.clone(),
         snippet: ops::snippet(&state.cfg.collector_url, &s.code),
@@ -308,11 +555,18 @@ fn manage(state: &AppState, t: &'static Texts, s: &emc_sql::registry::SiteRow) -
 }
 
 /// Contact details of a site: admin or the site's owner.
-pub async fn site_contact(State(state): State<AppState>, PageCaller(caller): PageCaller, Path(code): Path<String>, body: Bytes) -> PageResult {
+pub async fn site_contact(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(code): Path<String>,
+    body: Bytes,
+) -> PageResult {
     let pairs = form(&body);
     check_csrf(&caller, &pairs)?;
     let reg = Registry::load(&state.db).await?;
-    let site = reg.site(&code).ok_or_else(|| ApiError::NotFound(format!("site {code}")))?;
+    let site = reg
+        .site(&code)
+        .ok_or_else(|| ApiError::NotFound(format!("site {code}")))?;
     if !scope::may_manage_site(&caller.who, site) {
         return Err(ApiError::Forbidden.into());
     }

@@ -23,20 +23,37 @@ use serde::Serialize;
 
 /// `year` or `from`/`to` (default: this year to today), `group` (default `ministry`),
 /// `method` (`weighted`|`visits`), `include_components`.
-pub fn parse(pairs: &[(String, String)], tz: Tz, today: NaiveDate) -> Result<RankingRequest, ApiError> {
+pub fn parse(
+    pairs: &[(String, String)],
+    tz: Tz,
+    today: NaiveDate,
+) -> Result<RankingRequest, ApiError> {
     let (mut from, mut to, mut year) = (None, None, None);
-    let (mut group, mut method, mut include_components) = (Group::Ministry, Method::Weighted, false);
+    let (mut group, mut method, mut include_components) =
+        (Group::Ministry, Method::Weighted, false);
     for (k, v) in pairs {
         match k.as_str() {
             "from" => from = Some(parse_date("from", v)?),
             "to" => to = Some(parse_date("to", v)?),
             "year" if !v.is_empty() => year = Some(year_range(v, today)?),
-            "group" => group = Group::parse(v).ok_or_else(|| ApiError::bad("group", format!("{v:?}: use ministry, province, other or components:CODE")))?,
+            "group" => {
+                group = Group::parse(v).ok_or_else(|| {
+                    ApiError::bad(
+                        "group",
+                        format!("{v:?}: use ministry, province, other or components:CODE"),
+                    )
+                })?
+            }
             "method" => {
                 method = match v.as_str() {
                     "weighted" => Method::Weighted,
                     "visits" => Method::Visits,
-                    _ => return Err(ApiError::bad("method", format!("{v:?}: use weighted or visits"))),
+                    _ => {
+                        return Err(ApiError::bad(
+                            "method",
+                            format!("{v:?}: use weighted or visits"),
+                        ))
+                    }
                 }
             }
             "include_components" => include_components = parse_bool("include_components", v)?,
@@ -48,27 +65,46 @@ pub fn parse(pairs: &[(String, String)], tz: Tz, today: NaiveDate) -> Result<Ran
         (Some(_), _, _) => return Err(ApiError::bad("year", "give year or from/to, not both")),
         (None, f, t) => {
             let to = t.unwrap_or(today);
-            (f.unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to)), to)
+            (
+                f.unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).unwrap_or(to)),
+                to,
+            )
         }
     };
     if from > to {
         return Err(ApiError::bad("from", "is after to"));
     }
     if (to - from).num_days() > 3 * 366 {
-        return Err(ApiError::bad("from", "the range is longer than three years"));
+        return Err(ApiError::bad(
+            "from",
+            "the range is longer than three years",
+        ));
     }
-    Ok(RankingRequest { range: Range { from, to, tz }, group, method, include_components, with_previous: true })
+    Ok(RankingRequest {
+        range: Range { from, to, tz },
+        group,
+        method,
+        include_components,
+        with_previous: true,
+    })
 }
 
 /// A calendar year, cut at today when it is not over.
 pub fn year_range(v: &str, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), ApiError> {
-    let bad = || ApiError::bad("year", format!("{v:?}: a year from 2000 to {}", today.year()));
+    let bad = || {
+        ApiError::bad(
+            "year",
+            format!("{v:?}: a year from 2000 to {}", today.year()),
+        )
+    };
     let y: i32 = v.parse().map_err(|_| bad())?;
     if !(2000..=today.year()).contains(&y) {
         return Err(bad());
     }
     let from = NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(bad)?;
-    let to = NaiveDate::from_ymd_opt(y, 12, 31).ok_or_else(bad)?.min(today);
+    let to = NaiveDate::from_ymd_opt(y, 12, 31)
+        .ok_or_else(bad)?
+        .min(today);
     Ok((from, to))
 }
 
@@ -90,7 +126,10 @@ pub struct RankRow<'a> {
 impl RankRow<'_> {
     /// A criterion by key, one decimal (for the page).
     pub fn cell(&self, key: &str) -> String {
-        Criterion::ALL.iter().find(|c| c.as_str() == key).map_or_else(String::new, |c| format!("{:.1}", self.components.get(*c)))
+        Criterion::ALL
+            .iter()
+            .find(|c| c.as_str() == key)
+            .map_or_else(String::new, |c| format!("{:.1}", self.components.get(*c)))
     }
 }
 
@@ -113,7 +152,11 @@ pub fn rows(r: &Ranking) -> Vec<RankRow<'_>> {
 }
 
 /// Parameters (`400`), the scope (`Target::Fleet`), then the ranking with out-of-scope rows removed.
-pub(crate) async fn ranked(state: &AppState, caller: &Caller, query: Option<&str>) -> Result<(Ranking, Registry), ApiError> {
+pub(crate) async fn ranked(
+    state: &AppState,
+    caller: &Caller,
+    query: Option<&str>,
+) -> Result<(Ranking, Registry), ApiError> {
     let tz = state.cfg.tz;
     let req = parse(&params::pairs(query), tz, params::today(tz))?;
     let reg = Registry::load(&state.db).await?;
@@ -128,7 +171,11 @@ pub(crate) async fn ranked(state: &AppState, caller: &Caller, query: Option<&str
     Ok((r, reg))
 }
 
-pub async fn api(State(state): State<AppState>, caller: Caller, RawQuery(q): RawQuery) -> Result<Response, ApiError> {
+pub async fn api(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
     let (r, _) = ranked(&state, &caller, q.as_deref()).await?;
     Ok(Json(rows(&r)).into_response())
 }
@@ -150,15 +197,33 @@ struct RankingPage<'a> {
     csv: String,
 }
 
-pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri) -> Result<Response, PageError> {
+pub async fn page(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, PageError> {
     let (r, reg) = ranked(&state, &caller, uri.query()).await?;
     let c = Chrome::new(&headers, &uri, Some(&caller));
-    let bars: Vec<(String, f64)> = r.sites.iter().map(|s| (format!("{}. {}", s.rank, s.name), s.score)).collect();
+    let bars: Vec<(String, f64)> = r
+        .sites
+        .iter()
+        .map(|s| (format!("{}. {}", s.rank, s.name), s.score))
+        .collect();
     let chart = charts::bars_svg(&bars, c.t.word("ranking"));
     let group = r.group.key();
     let t = c.t;
-    let mut groups: Vec<(String, String, bool)> = ["ministry", "province", "other"].iter().map(|g| (g.to_string(), t.word(g).to_owned(), false)).collect();
-    groups.extend(reg.sites.iter().filter(|s| s.kind == "portal").map(|s| (format!("components:{}", s.code), format!("{} {}", t.word("components"), s.name), false)));
+    let mut groups: Vec<(String, String, bool)> = ["ministry", "province", "other"]
+        .iter()
+        .map(|g| (g.to_string(), t.word(g).to_owned(), false))
+        .collect();
+    groups.extend(reg.sites.iter().filter(|s| s.kind == "portal").map(|s| {
+        (
+            format!("components:{}", s.code),
+            format!("{} {}", t.word("components"), s.name),
+            false,
+        )
+    }));
     for g in groups.iter_mut() {
         g.2 = g.0 == group;
     }
@@ -192,12 +257,35 @@ mod tests {
         let today = d("2026-11-25");
         let p = |q: &str| parse(&params::pairs(Some(q)), tz, today).map_err(|e| e.to_string());
         let r = p("year=2025&group=province&method=visits").unwrap();
-        assert_eq!((r.range.from, r.range.to, r.group, r.method), (d("2025-01-01"), d("2025-12-31"), Group::Province, Method::Visits));
+        assert_eq!(
+            (r.range.from, r.range.to, r.group, r.method),
+            (
+                d("2025-01-01"),
+                d("2025-12-31"),
+                Group::Province,
+                Method::Visits
+            )
+        );
         let r = p("").unwrap();
-        assert_eq!((r.range.from, r.range.to, r.group, r.method), (d("2026-01-01"), today, Group::Ministry, Method::Weighted));
+        assert_eq!(
+            (r.range.from, r.range.to, r.group, r.method),
+            (d("2026-01-01"), today, Group::Ministry, Method::Weighted)
+        );
         assert_eq!(p("year=2026").unwrap().range.to, today);
-        assert_eq!(p("group=components:227&include_components=true").unwrap().group, Group::Components("227".into()));
-        for bad in ["group=x", "method=best", "year=1999", "year=2027", "from=2025-02-01&to=2025-01-01", "year=2025&from=2025-01-01"] {
+        assert_eq!(
+            p("group=components:227&include_components=true")
+                .unwrap()
+                .group,
+            Group::Components("227".into())
+        );
+        for bad in [
+            "group=x",
+            "method=best",
+            "year=1999",
+            "year=2027",
+            "from=2025-02-01&to=2025-01-01",
+            "year=2025&from=2025-01-01",
+        ] {
             assert!(p(bad).is_err(), "{bad}");
         }
     }

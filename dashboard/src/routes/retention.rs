@@ -24,19 +24,43 @@ struct RetentionPage {
     runs: Vec<(String, String, String, String)>,
 }
 
-pub async fn page(State(state): State<AppState>, PageCaller(caller): PageCaller, headers: HeaderMap, uri: Uri) -> Result<Response, PageError> {
+pub async fn page(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, PageError> {
     scope::require_admin(&caller.who)?;
     let policy = state.cfg.retention;
-    let (tables, runs) = tokio::try_join!(schedule::status(&state.db, &policy), schedule::last_runs(&state.db, 30))?;
+    let (tables, runs) = tokio::try_join!(
+        schedule::status(&state.db, &policy),
+        schedule::last_runs(&state.db, 30)
+    )?;
     let today = crate::params::today(state.cfg.tz);
-    let runs = runs.into_iter().map(|a| (super::compliance::local(&state, a.at), a.action, a.target, a.detail)).collect();
+    let runs = runs
+        .into_iter()
+        .map(|a| {
+            (
+                super::compliance::local(&state, a.at),
+                a.action,
+                a.target,
+                a.detail,
+            )
+        })
+        .collect();
     let page = RetentionPage {
         c: Chrome::new(&headers, &uri, Some(&caller)),
         months: policy.months,
         rollup_months: policy.rollup_months,
         raw_cutoff: cutoff(today, policy.months).to_string(),
         rollup_cutoff: cutoff(today, policy.rollup_months).to_string(),
-        tables: tables.into_iter().map(|t| { let raw = RAW_TABLES.contains(&t.table); (t, raw) }).collect(),
+        tables: tables
+            .into_iter()
+            .map(|t| {
+                let raw = RAW_TABLES.contains(&t.table);
+                (t, raw)
+            })
+            .collect(),
         runs,
     };
     Ok(Html(page.render()?).into_response())

@@ -23,7 +23,13 @@ enum Role {
     AnalystB,
 }
 
-const ROLES: [Role; 5] = [Role::Anonymous, Role::Admin, Role::AnalystA, Role::OwnerA, Role::AnalystB];
+const ROLES: [Role; 5] = [
+    Role::Anonymous,
+    Role::Admin,
+    Role::AnalystA,
+    Role::OwnerA,
+    Role::AnalystB,
+];
 
 impl Role {
     fn username(self) -> Option<&'static str> {
@@ -57,15 +63,33 @@ struct Sample {
 }
 
 fn get(uri: &str, ok: u16) -> Sample {
-    Sample { uri: uri.into(), body: None, cookie: None, side: Side::Neither, ok }
+    Sample {
+        uri: uri.into(),
+        body: None,
+        cookie: None,
+        side: Side::Neither,
+        ok,
+    }
 }
 
 fn form(uri: &str, body: &str, ok: u16) -> Sample {
-    Sample { uri: uri.into(), body: Some(("application/x-www-form-urlencoded", body.into())), cookie: None, side: Side::Neither, ok }
+    Sample {
+        uri: uri.into(),
+        body: Some(("application/x-www-form-urlencoded", body.into())),
+        cookie: None,
+        side: Side::Neither,
+        ok,
+    }
 }
 
 fn json(uri: &str, body: serde_json::Value, ok: u16) -> Sample {
-    Sample { uri: uri.into(), body: Some(("application/json", body.to_string())), cookie: None, side: Side::Neither, ok }
+    Sample {
+        uri: uri.into(),
+        body: Some(("application/json", body.to_string())),
+        cookie: None,
+        side: Side::Neither,
+        ok,
+    }
 }
 
 /// The same request about ministry A's portal (227, agency `bo-a`) and B's (300, `bo-b`).
@@ -161,15 +185,40 @@ fn expected(spec: &RouteSpec, role: Role, sample: &Sample) -> u16 {
 
 /// The headers every answer carries, whatever its status.
 pub fn assert_security_headers(what: &str, headers: &axum::http::HeaderMap) {
-    let h = |name: header::HeaderName| headers.get(&name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let h = |name: header::HeaderName| {
+        headers
+            .get(&name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
     let csp = h(header::CONTENT_SECURITY_POLICY);
     assert_eq!(csp, CSP, "{what}: Content-Security-Policy");
-    let script = csp.split(';').map(str::trim).find(|d| d.starts_with("script-src")).unwrap_or("");
-    assert!(script == "script-src 'self'", "{what}: no inline or third-party script: {script}");
+    let script = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .unwrap_or("");
+    assert!(
+        script == "script-src 'self'",
+        "{what}: no inline or third-party script: {script}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
-    assert_eq!(h(header::X_FRAME_OPTIONS), "DENY", "{what}: X-Frame-Options");
-    assert_eq!(h(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{what}: X-Content-Type-Options");
-    assert_eq!(h(header::REFERRER_POLICY), "same-origin", "{what}: Referrer-Policy");
+    assert_eq!(
+        h(header::X_FRAME_OPTIONS),
+        "DENY",
+        "{what}: X-Frame-Options"
+    );
+    assert_eq!(
+        h(header::X_CONTENT_TYPE_OPTIONS),
+        "nosniff",
+        "{what}: X-Content-Type-Options"
+    );
+    assert_eq!(
+        h(header::REFERRER_POLICY),
+        "same-origin",
+        "{what}: Referrer-Policy"
+    );
 }
 
 /// How a signed-in role's request is authenticated: the API is tried both ways.
@@ -184,35 +233,54 @@ async fn session(state: &AppState, role: Role) -> Option<Caller> {
     let name = role.username()?;
     let user = auth::find_user(&state.db, name).await.unwrap().unwrap();
     let (id, s) = auth::start_session(state, &auth::principal(&user).unwrap());
-    Some(Caller::Cookie { cookie: format!("{SESSION_COOKIE}={id}"), csrf: s.csrf })
+    Some(Caller::Cookie {
+        cookie: format!("{SESSION_COOKIE}={id}"),
+        csrf: s.csrf,
+    })
 }
 
 async fn bearer(state: &AppState, role: Role) -> Option<Caller> {
     let name = role.username()?;
     let user = auth::find_user(&state.db, name).await.unwrap().unwrap();
-    Some(Caller::Bearer(auth::issue_token(&state.db, &auth::principal(&user).unwrap()).await.unwrap()))
+    Some(Caller::Bearer(
+        auth::issue_token(&state.db, &auth::principal(&user).unwrap())
+            .await
+            .unwrap(),
+    ))
 }
 
 /// `{csrf}` in a body becomes the session's token, `{n}` a number unique to the request (so
 /// an admin's second create, by bearer token, is not a conflict).
 fn request(spec: &RouteSpec, sample: &Sample, caller: Option<&Caller>, n: usize) -> Request<Body> {
-    let mut req = Request::builder().method(spec.verb.method()).uri(&sample.uri);
+    let mut req = Request::builder()
+        .method(spec.verb.method())
+        .uri(&sample.uri);
     let mut cookies: Vec<&str> = sample.cookie.into_iter().collect();
     let mut csrf = "";
     match caller {
-        Some(Caller::Cookie { cookie, csrf: token }) => {
+        Some(Caller::Cookie {
+            cookie,
+            csrf: token,
+        }) => {
             cookies.push(cookie);
             csrf = token;
             req = req.header("x-csrf-token", token);
         }
-        Some(Caller::Bearer(token)) => req = req.header(header::AUTHORIZATION, format!("Bearer {token}")),
+        Some(Caller::Bearer(token)) => {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"))
+        }
         None => {}
     }
     if !cookies.is_empty() {
         req = req.header(header::COOKIE, cookies.join("; "));
     }
     match &sample.body {
-        Some((ct, body)) => req.header(header::CONTENT_TYPE, *ct).body(Body::from(body.replace("{csrf}", csrf).replace("{n}", &n.to_string()))).unwrap(),
+        Some((ct, body)) => req
+            .header(header::CONTENT_TYPE, *ct)
+            .body(Body::from(
+                body.replace("{csrf}", csrf).replace("{n}", &n.to_string()),
+            ))
+            .unwrap(),
         None => req.body(Body::empty()).unwrap(),
     }
 }
@@ -233,12 +301,25 @@ async fn every_route_answers_each_role_as_its_rule_says() {
     let key = |s: &RouteSpec| (s.verb, s.path);
     let mut seen = std::collections::BTreeSet::new();
     for spec in ROUTES {
-        assert!(seen.insert((spec.verb.method().to_string(), spec.path)), "{spec:?} is in ROUTES twice");
+        assert!(
+            seen.insert((spec.verb.method().to_string(), spec.path)),
+            "{spec:?} is in ROUTES twice"
+        );
     }
-    let missing: Vec<_> = ROUTES.iter().filter(|s| !table.iter().any(|(k, _)| *k == key(s))).collect();
+    let missing: Vec<_> = ROUTES
+        .iter()
+        .filter(|s| !table.iter().any(|(k, _)| *k == key(s)))
+        .collect();
     assert!(missing.is_empty(), "routes without a sample (and so without a checked rule) in tests/it/routes.rs: {missing:?}");
-    let stale: Vec<_> = table.iter().filter(|(k, _)| !ROUTES.iter().any(|s| key(s) == *k)).map(|(k, _)| k).collect();
-    assert!(stale.is_empty(), "samples for routes that are not in ROUTES: {stale:?}");
+    let stale: Vec<_> = table
+        .iter()
+        .filter(|(k, _)| !ROUTES.iter().any(|s| key(s) == *k))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "samples for routes that are not in ROUTES: {stale:?}"
+    );
 
     let mut checked = 0;
     let mut wrong = vec![];
@@ -246,14 +327,22 @@ async fn every_route_answers_each_role_as_its_rule_says() {
         let samples = &table.iter().find(|(k, _)| *k == key(spec)).unwrap().1;
         if matches!(spec.access, Access::Scoped | Access::Manage) {
             let sides: Vec<Side> = samples.iter().map(|s| s.side).collect();
-            assert!(sides.contains(&Side::A) && sides.contains(&Side::B), "{spec:?}: a scoped route is tried on A and on B");
+            assert!(
+                sides.contains(&Side::A) && sides.contains(&Side::B),
+                "{spec:?}: a scoped route is tried on A and on B"
+            );
         }
         for sample in samples {
-            for (role, via) in ROLES.into_iter().flat_map(|r| [(r, "cookie"), (r, "bearer")]) {
+            for (role, via) in ROLES
+                .into_iter()
+                .flat_map(|r| [(r, "cookie"), (r, "bearer")])
+            {
                 let caller = match via {
                     "cookie" => session(&state, role).await,
                     // The API also takes bearer tokens (pages only sessions): same rule.
-                    _ if spec.face == Face::Api && role != Role::Anonymous => bearer(&state, role).await,
+                    _ if spec.face == Face::Api && role != Role::Anonymous => {
+                        bearer(&state, role).await
+                    }
                     _ => continue,
                 };
                 let r = send(&router, request(spec, sample, caller.as_ref(), checked)).await;
@@ -261,18 +350,34 @@ async fn every_route_answers_each_role_as_its_rule_says() {
                 assert_security_headers(&what, &r.headers);
                 let want = expected(spec, role, sample);
                 if r.status.as_u16() != want {
-                    wrong.push(format!("{what}: {} (want {want}): {}", r.status, r.body.chars().take(200).collect::<String>()));
+                    wrong.push(format!(
+                        "{what}: {} (want {want}): {}",
+                        r.status,
+                        r.body.chars().take(200).collect::<String>()
+                    ));
                 }
-                if want == 303 && role == Role::Anonymous && !allowed(spec.access, role, sample.side) {
+                if want == 303
+                    && role == Role::Anonymous
+                    && !allowed(spec.access, role, sample.side)
+                {
                     assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/login", "{what}");
                 }
                 checked += 1;
             }
         }
     }
-    assert!(wrong.is_empty(), "{} of {checked} answers differ from the rules:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {checked} answers differ from the rules:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     assert!(checked >= ROUTES.len() * ROLES.len());
-    println!("route table: {} routes, {} samples, {checked} answers checked", ROUTES.len(), table.iter().map(|(_, s)| s.len()).sum::<usize>());
+    println!(
+        "route table: {} routes, {} samples, {checked} answers checked",
+        ROUTES.len(),
+        table.iter().map(|(_, s)| s.len()).sum::<usize>()
+    );
 }
 
 #[tokio::test]
@@ -290,7 +395,15 @@ async fn errors_redirects_and_unknown_paths_carry_the_security_headers() {
         ("HEAD", "/static/app.css", 200),
         ("HEAD", "/healthz", 200),
     ] {
-        let r = send(&router, Request::builder().method(method).uri(uri).body(Body::empty()).unwrap()).await;
+        let r = send(
+            &router,
+            Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
         assert_eq!(r.status.as_u16(), status, "{method} {uri}");
         assert_security_headers(&format!("{method} {uri}"), &r.headers);
     }
@@ -303,12 +416,20 @@ async fn server_errors_carry_the_security_headers() {
     let dead = emc_sql::Db::from_url("http://127.0.0.1:9", "emc_nowhere");
     let state = AppState::new(dead, WebConfig::default());
     let router = emc_dashboard::router(state.clone());
-    let who = emc_dashboard::scope::Principal { username: "admin".into(), role: emc_dashboard::scope::Role::Admin, agencies: vec![] };
+    let who = emc_dashboard::scope::Principal {
+        username: "admin".into(),
+        role: emc_dashboard::scope::Role::Admin,
+        agencies: vec![],
+    };
     let (id, _) = auth::start_session(&state, &who);
     for uri in ["/", "/api/v1/sites", "/open-data/ranking-2025.csv"] {
         let r = get_page(&router, uri, &format!("{SESSION_COOKIE}={id}")).await;
         assert_eq!(r.status.as_u16(), 500, "{uri}: {}", r.body);
         assert_security_headers(&format!("500 on {uri}"), &r.headers);
-        assert!(!r.body.contains("127.0.0.1:9") && !r.body.contains("emc_nowhere"), "{uri}: {}", r.body);
+        assert!(
+            !r.body.contains("127.0.0.1:9") && !r.body.contains("emc_nowhere"),
+            "{uri}: {}",
+            r.body
+        );
     }
 }

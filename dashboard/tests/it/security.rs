@@ -21,14 +21,35 @@ async fn forms_need_the_csrf_token_and_changes_are_audited() {
             .body(Body::from(body))
             .unwrap()
     };
-    let r = send(&router, post("id=so-x&name=S%E1%BB%9F&group=province&parent=".into())).await;
+    let r = send(
+        &router,
+        post("id=so-x&name=S%E1%BB%9F&group=province&parent=".into()),
+    )
+    .await;
     assert_eq!(r.status, 403, "no token: refused");
-    let r = send(&router, post("csrf=wrong&id=so-x&name=S&group=province&parent=".into())).await;
+    let r = send(
+        &router,
+        post("csrf=wrong&id=so-x&name=S&group=province&parent=".into()),
+    )
+    .await;
     assert_eq!(r.status, 403, "wrong token: refused");
-    let r = send(&router, post(format!("csrf={csrf}&id=so-x&name=S%E1%BB%9F&group=province&parent="))).await;
+    let r = send(
+        &router,
+        post(format!(
+            "csrf={csrf}&id=so-x&name=S%E1%BB%9F&group=province&parent="
+        )),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     // The sign-in form itself: no token, no session.
-    let r = send(&router, Request::post("/login").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(format!("username=admin&password={PASSWORD}"))).unwrap()).await;
+    let r = send(
+        &router,
+        Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("username=admin&password={PASSWORD}")))
+            .unwrap(),
+    )
+    .await;
     assert_eq!(r.status, 403);
     // A cookie caller's API write needs the header token too.
     let api = |token: &str| {
@@ -36,7 +57,9 @@ async fn forms_need_the_csrf_token_and_changes_are_audited() {
             .header(header::COOKIE, &cookie)
             .header("x-csrf-token", token)
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(r#"{"id":"so-y","name":"Y","group":"province","parent":null}"#))
+            .body(Body::from(
+                r#"{"id":"so-y","name":"Y","group":"province","parent":null}"#,
+            ))
             .unwrap()
     };
     assert_eq!(send(&router, api("nope")).await.status, 403);
@@ -51,12 +74,26 @@ async fn forms_need_the_csrf_token_and_changes_are_audited() {
     assert_eq!(r.status, 201, "{}", r.body);
     let created = r.json();
     let code = created["code"].as_str().unwrap();
-    assert!(created["snippet"].as_str().unwrap().contains(&format!("data-site=\"{code}\"")));
-    assert!(created["legacy_snippet"].as_str().unwrap().contains("_govaq"));
+    assert!(created["snippet"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("data-site=\"{code}\"")));
+    assert!(created["legacy_snippet"]
+        .as_str()
+        .unwrap()
+        .contains("_govaq"));
     let r = post_json(&router, "/api/v1/sites", &token, serde_json::json!({"name": "x", "domains": ["bad domain"], "kind": "portal", "agency": "so-x"})).await;
-    assert_eq!((r.status.as_u16(), r.json()["param"].as_str()), (400, Some("domains")));
+    assert_eq!(
+        (r.status.as_u16(), r.json()["param"].as_str()),
+        (400, Some("domains"))
+    );
     let audit = get(&router, "/api/v1/audit", &token).await.json();
-    let actions: Vec<(&str, &str)> = audit.as_array().unwrap().iter().map(|a| (a["action"].as_str().unwrap(), a["actor"].as_str().unwrap())).collect();
+    let actions: Vec<(&str, &str)> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["action"].as_str().unwrap(), a["actor"].as_str().unwrap()))
+        .collect();
     for want in [("agency.create", "admin"), ("site.create", "admin")] {
         assert!(actions.contains(&want), "{actions:?}");
     }
@@ -76,30 +113,78 @@ async fn script_in_titles_paths_and_names_renders_inert() {
     let r = post_json(&router, "/api/v1/sites", &token, serde_json::json!({"name": XSS, "domains": ["xss.gov.vn"], "kind": "portal", "agency": "bo-a", "code": "666"})).await;
     assert_eq!(r.status, 201, "{}", r.body);
     // A visit whose page path, title and referrer hold a script, written as the collector would.
-    let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap().and_hms_opt(3, 0, 0).unwrap().and_utc().timestamp() as u32;
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 3, 2)
+        .unwrap()
+        .and_hms_opt(3, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp() as u32;
     let path = format!("/{XSS}");
     let session = SessionRow {
-        site: "666".into(), session_id: 7, sign: 1, visitor_id: 9, start, timestamp: start, entry_page: path.clone(), exit_page: path.clone(),
-        pageviews: 1, events: 1, is_bounce: 1, source: "referral".into(), referrer_source: XSS.into(), region: XSS.into(), ..SessionRow::default()
+        site: "666".into(),
+        session_id: 7,
+        sign: 1,
+        visitor_id: 9,
+        start,
+        timestamp: start,
+        entry_page: path.clone(),
+        exit_page: path.clone(),
+        pageviews: 1,
+        events: 1,
+        is_bounce: 1,
+        source: "referral".into(),
+        referrer_source: XSS.into(),
+        region: XSS.into(),
+        ..SessionRow::default()
     };
     let mut ins = db.client().insert::<SessionRow>("sessions").await.unwrap();
     ins.write(&session).await.unwrap();
     ins.end().await.unwrap();
-    let event = EventRow { site: "666".into(), timestamp: start, name: "pageview".into(), visitor_id: 9, session_id: 7, pathname: path.clone(), title: XSS.into(), ..EventRow::default() };
+    let event = EventRow {
+        site: "666".into(),
+        timestamp: start,
+        name: "pageview".into(),
+        visitor_id: 9,
+        session_id: 7,
+        pathname: path.clone(),
+        title: XSS.into(),
+        ..EventRow::default()
+    };
     let mut ins = db.client().insert::<EventRow>("events").await.unwrap();
     ins.write(&event).await.unwrap();
     ins.end().await.unwrap();
 
     let (cookie, _) = browser_login(&router, "admin").await;
     let q = "from=2026-03-02&to=2026-03-02";
-    for uri in [format!("/sites/666?{q}"), format!("/?{q}"), "/admin".into(), format!("/sites/666?{q}&filter=page:{}", urlenc(&path))] {
+    for uri in [
+        format!("/sites/666?{q}"),
+        format!("/?{q}"),
+        "/admin".into(),
+        format!("/sites/666?{q}&filter=page:{}", urlenc(&path)),
+    ] {
         let page = get_page(&router, &uri, &cookie).await;
         assert_eq!(page.status, 200, "{uri}: {}", page.body);
-        assert!(!page.body.contains(XSS), "{uri} carries the script as markup");
-        assert!(page.body.contains("&lt;script&gt;") || page.body.contains("&#60;script&#62;"), "{uri} shows it as text");
+        assert!(
+            !page.body.contains(XSS),
+            "{uri} carries the script as markup"
+        );
+        assert!(
+            page.body.contains("&lt;script&gt;") || page.body.contains("&#60;script&#62;"),
+            "{uri} shows it as text"
+        );
     }
-    let breakdown = get(&router, &format!("/api/v1/breakdown?site=666&{q}&by=page"), &token).await.json();
-    assert_eq!(breakdown[0]["key"], serde_json::json!(path), "the API returns the data as it is, as JSON");
+    let breakdown = get(
+        &router,
+        &format!("/api/v1/breakdown?site=666&{q}&by=page"),
+        &token,
+    )
+    .await
+    .json();
+    assert_eq!(
+        breakdown[0]["key"],
+        serde_json::json!(path),
+        "the API returns the data as it is, as JSON"
+    );
 }
 
 fn urlenc(s: &str) -> String {
@@ -107,7 +192,15 @@ fn urlenc(s: &str) -> String {
 }
 
 fn url_encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_./".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_./".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -126,16 +219,29 @@ async fn bad_parameters_name_themselves_and_sign_in_is_throttled() {
         ("site=227&interval=week", "interval"),
         ("site=227&limit=100000", "limit"),
     ] {
-        let endpoint = if q.contains("by=") { "breakdown" } else if q.contains("interval") { "timeseries" } else { "stats" };
+        let endpoint = if q.contains("by=") {
+            "breakdown"
+        } else if q.contains("interval") {
+            "timeseries"
+        } else {
+            "stats"
+        };
         let r = get(&router, &format!("/api/v1/{endpoint}?{q}"), &token).await;
         assert_eq!(r.status, 400, "{q}");
-        assert_eq!(r.json()["param"], serde_json::json!(param), "{q}: {}", r.body);
+        assert_eq!(
+            r.json()["param"],
+            serde_json::json!(param),
+            "{q}: {}",
+            r.body
+        );
     }
     // Five wrong passwords, then even the right one is refused for a while.
     let login = |password: &str| {
         Request::post("/api/v1/login")
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(serde_json::json!({"username": "admin", "password": password}).to_string()))
+            .body(Body::from(
+                serde_json::json!({"username": "admin", "password": password}).to_string(),
+            ))
             .unwrap()
     };
     for _ in 0..5 {

@@ -11,15 +11,27 @@ use emc_dashboard::{AppState, WebConfig};
 async fn login_carrying(router: &axum::Router, name: &str, planted: &str) -> String {
     let body = format!("csrf=t0k3n&username={name}&password={PASSWORD}");
     let req = Request::post("/login")
-        .header(header::COOKIE, format!("emc_login_csrf=t0k3n; {SESSION_COOKIE}={planted}"))
+        .header(
+            header::COOKIE,
+            format!("emc_login_csrf=t0k3n; {SESSION_COOKIE}={planted}"),
+        )
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .body(Body::from(body))
         .unwrap();
     let r = send(router, req).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let set = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    let id = set.strip_prefix(&format!("{SESSION_COOKIE}=")).unwrap().split(';').next().unwrap().to_owned();
-    assert!(id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()), "256 random bits: {id}");
+    let id = set
+        .strip_prefix(&format!("{SESSION_COOKIE}="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "256 random bits: {id}"
+    );
     id
 }
 
@@ -53,7 +65,10 @@ async fn a_planted_session_id_never_becomes_the_signed_in_session() {
     let id = login_carrying(&router, "admin", &planted).await;
     assert_ne!(id, planted);
     assert!(live(&router, &id).await);
-    assert!(!live(&router, &planted).await, "the planted id is not the signed-in session");
+    assert!(
+        !live(&router, &planted).await,
+        "the planted id is not the signed-in session"
+    );
     assert!(!state.sessions.contains_key(&planted));
 
     // 2. The attacker's own live session id, planted in the victim's browser: the victim's
@@ -62,7 +77,10 @@ async fn a_planted_session_id_never_becomes_the_signed_in_session() {
     assert!(live(&router, &attacker).await);
     let victim = login_carrying(&router, "admin", &attacker).await;
     assert_ne!(victim, attacker);
-    assert!(!live(&router, &attacker).await, "the id carried into the sign-in is invalid afterwards");
+    assert!(
+        !live(&router, &attacker).await,
+        "the id carried into the sign-in is invalid afterwards"
+    );
     assert!(live(&router, &victim).await);
     assert_eq!(state.sessions.get(&victim).unwrap().username, "admin");
 
@@ -95,7 +113,10 @@ async fn sign_out_ends_the_session_on_the_server() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/login");
     let set = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    assert!(set.starts_with(&format!("{SESSION_COOKIE}=;")) && set.contains("Max-Age=0"), "{set}");
+    assert!(
+        set.starts_with(&format!("{SESSION_COOKIE}=;")) && set.contains("Max-Age=0"),
+        "{set}"
+    );
     // A browser that kept the cookie (or a thief who copied it) gets nothing with it.
     assert!(!state.sessions.contains_key(&id));
     assert!(!live(&router, &id).await);
@@ -103,7 +124,9 @@ async fn sign_out_ends_the_session_on_the_server() {
         .header(header::COOKIE, cookie(&id))
         .header("x-csrf-token", &csrf)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(r#"{"id":"so-z","name":"Z","group":"province","parent":null}"#))
+        .body(Body::from(
+            r#"{"id":"so-z","name":"Z","group":"province","parent":null}"#,
+        ))
         .unwrap();
     assert_eq!(send(&router, write).await.status, 401);
 }
@@ -117,16 +140,27 @@ async fn stored_passwords_are_argon2id_at_the_recommended_parameters() {
     let generated = emc_dashboard::auth::ensure_admin(&db, None).await.unwrap();
     assert!(generated.is_some());
     user(&db, "analyst-a", "analyst", &["bo-a"]).await;
-    let hashes: Vec<(String, String)> = db.client().query("SELECT username, password_hash FROM users FINAL").fetch_all().await.unwrap();
+    let hashes: Vec<(String, String)> = db
+        .client()
+        .query("SELECT username, password_hash FROM users FINAL")
+        .fetch_all()
+        .await
+        .unwrap();
     assert_eq!(hashes.len(), 2);
     for (name, h) in hashes {
-        assert!(!h.contains(PASSWORD), "{name}: the password itself is not stored");
+        assert!(
+            !h.contains(PASSWORD),
+            "{name}: the password itself is not stored"
+        );
         let parts: Vec<&str> = h.split('$').collect();
         assert_eq!(parts.len(), 6, "{name}: PHC string {h}");
         assert_eq!(parts[1], "argon2id", "{name}: algorithm");
         assert_eq!(parts[2], "v=19", "{name}: version 0x13");
-        let params: std::collections::BTreeMap<&str, u32> =
-            parts[3].split(',').map(|kv| kv.split_once('=').unwrap()).map(|(k, v)| (k, v.parse().unwrap())).collect();
+        let params: std::collections::BTreeMap<&str, u32> = parts[3]
+            .split(',')
+            .map(|kv| kv.split_once('=').unwrap())
+            .map(|(k, v)| (k, v.parse().unwrap()))
+            .collect();
         assert_eq!(params.get("m"), Some(&19_456), "{name}: memory KiB in {h}");
         assert_eq!(params.get("t"), Some(&2), "{name}: iterations in {h}");
         assert_eq!(params.get("p"), Some(&1), "{name}: parallelism in {h}");
@@ -135,7 +169,12 @@ async fn stored_passwords_are_argon2id_at_the_recommended_parameters() {
     }
     // Two users with the same password get different salts, so different hashes.
     user(&db, "analyst-c", "analyst", &["bo-a"]).await;
-    let two: Vec<String> = db.client().query("SELECT password_hash FROM users FINAL WHERE username IN ('analyst-a', 'analyst-c')").fetch_all().await.unwrap();
+    let two: Vec<String> = db
+        .client()
+        .query("SELECT password_hash FROM users FINAL WHERE username IN ('analyst-a', 'analyst-c')")
+        .fetch_all()
+        .await
+        .unwrap();
     assert_eq!(two.len(), 2);
     assert_ne!(two[0], two[1]);
 }

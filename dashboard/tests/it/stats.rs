@@ -10,28 +10,92 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// (client ip, user agent, region the test geo database gives it)
-const VISITORS: [(&str, &str, &str); 4] =
-    [("14.160.1.1", CHROME, "Hanoi"), ("14.176.1.1", IPHONE, "Phu Tho"), ("8.8.8.8", FIREFOX, "California"), ("14.160.2.2", FIREFOX, "Hanoi")];
+const VISITORS: [(&str, &str, &str); 4] = [
+    ("14.160.1.1", CHROME, "Hanoi"),
+    ("14.176.1.1", IPHONE, "Phu Tho"),
+    ("8.8.8.8", FIREFOX, "California"),
+    ("14.160.2.2", FIREFOX, "Hanoi"),
+];
 
 /// Day 1 (2026-03-02, from 08:00 local): (visitor, seconds, name, path, query, referrer, source if it opens a visit)
 const BEACONS: &[(usize, i64, &str, &str, &str, &str, &str)] = &[
-    (0, 0, "pageview", "/", "", "https://www.google.com.vn/search?q=cong", "organic"),
-    (0, 60, "pageview", "/tin-tuc", "", "https://portal.gov.vn/", ""),
+    (
+        0,
+        0,
+        "pageview",
+        "/",
+        "",
+        "https://www.google.com.vn/search?q=cong",
+        "organic",
+    ),
+    (
+        0,
+        60,
+        "pageview",
+        "/tin-tuc",
+        "",
+        "https://portal.gov.vn/",
+        "",
+    ),
     (0, 90, "engagement", "/tin-tuc", "", "", ""),
-    (1, 100, "pageview", "/", "?utm_source=zalo&utm_campaign=tet", "https://zalo.me/", "campaign"),
-    (2, 200, "pageview", "/", "", "https://www.facebook.com/", "social"),
+    (
+        1,
+        100,
+        "pageview",
+        "/",
+        "?utm_source=zalo&utm_campaign=tet",
+        "https://zalo.me/",
+        "campaign",
+    ),
+    (
+        2,
+        200,
+        "pageview",
+        "/",
+        "",
+        "https://www.facebook.com/",
+        "social",
+    ),
     (2, 300, "pageview", "/a", "", "https://portal.gov.vn/", ""),
     (2, 400, "pageview", "/b", "", "https://portal.gov.vn/", ""),
     (0, 4000, "pageview", "/lien-he", "", "", "direct"),
-    (3, 4200, "pageview", "/van-ban", "", "https://baomoi.com/x", "referral"),
-    (3, 4300, "pageview", "/tin-tuc", "", "https://portal.gov.vn/", ""),
+    (
+        3,
+        4200,
+        "pageview",
+        "/van-ban",
+        "",
+        "https://baomoi.com/x",
+        "referral",
+    ),
+    (
+        3,
+        4300,
+        "pageview",
+        "/tin-tuc",
+        "",
+        "https://portal.gov.vn/",
+        "",
+    ),
 ];
 
 /// Day 2 (2026-03-03), an access log: (visitor, local time, path, referrer, source if it opens a visit)
 const LOG: &[(usize, &str, &str, &str, &str)] = &[
-    (0, "08:00:00", "/", "https://www.google.com.vn/search?q=x", "organic"),
+    (
+        0,
+        "08:00:00",
+        "/",
+        "https://www.google.com.vn/search?q=x",
+        "organic",
+    ),
     (0, "08:05:00", "/tin-tuc", "https://portal.gov.vn/", ""),
-    (2, "09:00:00", "/van-ban", "https://coccoc.com/search?query=van+ban", "organic"),
+    (
+        2,
+        "09:00:00",
+        "/van-ban",
+        "https://coccoc.com/search?query=van+ban",
+        "organic",
+    ),
     (1, "10:00:00", "/lien-he", "-", "direct"),
 ];
 
@@ -57,15 +121,36 @@ pub struct Visit {
 }
 
 fn hits() -> Vec<TruthHit> {
-    let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap().timestamp();
+    let t0 = Utc
+        .with_ymd_and_hms(2026, 3, 2, 1, 0, 0)
+        .unwrap()
+        .timestamp();
     let mut out: Vec<TruthHit> = BEACONS
         .iter()
-        .map(|&(v, at, name, path, _, _, source)| TruthHit { day: "2026-03-02", visitor: v, at: t0 + at, pageview: name == "pageview", path, source })
+        .map(|&(v, at, name, path, _, _, source)| TruthHit {
+            day: "2026-03-02",
+            visitor: v,
+            at: t0 + at,
+            pageview: name == "pageview",
+            path,
+            source,
+        })
         .collect();
     for &(v, time, path, _, source) in LOG {
-        let local = chrono::NaiveDateTime::parse_from_str(&format!("2026-03-03 {time}"), "%Y-%m-%d %H:%M:%S").unwrap();
+        let local = chrono::NaiveDateTime::parse_from_str(
+            &format!("2026-03-03 {time}"),
+            "%Y-%m-%d %H:%M:%S",
+        )
+        .unwrap();
         let at = local.and_utc().timestamp() - 7 * 3600;
-        out.push(TruthHit { day: "2026-03-03", visitor: v, at, pageview: true, path, source });
+        out.push(TruthHit {
+            day: "2026-03-03",
+            visitor: v,
+            at,
+            pageview: true,
+            path,
+            source,
+        });
     }
     out
 }
@@ -90,7 +175,15 @@ pub fn visits() -> Vec<Visit> {
                 _ if !h.pageview => {}
                 _ => {
                     out.extend(open.take());
-                    open = Some(Visit { day, visitor: v, start: h.at, last: h.at, source: h.source, pages: vec![h.path], hits: vec![h.path] });
+                    open = Some(Visit {
+                        day,
+                        visitor: v,
+                        start: h.at,
+                        last: h.at,
+                        source: h.source,
+                        pages: vec![h.path],
+                        hits: vec![h.path],
+                    });
                 }
             }
         }
@@ -102,15 +195,31 @@ pub fn visits() -> Vec<Visit> {
 /// The expected `/api/v1/stats` figures for the visits `keep` selects (and, with `page`,
 /// only that page's hits and page views).
 fn expected(keep: &dyn Fn(&Visit) -> bool, page: Option<&str>) -> Value {
-    let vs: Vec<Visit> = visits().into_iter().filter(|v| keep(v) && page.is_none_or(|p| v.pages.contains(&p))).collect();
+    let vs: Vec<Visit> = visits()
+        .into_iter()
+        .filter(|v| keep(v) && page.is_none_or(|p| v.pages.contains(&p)))
+        .collect();
     let n = vs.len() as i64;
     let bounces = vs.iter().filter(|v| v.pages.len() == 1).count() as i64;
     let duration: i64 = vs.iter().map(|v| v.last - v.start).sum();
     let on_page = |p: &str| page.is_none_or(|x| x == p);
-    let pageviews: i64 = vs.iter().map(|v| v.pages.iter().filter(|p| on_page(p)).count() as i64).sum();
-    let hits: i64 = vs.iter().map(|v| v.hits.iter().filter(|p| on_page(p)).count() as i64).sum();
-    let visitors = vs.iter().map(|v| (v.day, v.visitor)).collect::<BTreeSet<_>>().len() as i64;
-    let mut sources: BTreeMap<&str, i64> = ["direct", "organic", "social", "referral", "campaign"].into_iter().map(|s| (s, 0)).collect();
+    let pageviews: i64 = vs
+        .iter()
+        .map(|v| v.pages.iter().filter(|p| on_page(p)).count() as i64)
+        .sum();
+    let hits: i64 = vs
+        .iter()
+        .map(|v| v.hits.iter().filter(|p| on_page(p)).count() as i64)
+        .sum();
+    let visitors = vs
+        .iter()
+        .map(|v| (v.day, v.visitor))
+        .collect::<BTreeSet<_>>()
+        .len() as i64;
+    let mut sources: BTreeMap<&str, i64> = ["direct", "organic", "social", "referral", "campaign"]
+        .into_iter()
+        .map(|s| (s, 0))
+        .collect();
     for v in &vs {
         *sources.get_mut(v.source).unwrap() += 1;
     }
@@ -127,7 +236,9 @@ pub async fn load(test: &str) -> (axum::Router, String, emc_sql::Db) {
     let db = emc_sql::testing::test_db(test).await;
     registry_fixture(&db).await;
     let dir = tempfile::tempdir().unwrap();
-    let app = emc_collector::App::start(&common(&db, dir.path()), &serve_config(), db.clone()).await.unwrap();
+    let app = emc_collector::App::start(&common(&db, dir.path()), &serve_config(), db.clone())
+        .await
+        .unwrap();
     // The collector's idle-session sweeper ticks at once on start, with the wall clock: let
     // that first tick pass before the March beacons go in, or a busy machine may run it in the
     // middle of the loop, evict open sessions and split visits (the next tick is 30 s away).
@@ -164,8 +275,14 @@ pub async fn load(test: &str) -> (axum::Router, String, emc_sql::Db) {
         .collect();
     let file = dir.path().join("access.log");
     std::fs::write(&file, log).unwrap();
-    let cfg = ImportConfig { site: "227".into(), format: "combined".into(), files: vec![file] };
-    let summary = emc_collector::import::run(&common(&db, dir.path()), &cfg, db.clone()).await.unwrap();
+    let cfg = ImportConfig {
+        site: "227".into(),
+        format: "combined".into(),
+        files: vec![file],
+    };
+    let summary = emc_collector::import::run(&common(&db, dir.path()), &cfg, db.clone())
+        .await
+        .unwrap();
     assert_eq!(summary.accepted, LOG.len() as u64);
     user(&db, "admin", "admin", &[]).await;
     let router = dashboard(&db);
@@ -174,7 +291,14 @@ pub async fn load(test: &str) -> (axum::Router, String, emc_sql::Db) {
 }
 
 fn assert_stats(got: &Value, want: &Value, what: &str) {
-    for k in ["visits", "sessions", "pageviews", "visitors", "hits", "sources"] {
+    for k in [
+        "visits",
+        "sessions",
+        "pageviews",
+        "visitors",
+        "hits",
+        "sources",
+    ] {
         assert_eq!(got[k], want[k], "{what}: {k}\n got {got}\nwant {want}");
     }
     for k in ["bounce_rate", "avg_session_duration"] {
@@ -189,24 +313,49 @@ pub const RANGE: &str = "site=227&from=2026-03-02&to=2026-03-03";
 async fn stats_breakdowns_and_series_match_the_truth() {
     let (router, token, _db) = load("dash_stats").await;
     let all = |_: &Visit| true;
-    assert_eq!(expected(&all, None)["visits"], 8, "the truth itself: 5 visits on day 1, 3 on day 2");
+    assert_eq!(
+        expected(&all, None)["visits"],
+        8,
+        "the truth itself: 5 visits on day 1, 3 on day 2"
+    );
 
     // Over the range and by day.
     let r = get(&router, &format!("/api/v1/stats?{RANGE}"), &token).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_stats(&r.json(), &expected(&all, None), "range");
     for day in ["2026-03-02", "2026-03-03"] {
-        let r = get(&router, &format!("/api/v1/stats?site=227&from={day}&to={day}"), &token).await;
+        let r = get(
+            &router,
+            &format!("/api/v1/stats?site=227&from={day}&to={day}"),
+            &token,
+        )
+        .await;
         assert_stats(&r.json(), &expected(&|v: &Visit| v.day == day, None), day);
     }
 
     // Filtered views against the truth of their subset.
     let cases: Vec<(&str, Box<dyn Fn(&Visit) -> bool>, Option<&str>)> = vec![
-        ("filter=source:organic", Box::new(|v: &Visit| v.source == "organic"), None),
-        ("filter=region:Hanoi", Box::new(|v: &Visit| VISITORS[v.visitor].2 == "Hanoi"), None),
+        (
+            "filter=source:organic",
+            Box::new(|v: &Visit| v.source == "organic"),
+            None,
+        ),
+        (
+            "filter=region:Hanoi",
+            Box::new(|v: &Visit| VISITORS[v.visitor].2 == "Hanoi"),
+            None,
+        ),
         ("filter=page:/tin-tuc", Box::new(all), Some("/tin-tuc")),
-        ("filter=entry_page:/&filter=region:Hanoi", Box::new(|v: &Visit| v.pages[0] == "/" && VISITORS[v.visitor].2 == "Hanoi"), None),
-        ("filter=exit_page:/tin-tuc", Box::new(|v: &Visit| v.pages.last() == Some(&"/tin-tuc")), None),
+        (
+            "filter=entry_page:/&filter=region:Hanoi",
+            Box::new(|v: &Visit| v.pages[0] == "/" && VISITORS[v.visitor].2 == "Hanoi"),
+            None,
+        ),
+        (
+            "filter=exit_page:/tin-tuc",
+            Box::new(|v: &Visit| v.pages.last() == Some(&"/tin-tuc")),
+            None,
+        ),
     ];
     for (q, keep, page) in &cases {
         let r = get(&router, &format!("/api/v1/stats?{RANGE}&{q}"), &token).await;
@@ -238,7 +387,12 @@ async fn stats_breakdowns_and_series_match_the_truth() {
         let token = token.clone();
         let by = by.to_owned();
         async move {
-            let r = get(&router, &format!("/api/v1/breakdown?{RANGE}&by={by}&limit=100"), &token).await;
+            let r = get(
+                &router,
+                &format!("/api/v1/breakdown?{RANGE}&by={by}&limit=100"),
+                &token,
+            )
+            .await;
             assert_eq!(r.status, 200, "{}", r.body);
             r.json().as_array().unwrap().clone()
         }
@@ -247,61 +401,170 @@ async fn stats_breakdowns_and_series_match_the_truth() {
     assert_eq!(got.len(), pages.len());
     for row in &got {
         let (pv, visits) = pages[row["key"].as_str().unwrap()];
-        assert_eq!((row["pageviews"].as_i64().unwrap(), row["visits"].as_i64().unwrap()), (pv, visits), "{row}");
+        assert_eq!(
+            (
+                row["pageviews"].as_i64().unwrap(),
+                row["visits"].as_i64().unwrap()
+            ),
+            (pv, visits),
+            "{row}"
+        );
     }
     let got = rows("entry_page").await;
     assert_eq!(got.len(), entries.len());
     for row in &got {
         let (visits, bounces) = entries[row["key"].as_str().unwrap()];
         assert_eq!(row["visits"].as_i64().unwrap(), visits, "{row}");
-        assert!((row["bounce_rate"].as_f64().unwrap() - bounces as f64 / visits as f64).abs() < 1e-9, "{row}");
+        assert!(
+            (row["bounce_rate"].as_f64().unwrap() - bounces as f64 / visits as f64).abs() < 1e-9,
+            "{row}"
+        );
     }
-    let got: BTreeMap<String, i64> = rows("exit_page").await.iter().map(|r| (r["key"].as_str().unwrap().to_owned(), r["visits"].as_i64().unwrap())).collect();
-    assert_eq!(got, exits.iter().map(|(k, v)| (k.to_string(), *v)).collect());
-    let got: BTreeMap<String, i64> = rows("source").await.iter().map(|r| (r["key"].as_str().unwrap().to_owned(), r["visits"].as_i64().unwrap())).collect();
-    assert_eq!(got, sources.iter().map(|(k, v)| (k.to_string(), *v)).collect());
+    let got: BTreeMap<String, i64> = rows("exit_page")
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                r["visits"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        exits.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    );
+    let got: BTreeMap<String, i64> = rows("source")
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                r["visits"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        sources.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    );
 
     // Time series by day.
-    let r = get(&router, &format!("/api/v1/timeseries?{RANGE}&interval=day"), &token).await;
+    let r = get(
+        &router,
+        &format!("/api/v1/timeseries?{RANGE}&interval=day"),
+        &token,
+    )
+    .await;
     let series = r.json();
     let series = series.as_array().unwrap();
     assert_eq!(series.len(), 2);
     for p in series {
         let day = p["t"].as_str().unwrap().to_owned();
         let want = expected(&|v: &Visit| v.day == day, None);
-        assert_eq!((&p["visits"], &p["pageviews"], &p["visitors"]), (&want["visits"], &want["pageviews"], &want["visitors"]), "{day}");
+        assert_eq!(
+            (&p["visits"], &p["pageviews"], &p["visitors"]),
+            (&want["visits"], &want["pageviews"], &want["visitors"]),
+            "{day}"
+        );
     }
     // …and filtered (read from the raw tables).
-    let r = get(&router, &format!("/api/v1/timeseries?{RANGE}&interval=day&filter=source:organic"), &token).await;
+    let r = get(
+        &router,
+        &format!("/api/v1/timeseries?{RANGE}&interval=day&filter=source:organic"),
+        &token,
+    )
+    .await;
     for p in r.json().as_array().unwrap() {
         let day = p["t"].as_str().unwrap().to_owned();
         let want = expected(&|v: &Visit| v.day == day && v.source == "organic", None);
-        assert_eq!((&p["visits"], &p["pageviews"], &p["visitors"]), (&want["visits"], &want["pageviews"], &want["visitors"]), "organic {day}");
+        assert_eq!(
+            (&p["visits"], &p["pageviews"], &p["visitors"]),
+            (&want["visits"], &want["pageviews"], &want["visitors"]),
+            "organic {day}"
+        );
     }
 
     // The CSV export carries the same numbers.
-    let r = get(&router, &format!("/api/v1/export.csv?report=stats&{RANGE}"), &token).await;
+    let r = get(
+        &router,
+        &format!("/api/v1/export.csv?report=stats&{RANGE}"),
+        &token,
+    )
+    .await;
     assert_eq!(r.status, 200);
-    assert!(r.headers[axum::http::header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    assert!(r.headers[axum::http::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
     let want = expected(&all, None);
-    assert!(r.body.contains(&format!("visits,{}\r\n", want["visits"])), "{}", r.body);
-    assert!(r.body.contains(&format!("pageviews,{}\r\n", want["pageviews"])), "{}", r.body);
-    let r = get(&router, &format!("/api/v1/export.csv?report=breakdown&by=page&{RANGE}"), &token).await;
-    assert!(r.body.starts_with("page,visits,visitors,pageviews,bounce_rate\r\n"), "{}", r.body);
-    assert!(r.body.contains(&format!("/tin-tuc,{},", pages["/tin-tuc"].1)), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("visits,{}\r\n", want["visits"])),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains(&format!("pageviews,{}\r\n", want["pageviews"])),
+        "{}",
+        r.body
+    );
+    let r = get(
+        &router,
+        &format!("/api/v1/export.csv?report=breakdown&by=page&{RANGE}"),
+        &token,
+    )
+    .await;
+    assert!(
+        r.body
+            .starts_with("page,visits,visitors,pageviews,bounce_rate\r\n"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains(&format!("/tin-tuc,{},", pages["/tin-tuc"].1)),
+        "{}",
+        r.body
+    );
 
     // The previous period is beside it: the day before day 1 is empty, day 1 is day 2's previous.
-    let r = get(&router, "/api/v1/stats?site=227&from=2026-03-03&to=2026-03-03&compare=true", &token).await;
-    assert_stats(&r.json()["previous"], &expected(&|v: &Visit| v.day == "2026-03-02", None), "previous");
+    let r = get(
+        &router,
+        "/api/v1/stats?site=227&from=2026-03-03&to=2026-03-03&compare=true",
+        &token,
+    )
+    .await;
+    assert_stats(
+        &r.json()["previous"],
+        &expected(&|v: &Visit| v.day == "2026-03-02", None),
+        "previous",
+    );
 
     // The site page renders with its chart.
     let (cookie, _) = browser_login(&router, "admin").await;
-    let page = get_page(&router, "/sites/227?from=2026-03-02&to=2026-03-03&filter=source:organic", &cookie).await;
+    let page = get_page(
+        &router,
+        "/sites/227?from=2026-03-02&to=2026-03-03&filter=source:organic",
+        &cookie,
+    )
+    .await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("<svg role=\"img\""), "the chart SVG is inline");
+    assert!(
+        page.body.contains("<svg role=\"img\""),
+        "the chart SVG is inline"
+    );
     assert!(page.body.contains("Lượt truy cập") && page.body.contains("Tìm kiếm tự nhiên"));
-    assert!(page.headers[axum::http::header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("script-src 'self'"));
-    let overview = get_page(&router, "/?from=2026-03-02&to=2026-03-03&sort=visits&dir=desc", &cookie).await;
+    assert!(page.headers[axum::http::header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
+    let overview = get_page(
+        &router,
+        "/?from=2026-03-02&to=2026-03-03&sort=visits&dir=desc",
+        &cookie,
+    )
+    .await;
     assert_eq!(overview.status, 200);
     assert!(overview.body.contains("Cổng 227"));
 }

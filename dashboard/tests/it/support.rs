@@ -22,7 +22,11 @@ pub fn common(db: &Db, data_dir: &std::path::Path) -> CommonConfig {
         clickhouse_db: db.database().to_owned(),
         clickhouse_cluster: None,
         data_dir: data_dir.to_owned(),
-        geoip_db: vec![concat!(env!("CARGO_MANIFEST_DIR"), "/../collector/testdata/geo/dbip-flat-test.mmdb").into()],
+        geoip_db: vec![concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../collector/testdata/geo/dbip-flat-test.mmdb"
+        )
+        .into()],
         session_timeout: 1800,
         timezone: "Asia/Ho_Chi_Minh".into(),
         batch_rows: 10_000,
@@ -31,14 +35,38 @@ pub fn common(db: &Db, data_dir: &std::path::Path) -> CommonConfig {
 }
 
 pub fn serve_config() -> ServeConfig {
-    ServeConfig { addr: "127.0.0.1:0".into(), trusted_proxies: vec![], registry_refresh_secs: 1, max_body_bytes: 16 * 1024, matomo_token: None, limits: emc_collector::limits::LimitsConfig::no_rate_limit() }
+    ServeConfig {
+        addr: "127.0.0.1:0".into(),
+        trusted_proxies: vec![],
+        registry_refresh_secs: 1,
+        max_body_bytes: 16 * 1024,
+        matomo_token: None,
+        limits: emc_collector::limits::LimitsConfig::no_rate_limit(),
+    }
 }
 
 pub async fn agency(db: &Db, id: &str, group: AgencyGroup, parent: Option<&str>) {
-    registry::add_agency(db, NewAgency { id: id.into(), name: format!("Cơ quan {id}"), group, parent: parent.map(String::from) }).await.unwrap();
+    registry::add_agency(
+        db,
+        NewAgency {
+            id: id.into(),
+            name: format!("Cơ quan {id}"),
+            group,
+            parent: parent.map(String::from),
+        },
+    )
+    .await
+    .unwrap();
 }
 
-pub async fn site(db: &Db, code: &str, domain: &str, agency: &str, kind: SiteKind, parent: Option<&str>) {
+pub async fn site(
+    db: &Db,
+    code: &str,
+    domain: &str,
+    agency: &str,
+    kind: SiteKind,
+    parent: Option<&str>,
+) {
     let new = NewSite {
         name: format!("Cổng {code}"),
         domains: vec![domain.into()],
@@ -57,13 +85,26 @@ pub async fn registry_fixture(db: &Db) {
     agency(db, "cuc-a1", AgencyGroup::Other, Some("bo-a")).await;
     agency(db, "bo-b", AgencyGroup::Ministry, None).await;
     site(db, "227", "portal.gov.vn", "bo-a", SiteKind::Portal, None).await;
-    site(db, "228", "cuc.portal.gov.vn", "cuc-a1", SiteKind::Component, Some("227")).await;
+    site(
+        db,
+        "228",
+        "cuc.portal.gov.vn",
+        "cuc-a1",
+        SiteKind::Component,
+        Some("227"),
+    )
+    .await;
     site(db, "300", "bob.gov.vn", "bo-b", SiteKind::Portal, None).await;
 }
 
 pub async fn user(db: &Db, name: &str, role: &str, agencies: &[&str]) {
     let reg = Registry::load(db).await.unwrap();
-    let new = NewUser { username: name.into(), password: PASSWORD.into(), role: role.into(), agencies: agencies.iter().map(|s| s.to_string()).collect() };
+    let new = NewUser {
+        username: name.into(),
+        password: PASSWORD.into(),
+        role: role.into(),
+        agencies: agencies.iter().map(|s| s.to_string()).collect(),
+    };
     auth::create_user(db, &reg, new).await.unwrap();
 }
 
@@ -88,17 +129,35 @@ pub async fn send(router: &Router, req: Request<Body>) -> Reply {
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
 }
 
 /// GET with a bearer token.
 pub async fn get(router: &Router, uri: &str, token: &str) -> Reply {
-    send(router, Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap()).await
+    send(
+        router,
+        Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
 }
 
 /// GET with a session cookie.
 pub async fn get_page(router: &Router, uri: &str, cookie: &str) -> Reply {
-    send(router, Request::get(uri).header(header::COOKIE, cookie).body(Body::empty()).unwrap()).await
+    send(
+        router,
+        Request::get(uri)
+            .header(header::COOKIE, cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
 }
 
 pub async fn post_json(router: &Router, uri: &str, token: &str, body: serde_json::Value) -> Reply {
@@ -113,7 +172,9 @@ pub async fn post_json(router: &Router, uri: &str, token: &str, body: serde_json
 pub async fn api_token(router: &Router, name: &str) -> String {
     let req = Request::post("/api/v1/login")
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(serde_json::json!({"username": name, "password": PASSWORD}).to_string()))
+        .body(Body::from(
+            serde_json::json!({"username": name, "password": PASSWORD}).to_string(),
+        ))
         .unwrap();
     let r = send(router, req).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -123,7 +184,13 @@ pub async fn api_token(router: &Router, name: &str) -> String {
 /// Signs in through the form (CSRF double-submit cookie); returns (cookie header, page CSRF token).
 pub async fn browser_login(router: &Router, name: &str) -> (String, String) {
     let form = send(router, Request::get("/login").body(Body::empty()).unwrap()).await;
-    let set = form.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    let set = form
+        .headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     let login_cookie = set.split(';').next().unwrap().to_owned();
     let token = login_cookie.split_once('=').unwrap().1.to_owned();
     assert!(form.body.contains(&token));
@@ -136,9 +203,17 @@ pub async fn browser_login(router: &Router, name: &str) -> (String, String) {
     let r = send(router, req).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let set = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
-    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
     let cookie = set.split(';').next().unwrap().to_owned();
     let page = get_page(router, "/admin", &cookie).await;
-    let csrf = page.body.split("name=\"csrf\" value=\"").nth(1).map(|s| s.split('"').next().unwrap().to_owned()).unwrap_or_default();
+    let csrf = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .map(|s| s.split('"').next().unwrap().to_owned())
+        .unwrap_or_default();
     (cookie, csrf)
 }

@@ -107,8 +107,18 @@ pub struct Entry {
     pub weight: u32,
 }
 
-const fn entry(referrer: Option<&'static str>, utm: Option<&'static str>, class: SourceClass, weight: u32) -> Entry {
-    Entry { referrer, utm, class, weight }
+const fn entry(
+    referrer: Option<&'static str>,
+    utm: Option<&'static str>,
+    class: SourceClass,
+    weight: u32,
+) -> Entry {
+    Entry {
+        referrer,
+        utm,
+        class,
+        weight,
+    }
 }
 
 use SourceClass::{Campaign, Direct, Organic, Referral, Social};
@@ -118,7 +128,12 @@ pub const ENTRIES: &[Entry] = &[
     entry(None, None, Direct, 355),
     entry(Some("https://www.google.com.vn/"), None, Organic, 230),
     entry(Some("https://www.google.com/"), None, Organic, 40),
-    entry(Some("https://coccoc.com/search?query=th%E1%BB%A7+t%E1%BB%A5c+h%C3%A0nh+ch%C3%ADnh"), None, Organic, 70),
+    entry(
+        Some("https://coccoc.com/search?query=th%E1%BB%A7+t%E1%BB%A5c+h%C3%A0nh+ch%C3%ADnh"),
+        None,
+        Organic,
+        70,
+    ),
     entry(Some("https://www.bing.com/"), None, Organic, 15),
     entry(Some("https://vn.search.yahoo.com/"), None, Organic, 5),
     entry(Some("https://m.facebook.com/"), None, Social, 50),
@@ -130,10 +145,30 @@ pub const ENTRIES: &[Entry] = &[
     entry(Some("https://vnexpress.net/thoi-su"), None, Referral, 20),
     entry(Some("https://dantri.com.vn/xa-hoi.htm"), None, Referral, 10),
     entry(Some("https://chinhphu.vn/"), None, Referral, 25),
-    entry(Some("https://dichvucong.gov.vn/p/home/dvc-trang-chu.html"), None, Referral, 30),
-    entry(Some("https://zalo.me/"), Some("utm_source=zalo&utm_medium=social&utm_campaign=cai-cach-hanh-chinh"), Campaign, 25),
-    entry(None, Some("utm_source=newsletter&utm_medium=email&utm_campaign=ban-tin-thang"), Campaign, 10),
-    entry(Some("https://l.facebook.com/"), Some("utm_source=facebook&utm_medium=cpc&utm_campaign=tuyen-truyen"), Campaign, 10),
+    entry(
+        Some("https://dichvucong.gov.vn/p/home/dvc-trang-chu.html"),
+        None,
+        Referral,
+        30,
+    ),
+    entry(
+        Some("https://zalo.me/"),
+        Some("utm_source=zalo&utm_medium=social&utm_campaign=cai-cach-hanh-chinh"),
+        Campaign,
+        25,
+    ),
+    entry(
+        None,
+        Some("utm_source=newsletter&utm_medium=email&utm_campaign=ban-tin-thang"),
+        Campaign,
+        10,
+    ),
+    entry(
+        Some("https://l.facebook.com/"),
+        Some("utm_source=facebook&utm_medium=cpc&utm_campaign=tuyen-truyen"),
+        Campaign,
+        10,
+    ),
 ];
 
 /// Address blocks held by Vietnamese networks (VNPT, Viettel, FPT, CMC…): (first address, prefix length).

@@ -35,9 +35,21 @@ pub fn site_models(prefix: &str, count: usize) -> Vec<SiteModel> {
         .map(|i| {
             let (slug, name) = PORTALS[i % PORTALS.len()];
             let round = i / PORTALS.len();
-            let slug = if round == 0 { slug.to_owned() } else { format!("{slug}{round}") };
-            let name = if round == 0 { name.to_owned() } else { format!("{name} ({round})") };
-            SiteModel { code: format!("{prefix}-{:03}", i + 1), name: format!("{name} [{prefix}]"), domain: format!("{slug}.{prefix}.gov.vn") }
+            let slug = if round == 0 {
+                slug.to_owned()
+            } else {
+                format!("{slug}{round}")
+            };
+            let name = if round == 0 {
+                name.to_owned()
+            } else {
+                format!("{name} ({round})")
+            };
+            SiteModel {
+                code: format!("{prefix}-{:03}", i + 1),
+                name: format!("{name} [{prefix}]"),
+                domain: format!("{slug}.{prefix}.gov.vn"),
+            }
         })
         .collect()
 }
@@ -49,15 +61,27 @@ pub struct Page {
 }
 
 fn pages() -> Vec<Page> {
-    let mut out: Vec<Page> = STATIC_PAGES.iter().map(|(p, t)| Page { path: (*p).into(), title: (*t).into() }).collect();
+    let mut out: Vec<Page> = STATIC_PAGES
+        .iter()
+        .map(|(p, t)| Page {
+            path: (*p).into(),
+            title: (*t).into(),
+        })
+        .collect();
     let mut n = 0;
     while out.len() < PAGES_PER_SITE {
         let (section, title) = SECTIONS[n % SECTIONS.len()];
         let headline = HEADLINES[(n / SECTIONS.len()) % HEADLINES.len()];
         if n < SECTIONS.len() {
-            out.push(Page { path: format!("/{section}"), title: title.into() });
+            out.push(Page {
+                path: format!("/{section}"),
+                title: title.into(),
+            });
         } else {
-            out.push(Page { path: format!("/{section}/{headline}-{n}.html"), title: format!("{title}: {}", headline.replace('-', " ")) });
+            out.push(Page {
+                path: format!("/{section}/{headline}-{n}.html"),
+                title: format!("{title}: {}", headline.replace('-', " ")),
+            });
         }
         n += 1;
     }
@@ -82,7 +106,14 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Params { bounce: 0.55, extra_pages: 2.5, engagement: 0.6, custom: 0.03, site_skew: 1.0, page_skew: 1.1 }
+        Params {
+            bounce: 0.55,
+            extra_pages: 2.5,
+            engagement: 0.6,
+            custom: 0.03,
+            site_skew: 1.0,
+            page_skew: 1.1,
+        }
     }
 }
 
@@ -142,7 +173,10 @@ pub struct SessionPlan {
 
 impl SessionPlan {
     pub fn pageviews(&self) -> usize {
-        self.steps.iter().filter(|s| s.kind == Kind::PageView).count()
+        self.steps
+            .iter()
+            .filter(|s| s.kind == Kind::PageView)
+            .count()
     }
 }
 
@@ -170,7 +204,17 @@ pub struct HitSpec<'a> {
     pub run_id: &'a str,
 }
 
-const DC_FULL: &[&str] = &["Title", "Creator", "Subject", "Description", "Publisher", "Date", "Type", "Identifier", "Language"];
+const DC_FULL: &[&str] = &[
+    "Title",
+    "Creator",
+    "Subject",
+    "Description",
+    "Publisher",
+    "Date",
+    "Type",
+    "Identifier",
+    "Language",
+];
 const DC_PART: &[&str] = &["Title", "Date"];
 
 /// The whole model of one run.
@@ -191,8 +235,16 @@ pub struct Model {
 }
 
 impl Model {
-    pub fn new(sites: Vec<SiteModel>, params: Params, salt: u64, run_id: String) -> anyhow::Result<Model> {
-        anyhow::ensure!(!sites.is_empty() && sites.len() <= usize::from(u16::MAX), "between 1 and 65535 sites");
+    pub fn new(
+        sites: Vec<SiteModel>,
+        params: Params,
+        salt: u64,
+        run_id: String,
+    ) -> anyhow::Result<Model> {
+        anyhow::ensure!(
+            !sites.is_empty() && sites.len() <= usize::from(u16::MAX),
+            "between 1 and 65535 sites"
+        );
         let pages = pages();
         let lognormal = |median: f64, sigma: f64| LogNormal::new(median.ln(), sigma);
         Ok(Model {
@@ -225,7 +277,13 @@ impl Model {
         let fcp = ttfb + ms(&self.paint, rng);
         let lcp = fcp + ms(&self.paint, rng) / 2;
         let load = lcp + ms(&self.paint, rng);
-        Timing { ttfb, fcp, lcp, load, response: ms(&self.response, rng).max(3) }
+        Timing {
+            ttfb,
+            fcp,
+            lcp,
+            load,
+            response: ms(&self.response, rng).max(3),
+        }
     }
 
     /// A visit of `visitor` to `site`: an entry page, then (unless it bounces) a geometric
@@ -245,8 +303,20 @@ impl Model {
         let dc_full = rng.random_bool(0.6);
         let mut steps = Vec::with_capacity(pages * 2);
         for page_no in 0..pages as u16 {
-            let page = if page_no == 0 && rng.random_bool(0.3) { 0 } else { self.pick_page(rng) };
-            let step = |kind, engaged_ms, timing| Step { kind, page, page_no, engaged_ms, timing, emc_label: label, dc_full };
+            let page = if page_no == 0 && rng.random_bool(0.3) {
+                0
+            } else {
+                self.pick_page(rng)
+            };
+            let step = |kind, engaged_ms, timing| Step {
+                kind,
+                page,
+                page_no,
+                engaged_ms,
+                timing,
+                emc_label: label,
+                dc_full,
+            };
             steps.push(step(Kind::PageView, 0, Some(self.timing(rng))));
             if rng.random_bool(p.custom) {
                 steps.push(step(Kind::Download, 0, None));
@@ -281,18 +351,36 @@ impl Model {
     pub fn hit<'a>(&'a self, plan: &SessionPlan, i: usize) -> HitSpec<'a> {
         let step = &plan.steps[i];
         let entry_page = step.page_no == 0;
-        let url = self.page_url(plan, step.page, if entry_page { plan.entry.utm } else { None });
+        let url = self.page_url(
+            plan,
+            step.page,
+            if entry_page { plan.entry.utm } else { None },
+        );
         // The referrer of a page is the page before it (document.referrer); the first page
         // has the entry's. An internal referrer counts as direct.
         let referrer = if entry_page {
             plan.entry.referrer.map(str::to_owned)
         } else {
-            let prev = plan.steps[..i].iter().rev().find(|s| s.page_no == step.page_no - 1).map_or(0, |s| s.page);
-            let utm = if step.page_no == 1 { plan.entry.utm } else { None };
+            let prev = plan.steps[..i]
+                .iter()
+                .rev()
+                .find(|s| s.page_no == step.page_no - 1)
+                .map_or(0, |s| s.page);
+            let utm = if step.page_no == 1 {
+                plan.entry.utm
+            } else {
+                None
+            };
             Some(self.page_url(plan, prev, utm))
         };
-        let class = if entry_page { plan.entry.class } else { SourceClass::Direct };
-        let pv_seed = population::mix(plan.visitor ^ (u64::from(plan.site) << 48) ^ (u64::from(step.page_no) << 32));
+        let class = if entry_page {
+            plan.entry.class
+        } else {
+            SourceClass::Direct
+        };
+        let pv_seed = population::mix(
+            plan.visitor ^ (u64::from(plan.site) << 48) ^ (u64::from(step.page_no) << 32),
+        );
         HitSpec {
             site: &self.sites[usize::from(plan.site)],
             site_idx: plan.site,
@@ -303,7 +391,12 @@ impl Model {
             referrer,
             title: &self.pages[step.page as usize].title,
             engaged_ms: (step.kind == Kind::Engagement).then_some(step.engaged_ms),
-            timing: plan.steps[..=i].iter().rev().find(|s| s.page_no == step.page_no && s.kind == Kind::PageView).and_then(|s| s.timing).unwrap_or_default(),
+            timing: plan.steps[..=i]
+                .iter()
+                .rev()
+                .find(|s| s.page_no == step.page_no && s.kind == Kind::PageView)
+                .and_then(|s| s.timing)
+                .unwrap_or_default(),
             emc_label: step.emc_label,
             dc: if step.dc_full { DC_FULL } else { DC_PART },
             class,
@@ -331,7 +424,13 @@ mod tests {
     use rand::SeedableRng;
 
     fn model(sites: usize) -> Model {
-        Model::new(site_models("lt", sites), Params::default(), 7, "run-1".into()).unwrap()
+        Model::new(
+            site_models("lt", sites),
+            Params::default(),
+            7,
+            "run-1".into(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -362,8 +461,14 @@ mod tests {
             bounces += usize::from(plan.pageviews() == 1);
             for (i, s) in plan.steps.iter().enumerate() {
                 if s.kind == Kind::Engagement {
-                    assert!(plan.steps.get(i + 1).is_none_or(|n| n.kind == Kind::PageView && n.page_no == s.page_no + 1));
-                    assert!(m.hit(&plan, i).timing.load > 0, "the engagement carries its page's timings");
+                    assert!(plan
+                        .steps
+                        .get(i + 1)
+                        .is_none_or(|n| n.kind == Kind::PageView && n.page_no == s.page_no + 1));
+                    assert!(
+                        m.hit(&plan, i).timing.load > 0,
+                        "the engagement carries its page's timings"
+                    );
                 }
                 assert_eq!(s.timing.is_some(), s.kind == Kind::PageView);
             }
@@ -391,20 +496,39 @@ mod tests {
         let m = model(1);
         let domains = vec![m.sites[0].domain.clone()];
         for entry in ENTRIES {
-            let plan = SessionPlan { site: 0, visitor: 1, entry, https: true, www: true, steps: vec![] };
+            let plan = SessionPlan {
+                site: 0,
+                visitor: 1,
+                entry,
+                https: true,
+                www: true,
+                steps: vec![],
+            };
             let url = url::Url::parse(&m.page_url(&plan, 3, entry.utm)).unwrap();
             let utm = emc_collector::enrich::utm::utm_from_url(&url);
             let got = emc_collector::enrich::referrer::classify(entry.referrer, &utm, &domains);
             assert_eq!(got.class, entry.class, "{entry:?}");
             // A later page of the visit has the previous page as referrer: internal, direct.
             let internal = m.page_url(&plan, 0, None);
-            let later = emc_collector::enrich::referrer::classify(Some(&internal), &Default::default(), &domains);
+            let later = emc_collector::enrich::referrer::classify(
+                Some(&internal),
+                &Default::default(),
+                &domains,
+            );
             assert_eq!(later.class, SourceClass::Direct);
         }
-        let names: std::collections::HashSet<_> = ENTRIES.iter().map(|e| {
-            let url = url::Url::parse("https://x.gov.vn/").unwrap();
-            emc_collector::enrich::referrer::classify(e.referrer, &emc_collector::enrich::utm::utm_from_url(&url), &[]).source
-        }).collect();
+        let names: std::collections::HashSet<_> = ENTRIES
+            .iter()
+            .map(|e| {
+                let url = url::Url::parse("https://x.gov.vn/").unwrap();
+                emc_collector::enrich::referrer::classify(
+                    e.referrer,
+                    &emc_collector::enrich::utm::utm_from_url(&url),
+                    &[],
+                )
+                .source
+            })
+            .collect();
         for wanted in ["Cốc Cốc", "Zalo", "Facebook", "Google", "Báo Mới"] {
             assert!(names.contains(wanted), "the mix includes {wanted}");
         }
@@ -419,7 +543,11 @@ mod tests {
     fn every_browser_of_the_pool_is_a_human_to_the_collector() {
         let parser = UaParser::new();
         for ua in catalog::USER_AGENTS {
-            assert!(matches!(parser.parse(ua.ua), UaVerdict::Human(_)), "{}", ua.ua);
+            assert!(
+                matches!(parser.parse(ua.ua), UaVerdict::Human(_)),
+                "{}",
+                ua.ua
+            );
         }
     }
 
@@ -427,14 +555,25 @@ mod tests {
     fn hits_carry_urls_of_the_site_and_the_previous_page_as_referrer() {
         let m = model(3);
         let mut rng = rand::rngs::SmallRng::seed_from_u64(11);
-        let plan = (0..).map(|v| m.plan(&mut rng, 1, v)).find(|p| p.pageviews() >= 3 && p.entry.utm.is_some()).unwrap();
+        let plan = (0..)
+            .map(|v| m.plan(&mut rng, 1, v))
+            .find(|p| p.pageviews() >= 3 && p.entry.utm.is_some())
+            .unwrap();
         let first = m.hit(&plan, 0);
-        assert!(first.url.contains(&m.sites[1].domain) && first.url.contains("utm_"), "{}", first.url);
+        assert!(
+            first.url.contains(&m.sites[1].domain) && first.url.contains("utm_"),
+            "{}",
+            first.url
+        );
         assert_eq!(first.referrer.as_deref(), plan.entry.referrer);
         assert_eq!(first.class, SourceClass::Campaign);
         let second = plan.steps.iter().position(|s| s.page_no == 1).unwrap();
         let h = m.hit(&plan, second);
-        assert_eq!(h.referrer.as_deref(), Some(first.url.as_str()), "the entry page, with its tags, is the referrer");
+        assert_eq!(
+            h.referrer.as_deref(),
+            Some(first.url.as_str()),
+            "the entry page, with its tags, is the referrer"
+        );
         assert_eq!(h.class, SourceClass::Direct);
         assert_eq!(first.pv_id.len(), 6);
     }

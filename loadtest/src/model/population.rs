@@ -4,7 +4,9 @@
 //! /64 of their own, the unit the collector's rate limit counts), so the collector's
 //! visitor id (a hash of site, address and user agent) is distinct exactly when the generator's
 //! visitor is; a new salt gives another run other addresses.
-use super::catalog::{UaEntry, DESKTOP_WIDTHS, IPV4_BLOCKS, IPV6_PREFIXES, MOBILE_WIDTHS, USER_AGENTS};
+use super::catalog::{
+    UaEntry, DESKTOP_WIDTHS, IPV4_BLOCKS, IPV6_PREFIXES, MOBILE_WIDTHS, USER_AGENTS,
+};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// One visitor as the collector sees it.
@@ -40,15 +42,27 @@ impl Population {
 
     pub fn new(salt: u64) -> Self {
         let v4_pool = IPV4_BLOCKS.iter().map(|(_, p)| 1u64 << (32 - p)).sum();
-        Population { salt, ua_total: USER_AGENTS.iter().map(|u| u.weight).sum(), v4_pool }
+        Population {
+            salt,
+            ua_total: USER_AGENTS.iter().map(|u| u.weight).sum(),
+            v4_pool,
+        }
     }
 
     pub fn visitor(&self, i: u64) -> Visitor {
         let h = mix(self.salt ^ mix(i));
         let ua = self.pick_ua(h);
-        let widths = if ua.mobile { MOBILE_WIDTHS } else { DESKTOP_WIDTHS };
+        let widths = if ua.mobile {
+            MOBILE_WIDTHS
+        } else {
+            DESKTOP_WIDTHS
+        };
         let screen_width = widths[((h >> 40) % widths.len() as u64) as usize];
-        Visitor { ip: self.address(i), ua, screen_width }
+        Visitor {
+            ip: self.address(i),
+            ua,
+            screen_width,
+        }
     }
 
     /// Two visitors in five on IPv6 (as Vietnamese mobile networks are), the rest on IPv4.
@@ -62,7 +76,16 @@ impl Population {
             let net = (m as u32).wrapping_add((self.salt >> 32) as u32);
             let iid = mix(self.salt ^ m);
             let seg = |x: u64, shift: u32| ((x >> shift) & 0xffff) as u16;
-            IpAddr::V6(Ipv6Addr::new(a, b, (net >> 16) as u16, net as u16, seg(iid, 48), seg(iid, 32), seg(iid, 16), seg(iid, 0)))
+            IpAddr::V6(Ipv6Addr::new(
+                a,
+                b,
+                (net >> 16) as u16,
+                net as u16,
+                seg(iid, 48),
+                seg(iid, 32),
+                seg(iid, 16),
+                seg(iid, 0),
+            ))
         } else {
             let k = group * 3 + (slot - 2);
             let mut idx = (k.wrapping_mul(STRIDE) + self.salt) % self.v4_pool;
@@ -118,24 +141,39 @@ mod tests {
             match ip {
                 IpAddr::V4(v4) => {
                     let n = u32::from(v4);
-                    assert!(IPV4_BLOCKS.iter().any(|(b, p)| n >> (32 - p) == u32::from_be_bytes(*b) >> (32 - p)), "{v4}");
+                    assert!(
+                        IPV4_BLOCKS
+                            .iter()
+                            .any(|(b, p)| n >> (32 - p) == u32::from_be_bytes(*b) >> (32 - p)),
+                        "{v4}"
+                    );
                 }
                 IpAddr::V6(a) => {
                     v6 += 1;
                     assert!(nets.insert(u128::from(a) >> 64), "one /64 per visitor: {a}");
-                    assert!(IPV6_PREFIXES.iter().any(|p| a.segments()[..2] == p[..]), "{a}");
+                    assert!(
+                        IPV6_PREFIXES.iter().any(|p| a.segments()[..2] == p[..]),
+                        "{a}"
+                    );
                 }
             }
         }
         assert_eq!(v6, 80_000, "two in five on IPv6");
         assert_ne!(Population::new(43).address(7), pop.address(7));
-        assert_eq!(Population::new(42).visitor(7), pop.visitor(7), "a visitor is a pure function of (salt, i)");
+        assert_eq!(
+            Population::new(42).visitor(7),
+            pop.visitor(7),
+            "a visitor is a pure function of (salt, i)"
+        );
     }
 
     #[test]
     fn browsers_follow_their_weights() {
         let pop = Population::new(1);
         let mobile = (0..10_000).filter(|&i| pop.visitor(i).ua.mobile).count();
-        assert!((6_000..8_000).contains(&mobile), "about 70% mobile, got {mobile}");
+        assert!(
+            (6_000..8_000).contains(&mobile),
+            "about 70% mobile, got {mobile}"
+        );
     }
 }

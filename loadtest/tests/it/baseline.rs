@@ -35,25 +35,49 @@ fn config(addr: std::net::SocketAddr, protocol: Protocol, pace: Pace) -> DriveCo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_keeps_its_schedule_and_closed_loop_its_count() {
     let addr = baseline().await;
-    let model = Arc::new(Model::new(site_models("b", 3), Params::default(), 5, "run".into()).unwrap());
+    let model =
+        Arc::new(Model::new(site_models("b", 3), Params::default(), 5, "run".into()).unwrap());
 
     let mut open = config(addr, Protocol::Json, Pace::Open { rate: 400.0 });
     open.duration = Some(Duration::from_secs(1));
     let r = drive(open, model.clone()).await.unwrap();
-    assert_eq!((r.sent, r.accepted, r.unknown), (400, 400, 0), "request k is due at k/rate, within the second");
+    assert_eq!(
+        (r.sent, r.accepted, r.unknown),
+        (400, 400, 0),
+        "request k is due at k/rate, within the second"
+    );
     assert_eq!(r.histogram.len(), 400);
-    assert!((0.95..1.1).contains(&r.measured_secs), "{}", r.measured_secs);
-    assert_eq!(r.tallies.iter().map(|t| t.events).sum::<u64>(), 400, "the books hold every accepted hit");
+    assert!(
+        (0.95..1.1).contains(&r.measured_secs),
+        "{}",
+        r.measured_secs
+    );
+    assert_eq!(
+        r.tallies.iter().map(|t| t.events).sum::<u64>(),
+        400,
+        "the books hold every accepted hit"
+    );
 
     for protocol in [Protocol::Json, Protocol::Matomo] {
         let mut closed = config(addr, protocol, Pace::Closed { concurrency: 4 });
         closed.requests = Some(500);
         let r = drive(closed, model.clone()).await.unwrap();
-        assert_eq!((r.sent, r.accepted), (500, 500), "{protocol:?}: {:?}", r.rejected);
-        let t = r.tallies.iter().fold(emc_loadtest::ledger::SiteTally::default(), |mut a, t| {
-            a.add(t);
-            a
-        });
-        assert!(t.pageviews > 0 && t.visits > 0 && t.visits <= t.pageviews, "{t:?}");
+        assert_eq!(
+            (r.sent, r.accepted),
+            (500, 500),
+            "{protocol:?}: {:?}",
+            r.rejected
+        );
+        let t = r
+            .tallies
+            .iter()
+            .fold(emc_loadtest::ledger::SiteTally::default(), |mut a, t| {
+                a.add(t);
+                a
+            });
+        assert!(
+            t.pageviews > 0 && t.visits > 0 && t.visits <= t.pageviews,
+            "{t:?}"
+        );
     }
 }

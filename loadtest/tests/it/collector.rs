@@ -13,14 +13,38 @@ const SITES: usize = 6;
 async fn a_short_run_lands_every_accepted_event_and_matches_the_books() {
     let db = emc_sql::testing::test_db("loadtest_collector_run").await;
     // Registered before the collector starts, as an operator would; the run finds them there.
-    emc_loadtest::sites::ensure_registered(&db, &site_models("e2e", SITES)).await.unwrap();
+    emc_loadtest::sites::ensure_registered(&db, &site_models("e2e", SITES))
+        .await
+        .unwrap();
     let collector = Collector::start(&db).await;
     let out = tempfile::tempdir().unwrap();
     let summary = out.path().join("summary.json");
     let status = tokio::process::Command::new(env!("CARGO_BIN_EXE_emc-loadtest"))
-        .args(["--target", &collector.base, "--concurrency", "8", "--connections", "12"])
-        .args(["--requests", &REQUESTS.to_string(), "--sites", &SITES.to_string(), "--site-prefix", "e2e"])
-        .args(["--visitors", "600", "--settle", "600ms", "--quiet", "--server-pid", &collector.pid().to_string()])
+        .args([
+            "--target",
+            &collector.base,
+            "--concurrency",
+            "8",
+            "--connections",
+            "12",
+        ])
+        .args([
+            "--requests",
+            &REQUESTS.to_string(),
+            "--sites",
+            &SITES.to_string(),
+            "--site-prefix",
+            "e2e",
+        ])
+        .args([
+            "--visitors",
+            "600",
+            "--settle",
+            "600ms",
+            "--quiet",
+            "--server-pid",
+            &collector.pid().to_string(),
+        ])
         .arg("--json-out")
         .arg(&summary)
         .env("EMC_CLICKHOUSE_URL", db.url())
@@ -30,10 +54,19 @@ async fn a_short_run_lands_every_accepted_event_and_matches_the_books() {
         .await
         .unwrap();
     let report: Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
-    assert!(status.success(), "emc-loadtest failed: {:#}\ncollector: {}", report["problems"], collector.log_text());
+    assert!(
+        status.success(),
+        "emc-loadtest failed: {:#}\ncollector: {}",
+        report["problems"],
+        collector.log_text()
+    );
 
     let req = &report["requests"];
-    assert_eq!((req["sent"].as_u64(), req["accepted"].as_u64()), (Some(REQUESTS), Some(REQUESTS)), "{req}");
+    assert_eq!(
+        (req["sent"].as_u64(), req["accepted"].as_u64()),
+        (Some(REQUESTS), Some(REQUESTS)),
+        "{req}"
+    );
     let landed = &report["landed"];
     assert_eq!(landed["landed"], landed["accepted"], "{landed}");
     assert_eq!(landed["duplicates"], 0);
@@ -43,15 +76,39 @@ async fn a_short_run_lands_every_accepted_event_and_matches_the_books() {
         assert_eq!(s["expected"], s["clickhouse"], "site {}", s["site"]);
     }
     let expected = |field: &str| -> BTreeMap<String, i64> {
-        sites.iter().map(|s| (s["site"].as_str().unwrap().to_owned(), s["expected"][field].as_i64().unwrap())).collect()
+        sites
+            .iter()
+            .map(|s| {
+                (
+                    s["site"].as_str().unwrap().to_owned(),
+                    s["expected"][field].as_i64().unwrap(),
+                )
+            })
+            .collect()
     };
-    let (pageviews, visits, visitors) = (expected("pageviews"), expected("visits"), expected("visitors"));
+    let (pageviews, visits, visitors) = (
+        expected("pageviews"),
+        expected("visits"),
+        expected("visitors"),
+    );
     let total = |m: &BTreeMap<String, i64>| m.values().sum::<i64>();
-    assert!(total(&visits) > 0 && total(&visits) < total(&pageviews), "visits of several pages: {visits:?} {pageviews:?}");
+    assert!(
+        total(&visits) > 0 && total(&visits) < total(&pageviews),
+        "visits of several pages: {visits:?} {pageviews:?}"
+    );
     // A run shorter than the session timeout: a visitor coming back to a site goes on with
     // the visit still open there, so each (site, visitor) is exactly one visit.
     assert_eq!(visitors, visits);
-    let sources = sites.iter().flat_map(|s| s["expected"]["visits_by_source"].as_object().unwrap().keys().cloned()).collect::<std::collections::BTreeSet<_>>();
+    let sources = sites
+        .iter()
+        .flat_map(|s| {
+            s["expected"]["visits_by_source"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+        })
+        .collect::<std::collections::BTreeSet<_>>();
     assert!(sources.len() >= 4, "a mix of sources: {sources:?}");
 
     // After the collector's own flush at shutdown, from ClickHouse directly: still exactly
@@ -86,5 +143,8 @@ async fn a_short_run_lands_every_accepted_event_and_matches_the_books() {
     }
     assert_eq!(visits_ch, visits, "visits (sign-weighted) per site");
     let server = &report["server"];
-    assert!(server["cpu_us_per_request"].as_f64().unwrap() > 0.0, "{server}");
+    assert!(
+        server["cpu_us_per_request"].as_f64().unwrap() > 0.0,
+        "{server}"
+    );
 }

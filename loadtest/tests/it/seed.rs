@@ -10,8 +10,21 @@ async fn seeded_days_land_exactly_with_their_sessions() {
         events: 4000,
         days: 2,
         end: chrono::NaiveDate::from_ymd_opt(2026, 3, 2),
-        traffic: TrafficArgs { sites: 4, site_prefix: "seed".into(), visitors: 300, bounce_rate: 0.55, engagement_rate: 0.6, seed: Some(7), session_timeout: 1800 },
-        db: DbArgs { clickhouse_url: Some(db.url().into()), clickhouse_db: db.database().into(), data_dir: dir.path().into(), timezone: "Asia/Ho_Chi_Minh".into() },
+        traffic: TrafficArgs {
+            sites: 4,
+            site_prefix: "seed".into(),
+            visitors: 300,
+            bounce_rate: 0.55,
+            engagement_rate: 0.6,
+            seed: Some(7),
+            session_timeout: 1800,
+        },
+        db: DbArgs {
+            clickhouse_url: Some(db.url().into()),
+            clickhouse_db: db.database().into(),
+            data_dir: dir.path().into(),
+            timezone: "Asia/Ho_Chi_Minh".into(),
+        },
         geoip_db: vec![],
         workers: Some(2),
         batch_rows: 1000,
@@ -24,7 +37,11 @@ async fn seeded_days_land_exactly_with_their_sessions() {
     assert_eq!((report.generated, report.accepted), (4000, 4000));
     let landed = report.landed.unwrap();
     assert_eq!((landed.landed, landed.duplicates), (4000, 0));
-    assert!(report.sites.unwrap().iter().all(|s| s.ok && s.expected.duration.unwrap_or(0) > 0));
+    assert!(report
+        .sites
+        .unwrap()
+        .iter()
+        .all(|s| s.ok && s.expected.duration.unwrap_or(0) > 0));
     // The rollups were fed: page views by day from the daily rollup equal the raw events'.
     let (raw, rolled): (u64, u64) = db
         .client()
@@ -33,6 +50,11 @@ async fn seeded_days_land_exactly_with_their_sessions() {
         .await
         .unwrap();
     assert_eq!(raw, rolled);
-    let days: u64 = db.client().query("SELECT uniqExact(toDate(timestamp, 'UTC')) FROM events").fetch_one().await.unwrap();
+    let days: u64 = db
+        .client()
+        .query("SELECT uniqExact(toDate(timestamp, 'UTC')) FROM events")
+        .fetch_one()
+        .await
+        .unwrap();
     assert!(days >= 2, "spread over the days");
 }

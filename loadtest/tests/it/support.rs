@@ -8,9 +8,16 @@ use std::time::{Duration, Instant};
 /// (`scripts/test.sh` runs `cargo build --workspace --bins` first).
 pub fn collector_bin() -> PathBuf {
     let me = std::env::current_exe().expect("the test's path");
-    let profile_dir = me.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/it-…");
+    let profile_dir = me
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps/it-…");
     let bin = profile_dir.join("emc-collector");
-    assert!(bin.exists(), "{} is missing: run `cargo build --workspace --bins` first (scripts/test.sh does)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (scripts/test.sh does)",
+        bin.display()
+    );
     bin
 }
 
@@ -48,7 +55,12 @@ impl Collector {
             .stderr(file)
             .spawn()
             .expect("starting emc-collector");
-        let mut c = Collector { child, base: format!("http://{addr}"), log, _data: data };
+        let mut c = Collector {
+            child,
+            base: format!("http://{addr}"),
+            log,
+            _data: data,
+        };
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -60,7 +72,11 @@ impl Collector {
             if let Ok(Some(status)) = c.child.try_wait() {
                 panic!("the collector exited with {status}: {}", c.log_text());
             }
-            assert!(Instant::now() < deadline, "no /healthz within 30 s: {}", c.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "no /healthz within 30 s: {}",
+                c.log_text()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -80,10 +96,17 @@ impl Collector {
         loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => {
-                    assert!(status.success(), "the collector exited with {status}: {}", self.log_text());
+                    assert!(
+                        status.success(),
+                        "the collector exited with {status}: {}",
+                        self.log_text()
+                    );
                     return;
                 }
-                _ => assert!(Instant::now() < deadline, "the collector did not stop within 30 s"),
+                _ => assert!(
+                    Instant::now() < deadline,
+                    "the collector did not stop within 30 s"
+                ),
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -15,8 +15,14 @@ async fn applying_twice_changes_nothing() {
         .fetch_all()
         .await
         .unwrap();
-    let again = migrate::apply(db.client(), &MigrateOptions::default(), db.database()).await.unwrap();
-    assert!(again.applied.is_empty(), "second run applied {:?}", again.applied);
+    let again = migrate::apply(db.client(), &MigrateOptions::default(), db.database())
+        .await
+        .unwrap();
+    assert!(
+        again.applied.is_empty(),
+        "second run applied {:?}",
+        again.applied
+    );
     assert_eq!(again.already.len(), MIGRATIONS.len());
     let tables_after: Vec<Name> = db
         .client()
@@ -26,9 +32,25 @@ async fn applying_twice_changes_nothing() {
         .unwrap();
     let names = |v: &[Name]| v.iter().map(|n| n.name.clone()).collect::<Vec<_>>();
     assert_eq!(names(&tables_before), names(&tables_after));
-    for want in ["events", "sessions", "connection_log", "events_hourly", "events_daily", "sessions_hourly",
-        "sessions_daily", "sites", "agencies", "users", "api_tokens", "audit_log", "schema_migrations"] {
-        assert!(names(&tables_after).iter().any(|n| n == want), "missing table {want}");
+    for want in [
+        "events",
+        "sessions",
+        "connection_log",
+        "events_hourly",
+        "events_daily",
+        "sessions_hourly",
+        "sessions_daily",
+        "sites",
+        "agencies",
+        "users",
+        "api_tokens",
+        "audit_log",
+        "schema_migrations",
+    ] {
+        assert!(
+            names(&tables_after).iter().any(|n| n == want),
+            "missing table {want}"
+        );
     }
     let recorded: u64 = db
         .client()
@@ -42,7 +64,11 @@ async fn applying_twice_changes_nothing() {
 #[tokio::test]
 async fn two_runners_at_once_both_succeed() {
     let db = test_db("migrations_race").await;
-    db.client().query("DROP TABLE schema_migrations").execute().await.unwrap();
+    db.client()
+        .query("DROP TABLE schema_migrations")
+        .execute()
+        .await
+        .unwrap();
     let opts = MigrateOptions::default();
     let (a, b) = tokio::join!(
         migrate::apply(db.client(), &opts, db.database()),
@@ -67,7 +93,9 @@ async fn an_edited_migration_is_refused() {
         .execute()
         .await
         .unwrap();
-    let err = migrate::apply(db.client(), &MigrateOptions::default(), db.database()).await.unwrap_err();
+    let err = migrate::apply(db.client(), &MigrateOptions::default(), db.database())
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("forward-only"), "{err}");
 }
 
@@ -88,7 +116,9 @@ async fn rollups_follow_sign_weighted_sessions() {
         .unwrap();
     let (visits, bounces, duration): (i64, i64, i64) = db
         .client()
-        .query("SELECT sum(visits), sum(bounces), sum(duration) FROM sessions_daily WHERE site = 's'")
+        .query(
+            "SELECT sum(visits), sum(bounces), sum(duration) FROM sessions_daily WHERE site = 's'",
+        )
         .fetch_one()
         .await
         .unwrap();

@@ -25,9 +25,19 @@ struct Clickhouse {
 
 impl Clickhouse {
     async fn start(dir: PathBuf) -> Clickhouse {
-        let spec = ServerSpec { dir, ports: Ports::free().unwrap(), binary: DEFAULT_BINARY.into(), die_with_parent: true };
-        let server = LocalServer::start(spec.clone()).await.expect("ClickHouse starts");
-        Clickhouse { server: Some(server), spec }
+        let spec = ServerSpec {
+            dir,
+            ports: Ports::free().unwrap(),
+            binary: DEFAULT_BINARY.into(),
+            die_with_parent: true,
+        };
+        let server = LocalServer::start(spec.clone())
+            .await
+            .expect("ClickHouse starts");
+        Clickhouse {
+            server: Some(server),
+            spec,
+        }
     }
 
     fn url(&self) -> String {
@@ -41,7 +51,11 @@ impl Clickhouse {
     }
 
     async fn restart(&mut self) {
-        self.server = Some(LocalServer::start(self.spec.clone()).await.expect("ClickHouse restarts on its data"));
+        self.server = Some(
+            LocalServer::start(self.spec.clone())
+                .await
+                .expect("ClickHouse restarts on its data"),
+        );
     }
 }
 
@@ -57,7 +71,13 @@ struct Collector {
 impl Collector {
     async fn start(db: &Db, data_dir: PathBuf) -> Collector {
         let port = free_port();
-        let mut c = Collector { child: None, base: format!("http://127.0.0.1:{port}"), port, data_dir, db: db.clone() };
+        let mut c = Collector {
+            child: None,
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            data_dir,
+            db: db.clone(),
+        };
         c.spawn().await;
         c
     }
@@ -73,7 +93,11 @@ impl Collector {
     }
 
     async fn launch(&mut self, healthy: bool) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.data_dir.join("service.log")).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data_dir.join("service.log"))
+            .unwrap();
         let child = Command::new(bin("emc-collector"))
             .arg("serve")
             .env("EMC_CLICKHOUSE_URL", self.db.url())
@@ -102,7 +126,11 @@ impl Collector {
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("the collector exited with {status}: {}", self.log());
             }
-            assert!(Instant::now() < deadline, "collector not ready: {}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "collector not ready: {}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -120,7 +148,9 @@ impl Collector {
     }
 
     async fn get(&self, path: &str) -> (u16, String) {
-        let r = reqwest::get(format!("{}{path}", self.base)).await.expect("collector answers");
+        let r = reqwest::get(format!("{}{path}", self.base))
+            .await
+            .expect("collector answers");
         (r.status().as_u16(), r.text().await.unwrap())
     }
 
@@ -160,10 +190,14 @@ impl Ledger {
 }
 
 async fn client(base: String, ledger: Arc<Ledger>, worker: u64) {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let mut n = worker;
     while n < BEACONS && !ledger.stop.load(Ordering::Relaxed) {
-        let body = format!(r#"{{"site":"227","name":"pageview","url":"https://portal.gov.vn/m/{n}"}}"#);
+        let body =
+            format!(r#"{{"site":"227","name":"pageview","url":"https://portal.gov.vn/m/{n}"}}"#);
         let sent = http
             .post(format!("{base}/api/event"))
             .header("content-type", "text/plain")
@@ -188,7 +222,11 @@ async fn client(base: String, ledger: Arc<Ledger>, worker: u64) {
 async fn wait_acked(ledger: &Ledger, at_least: usize) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while ledger.acked() < at_least {
-        assert!(Instant::now() < deadline, "the client got only {} acknowledgements", ledger.acked());
+        assert!(
+            Instant::now() < deadline,
+            "the client got only {} acknowledgements",
+            ledger.acked()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -220,8 +258,17 @@ async fn rig(name: &str) -> Rig {
     let (ch, db, data_dir) = stack(tmp.path(), name).await;
     let collector = Collector::start(&db, data_dir).await;
     let ledger = Arc::new(Ledger::default());
-    let clients = (0..WORKERS).map(|w| tokio::spawn(client(collector.base.clone(), ledger.clone(), w))).collect();
-    Rig { ch, collector, db, ledger, clients, _tmp: tmp }
+    let clients = (0..WORKERS)
+        .map(|w| tokio::spawn(client(collector.base.clone(), ledger.clone(), w)))
+        .collect();
+    Rig {
+        ch,
+        collector,
+        db,
+        ledger,
+        clients,
+        _tmp: tmp,
+    }
 }
 
 impl Rig {
@@ -240,8 +287,17 @@ impl Rig {
         assert!(acked.len() > 1000, "too few acknowledged: {}", acked.len());
         let deadline = Instant::now() + Duration::from_secs(30);
         let landed = loop {
-            let paths: Vec<String> = self.db.client().query("SELECT pathname FROM events WHERE site = '227'").fetch_all().await.unwrap_or_default();
-            let landed: HashSet<u64> = paths.iter().filter_map(|p| p.strip_prefix("/m/")?.parse().ok()).collect();
+            let paths: Vec<String> = self
+                .db
+                .client()
+                .query("SELECT pathname FROM events WHERE site = '227'")
+                .fetch_all()
+                .await
+                .unwrap_or_default();
+            let landed: HashSet<u64> = paths
+                .iter()
+                .filter_map(|p| p.strip_prefix("/m/")?.parse().ok())
+                .collect();
             if acked.is_subset(&landed) {
                 break landed;
             }
@@ -249,13 +305,20 @@ impl Rig {
                 let mut missing: Vec<u64> = acked.difference(&landed).copied().collect();
                 missing.sort_unstable();
                 let (_, metrics) = self.collector.get("/metrics").await;
-                let spool: Vec<String> = std::fs::read_dir(self.collector.data_dir.join("spool")).unwrap().flatten().map(|e| format!("{:?} {:?}", e.file_name(), e.metadata().map(|m| m.len()))).collect();
+                let spool: Vec<String> = std::fs::read_dir(self.collector.data_dir.join("spool"))
+                    .unwrap()
+                    .flatten()
+                    .map(|e| format!("{:?} {:?}", e.file_name(), e.metadata().map(|m| m.len())))
+                    .collect();
                 panic!("{} acknowledged beacons never landed: {missing:?}\nspool: {spool:?}\n{}\ncollector log:\n{}", missing.len(), metrics.lines().filter(|l| l.starts_with("emc_spool") || l.starts_with("emc_rows")).collect::<Vec<_>>().join("\n"), self.collector.log());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
         let extra: HashSet<u64> = landed.difference(&acked).copied().collect();
-        assert!(extra.is_subset(&unanswered), "landed without a 202 and not in flight at a kill: {extra:?}");
+        assert!(
+            extra.is_subset(&unanswered),
+            "landed without a 202 and not in flight at a kill: {extra:?}"
+        );
         let (rows, uniq): (u64, u64) = self
             .db
             .client()
@@ -280,9 +343,15 @@ async fn clickhouse_stopped_and_restarted() {
     wait_acked(&rig.ledger, before + 200).await;
     let (status, health) = rig.collector.get("/healthz").await;
     assert_eq!(status, 503, "{health}");
-    assert!(health.contains("\"degraded\"") && health.contains("clickhouse unreachable"), "{health}");
+    assert!(
+        health.contains("\"degraded\"") && health.contains("clickhouse unreachable"),
+        "{health}"
+    );
     let (_, metrics) = rig.collector.get("/metrics").await;
-    let pending: i64 = metrics.lines().find_map(|l| l.strip_prefix("emc_spool_pending_groups ")?.parse().ok()).unwrap();
+    let pending: i64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("emc_spool_pending_groups ")?.parse().ok())
+        .unwrap();
     assert!(pending > 0, "{metrics}");
     rig.ch.restart().await;
     rig.settle().await;
@@ -323,20 +392,32 @@ async fn collector_starts_while_clickhouse_is_down() {
     let (mut ch, db, data_dir) = stack(tmp.path(), "faults_cold_start").await;
     // A first start reads the registry from ClickHouse and saves its snapshot.
     let mut collector = Collector::start(&db, data_dir.clone()).await;
-    let snapshot = std::fs::read_to_string(data_dir.join("registry.json")).expect("the registry snapshot is written");
-    assert!(snapshot.contains("\"227\"") && snapshot.contains("portal.gov.vn"), "{snapshot}");
+    let snapshot = std::fs::read_to_string(data_dir.join("registry.json"))
+        .expect("the registry snapshot is written");
+    assert!(
+        snapshot.contains("\"227\"") && snapshot.contains("portal.gov.vn"),
+        "{snapshot}"
+    );
     collector.kill9();
     ch.stop();
 
     collector.spawn_degraded().await;
     let (status, health) = collector.get("/healthz").await;
     assert_eq!(status, 503, "{health}");
-    assert!(health.contains("\"degraded\"") && health.contains("schema not checked yet"), "{health}");
-    assert!(collector.log().contains("starting from the snapshot"), "{}", collector.log());
+    assert!(
+        health.contains("\"degraded\"") && health.contains("schema not checked yet"),
+        "{health}"
+    );
+    assert!(
+        collector.log().contains("starting from the snapshot"),
+        "{}",
+        collector.log()
+    );
 
     let http = reqwest::Client::new();
     for n in 0..N {
-        let body = format!(r#"{{"site":"227","name":"pageview","url":"https://portal.gov.vn/m/{n}"}}"#);
+        let body =
+            format!(r#"{{"site":"227","name":"pageview","url":"https://portal.gov.vn/m/{n}"}}"#);
         let r = http
             .post(format!("{}/api/event", collector.base))
             .header("content-type", "text/plain")
@@ -346,19 +427,39 @@ async fn collector_starts_while_clickhouse_is_down() {
             .send()
             .await
             .expect("the collector answers");
-        assert_eq!(r.status().as_u16(), 202, "beacon {n}: {}", r.text().await.unwrap_or_default());
+        assert_eq!(
+            r.status().as_u16(),
+            202,
+            "beacon {n}: {}",
+            r.text().await.unwrap_or_default()
+        );
     }
     let (_, metrics) = collector.get("/metrics").await;
-    assert!(metrics.lines().any(|l| l == format!("emc_spool_pending_groups {N}")), "{metrics}");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == format!("emc_spool_pending_groups {N}")),
+        "{metrics}"
+    );
 
     ch.restart().await;
     let deadline = Instant::now() + Duration::from_secs(60);
     let paths: Vec<String> = loop {
-        let paths: Vec<String> = db.client().query("SELECT pathname FROM events WHERE site = '227'").fetch_all().await.unwrap_or_default();
+        let paths: Vec<String> = db
+            .client()
+            .query("SELECT pathname FROM events WHERE site = '227'")
+            .fetch_all()
+            .await
+            .unwrap_or_default();
         if paths.len() as u64 >= N {
             break paths;
         }
-        assert!(Instant::now() < deadline, "{} of {N} events landed\n{}", paths.len(), collector.log());
+        assert!(
+            Instant::now() < deadline,
+            "{} of {N} events landed\n{}",
+            paths.len(),
+            collector.log()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let landed: HashSet<String> = paths.iter().cloned().collect();
@@ -378,8 +479,16 @@ async fn collector_starts_while_clickhouse_is_down() {
     // The backlog is gone (so nothing more is coming), none of it as dead letters, and
     // still exactly N events.
     collector.wait_drained().await;
-    assert!(!data_dir.join("dead-letter").exists(), "dead letters written: {}", collector.log());
-    let (rows, uniq): (u64, u64) =
-        db.client().query("SELECT count(), uniqExact(pathname) FROM events WHERE site = '227'").fetch_one().await.unwrap();
+    assert!(
+        !data_dir.join("dead-letter").exists(),
+        "dead letters written: {}",
+        collector.log()
+    );
+    let (rows, uniq): (u64, u64) = db
+        .client()
+        .query("SELECT count(), uniqExact(pathname) FROM events WHERE site = '227'")
+        .fetch_one()
+        .await
+        .unwrap();
     assert_eq!((rows, uniq), (N, N));
 }

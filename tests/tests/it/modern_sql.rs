@@ -9,9 +9,18 @@ use serde::Serialize;
 /// A query that proves every column a row type writes exists (the INSERT's column list).
 fn insert_columns<T: Serialize + Default>(table: &'static str) -> CatalogQuery {
     let value = serde_json::to_value(T::default()).expect("row serializes");
-    let cols: Vec<String> = value.as_object().expect("a struct").keys().cloned().collect();
+    let cols: Vec<String> = value
+        .as_object()
+        .expect("a struct")
+        .keys()
+        .cloned()
+        .collect();
     let sql = format!("SELECT {} FROM {table} LIMIT 0", cols.join(", "));
-    CatalogQuery { name: table, sql: Box::leak(sql.into_boxed_str()), binds: &[] }
+    CatalogQuery {
+        name: table,
+        sql: Box::leak(sql.into_boxed_str()),
+        binds: &[],
+    }
 }
 
 fn every_query() -> Vec<CatalogQuery> {
@@ -42,7 +51,10 @@ struct Column {
 #[tokio::test]
 async fn schema_and_queries_are_valid_on_18_16_and_on_current_clickhouse() {
     let db = emc_sql::testing::test_db("modern_sql").await;
-    let queries: Vec<(String, String)> = every_query().iter().map(|q| (q.name.to_owned(), bind(q.sql, q.binds))).collect();
+    let queries: Vec<(String, String)> = every_query()
+        .iter()
+        .map(|q| (q.name.to_owned(), bind(q.sql, q.binds)))
+        .collect();
     for (name, sql) in &queries {
         if let Err(e) = db.client().query(sql).execute().await {
             panic!("query {name} fails on 18.16: {e}\n{sql}");
@@ -58,11 +70,24 @@ async fn schema_and_queries_are_valid_on_18_16_and_on_current_clickhouse() {
     let input = dir.path().join("catalog.json");
     std::fs::write(&input, spec.to_string()).unwrap();
     let script = emc_e2e::workspace_root().join("scripts/check_modern_clickhouse.py");
-    let out = std::process::Command::new("python3").arg(&script).arg(&input).output().expect("python3");
-    let report: Report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("no report from chdb ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let out = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&input)
+        .output()
+        .expect("python3");
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "no report from chdb ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     assert!(report.engine.starts_with("26."), "engine {}", report.engine);
-    assert!(report.failures.is_empty(), "invalid on ClickHouse {}: {:#?}", report.engine, report.failures);
+    assert!(
+        report.failures.is_empty(),
+        "invalid on ClickHouse {}: {:#?}",
+        report.engine,
+        report.failures
+    );
     assert!(out.status.success());
 
     let mut old: Vec<Column> = db
@@ -71,14 +96,30 @@ async fn schema_and_queries_are_valid_on_18_16_and_on_current_clickhouse() {
         .fetch_all()
         .await
         .unwrap();
-    let mut new: Vec<Column> = report.columns.into_iter().map(|(table, name, r#type)| Column { table, name, r#type }).collect();
+    let mut new: Vec<Column> = report
+        .columns
+        .into_iter()
+        .map(|(table, name, r#type)| Column {
+            table,
+            name,
+            r#type,
+        })
+        .collect();
     // Views carry no data (18.16 prints their DateTime with the server's zone): compare tables.
     old.retain(|c| !c.table.ends_with("_mv"));
     new.retain(|c| !c.table.ends_with("_mv"));
     old.sort();
     new.sort();
-    assert!(old.len() > 100, "the whole schema is compared ({} columns)", old.len());
+    assert!(
+        old.len() > 100,
+        "the whole schema is compared ({} columns)",
+        old.len()
+    );
     let only_old: Vec<_> = old.iter().filter(|c| !new.contains(c)).collect();
     let only_new: Vec<_> = new.iter().filter(|c| !old.contains(c)).collect();
-    assert!(only_old.is_empty() && only_new.is_empty(), "schema differs: 18.16 only {only_old:?}; {} only {only_new:?}", report.engine);
+    assert!(
+        only_old.is_empty() && only_new.is_empty(),
+        "schema differs: 18.16 only {only_old:?}; {} only {only_new:?}",
+        report.engine
+    );
 }

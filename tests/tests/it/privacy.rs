@@ -35,8 +35,18 @@ fn needles() -> Vec<(String, &'static str)> {
         v.push((format!("::ffff:{ip}"), "IPv4-mapped IPv6 address"));
     }
     v.push((V6.to_owned(), "raw IPv6 address"));
-    v.push(("2001:ee0:4f12:8a00:0:0:0:17".to_owned(), "raw IPv6 address, expanded"));
-    for (s, what) in [(UID, "Matomo uid"), (MATOMO_ID, "Matomo _id"), (MATOMO_CID, "Matomo cid"), (NAME, "applicant name"), (ID_NO, "applicant ID number"), (DOSSIER, "raw dossier id")] {
+    v.push((
+        "2001:ee0:4f12:8a00:0:0:0:17".to_owned(),
+        "raw IPv6 address, expanded",
+    ));
+    for (s, what) in [
+        (UID, "Matomo uid"),
+        (MATOMO_ID, "Matomo _id"),
+        (MATOMO_CID, "Matomo cid"),
+        (NAME, "applicant name"),
+        (ID_NO, "applicant ID number"),
+        (DOSSIER, "raw dossier id"),
+    ] {
         v.push((s.to_owned(), what));
     }
     v
@@ -62,13 +72,19 @@ async fn json_beacons(http: &reqwest::Client, base: &str) {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status(), 202, "{ip}: {}", r.text().await.unwrap_or_default());
+            assert_eq!(
+                r.status(),
+                202,
+                "{ip}: {}",
+                r.text().await.unwrap_or_default()
+            );
         }
     }
 }
 
 async fn matomo_requests(http: &reqwest::Client, base: &str) {
-    let cvar = serde_json::json!({"1": ["hoso", dvc_legacy()], "2": ["email", "anh@example.vn"]}).to_string();
+    let cvar = serde_json::json!({"1": ["hoso", dvc_legacy()], "2": ["email", "anh@example.vn"]})
+        .to_string();
     let common: Vec<(&str, String)> = vec![
         ("idsite", "227".into()),
         ("rec", "1".into()),
@@ -86,7 +102,14 @@ async fn matomo_requests(http: &reqwest::Client, base: &str) {
     for extra in [&[][..], &event[..]] {
         let mut q = common.clone();
         q.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
-        let r = http.get(format!("{base}/tracking")).query(&q).header("user-agent", CHROME).header("x-forwarded-for", V4_A).send().await.unwrap();
+        let r = http
+            .get(format!("{base}/tracking"))
+            .query(&q)
+            .header("user-agent", CHROME)
+            .header("x-forwarded-for", V4_A)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
     }
 }
@@ -109,7 +132,11 @@ fn import(db: &emc_sql::Db, dir: &std::path::Path) {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "import: {text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "import: {text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("accepted:   4"), "{text}");
 }
 
@@ -127,24 +154,55 @@ async fn no_table_holds_a_raw_address_or_personal_data() {
     emc_e2e::register_portal_227(&db, "Cổng A").await;
 
     let mut collector = Collector::start(&db, &[]).await;
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     json_beacons(&http, &collector.base).await;
     matomo_requests(&http, &collector.base).await;
     let status = collector.stop().expect("stopped");
-    assert!(status.success(), "graceful stop flushes: {status:?} {}", collector.log());
+    assert!(
+        status.success(),
+        "graceful stop flushes: {status:?} {}",
+        collector.log()
+    );
     let dir = tempfile::tempdir().unwrap();
     import(&db, dir.path());
 
     // The traffic landed (else the scan below proves nothing).
     let client = db.client();
     let count = |sql: &'static str| client.query(sql).fetch_one::<u64>();
-    assert_eq!(count("SELECT count() FROM events WHERE origin != 'import' AND name = 'pageview'").await.unwrap(), 4, "3 JSON + 1 Matomo page views");
-    assert_eq!(count("SELECT count() FROM events WHERE name = 'dvc'").await.unwrap(), 4, "3 JSON + 1 Matomo DVC events");
-    assert_eq!(count("SELECT count() FROM events WHERE origin = 'import'").await.unwrap(), 4);
+    assert_eq!(
+        count("SELECT count() FROM events WHERE origin != 'import' AND name = 'pageview'")
+            .await
+            .unwrap(),
+        4,
+        "3 JSON + 1 Matomo page views"
+    );
+    assert_eq!(
+        count("SELECT count() FROM events WHERE name = 'dvc'")
+            .await
+            .unwrap(),
+        4,
+        "3 JSON + 1 Matomo DVC events"
+    );
+    assert_eq!(
+        count("SELECT count() FROM events WHERE origin = 'import'")
+            .await
+            .unwrap(),
+        4
+    );
     assert_eq!(count("SELECT count() FROM events WHERE has(props_keys, 'dossier_hash')").await.unwrap(), 5, "the dossier kept as a hash: 4 DVC events and the Matomo page view that carried the custom variable");
-    let nets: Vec<String> = client.query("SELECT DISTINCT client_net FROM connection_log ORDER BY client_net").fetch_all().await.unwrap();
+    let nets: Vec<String> = client
+        .query("SELECT DISTINCT client_net FROM connection_log ORDER BY client_net")
+        .fetch_all()
+        .await
+        .unwrap();
     for net in ["14.160.12.0/24", "113.190.44.0/24", "2001:ee0:4f12::/48"] {
-        assert!(nets.iter().any(|n| n == net), "the client's network, truncated, is kept: {net} in {nets:?}");
+        assert!(
+            nets.iter().any(|n| n == net),
+            "the client's network, truncated, is kept: {net} in {nets:?}"
+        );
     }
 
     // Every String and Array(String) column (nullable, low-cardinality and fixed-size ones
@@ -160,22 +218,56 @@ async fn no_table_holds_a_raw_address_or_personal_data() {
         .fetch_all()
         .await
         .unwrap();
-    let scanned: Vec<(&Column, String)> = columns.iter().filter_map(|c| as_text(&c.name, &c.kind).map(|e| (c, e))).collect();
-    let tables: std::collections::BTreeSet<&str> = scanned.iter().map(|(c, _)| c.table.as_str()).collect();
-    for t in ["events", "sessions", "connection_log", "sites", "users", "audit_log", "api_tokens"] {
+    let scanned: Vec<(&Column, String)> = columns
+        .iter()
+        .filter_map(|c| as_text(&c.name, &c.kind).map(|e| (c, e)))
+        .collect();
+    let tables: std::collections::BTreeSet<&str> =
+        scanned.iter().map(|(c, _)| c.table.as_str()).collect();
+    for t in [
+        "events",
+        "sessions",
+        "connection_log",
+        "sites",
+        "users",
+        "audit_log",
+        "api_tokens",
+    ] {
         assert!(tables.contains(t), "{t} is scanned: {tables:?}");
     }
     let needles = needles();
     let mut values: Vec<(String, String)> = vec![];
     for (c, expr) in &scanned {
         let sql = format!("SELECT {expr} FROM `{}`", c.table.replace('`', ""));
-        let rows: Vec<String> = client.query(&sql).fetch_all().await.unwrap_or_else(|e| panic!("{}.{} ({}): {e}", c.table, c.name, c.kind));
-        values.extend(rows.into_iter().map(|v| (format!("{}.{} ({})", c.table, c.name, c.kind), v)));
+        let rows: Vec<String> = client
+            .query(&sql)
+            .fetch_all()
+            .await
+            .unwrap_or_else(|e| panic!("{}.{} ({}): {e}", c.table, c.name, c.kind));
+        values.extend(
+            rows.into_iter()
+                .map(|v| (format!("{}.{} ({})", c.table, c.name, c.kind), v)),
+        );
     }
-    let search = |needle: &str| -> Vec<&(String, String)> { values.iter().filter(|(_, v)| v.to_lowercase().contains(&needle.to_lowercase())).collect() };
+    let search = |needle: &str| -> Vec<&(String, String)> {
+        values
+            .iter()
+            .filter(|(_, v)| v.to_lowercase().contains(&needle.to_lowercase()))
+            .collect()
+    };
     // The scan sees what is there: the allowed truncated network, a key inside an array.
-    assert!(search("14.160.12.0/24").iter().any(|(c, _)| c.starts_with("connection_log.client_net")), "the scan reads the connection log");
-    assert!(search("dossier_hash").iter().any(|(c, _)| c.starts_with("events.props_keys")), "the scan reads inside arrays");
+    assert!(
+        search("14.160.12.0/24")
+            .iter()
+            .any(|(c, _)| c.starts_with("connection_log.client_net")),
+        "the scan reads the connection log"
+    );
+    assert!(
+        search("dossier_hash")
+            .iter()
+            .any(|(c, _)| c.starts_with("events.props_keys")),
+        "the scan reads inside arrays"
+    );
     let mut found = vec![];
     for (needle, what) in &needles {
         for (column, v) in search(needle) {
@@ -183,28 +275,49 @@ async fn no_table_holds_a_raw_address_or_personal_data() {
         }
     }
     let values = values.len();
-    assert!(found.is_empty(), "personal data stored:\n{}", found.join("\n"));
-    println!("privacy scan: {} text columns of {} tables, {values} values, {} needles: clean", scanned.len(), tables.len(), needles.len());
+    assert!(
+        found.is_empty(),
+        "personal data stored:\n{}",
+        found.join("\n")
+    );
+    println!(
+        "privacy scan: {} text columns of {} tables, {values} values, {} needles: clean",
+        scanned.len(),
+        tables.len(),
+        needles.len()
+    );
 }
 
 /// The column as one `String` per row, for a type that can hold text; `None` for the rest
 /// (numbers, dates, enums, aggregate states). A text-bearing type not handled here fails.
 fn as_text(name: &str, kind: &str) -> Option<String> {
     let col = format!("`{}`", name.replace('`', ""));
-    let scalar = |k: &str| k == "String" || k == "LowCardinality(String)" || k.starts_with("FixedString(");
+    let scalar =
+        |k: &str| k == "String" || k == "LowCardinality(String)" || k.starts_with("FixedString(");
     if scalar(kind) {
         return Some(format!("toString({col})"));
     }
-    if let Some(inner) = kind.strip_prefix("Nullable(").and_then(|k| k.strip_suffix(')')) {
+    if let Some(inner) = kind
+        .strip_prefix("Nullable(")
+        .and_then(|k| k.strip_suffix(')'))
+    {
         if scalar(inner) {
             return Some(format!("ifNull(toString({col}), '')"));
         }
     }
-    if let Some(inner) = kind.strip_prefix("Array(").and_then(|k| k.strip_suffix(')')) {
+    if let Some(inner) = kind
+        .strip_prefix("Array(")
+        .and_then(|k| k.strip_suffix(')'))
+    {
         if scalar(inner) {
-            return Some(format!("arrayStringConcat(arrayMap(x -> toString(x), {col}), '\\n')"));
+            return Some(format!(
+                "arrayStringConcat(arrayMap(x -> toString(x), {col}), '\\n')"
+            ));
         }
     }
-    assert!(!kind.contains("String") || kind.starts_with("AggregateFunction("), "column {name} of type {kind}: teach the privacy scan to read it");
+    assert!(
+        !kind.contains("String") || kind.starts_with("AggregateFunction("),
+        "column {name} of type {kind}: teach the privacy scan to read it"
+    );
     None
 }
