@@ -1,4 +1,5 @@
 //! Enrichment steps: pure functions from a beacon's raw fields to the columns we store.
+pub mod bots;
 pub mod geo;
 pub mod referrer;
 pub mod user_agent;

@@ -1,8 +1,12 @@
 //! `put_user_agent`: browser, OS and device class from the User-Agent, or the
-//! reason it is not a person. Parsing is woothee plus a few checks of our own;
-//! results are cached because the same few thousand UAs make most traffic.
+//! reason it is not a person. Bots are found by [`super::bots`] (our rules and isbot's
+//! list), then by woothee's `crawler` category; parsing is woothee. Verdicts are cached
+//! because the same few thousand UAs make most traffic.
 
 use quick_cache::sync::Cache;
+
+pub use super::bots::BotKind;
+use super::bots::BotRules;
 
 /// Distinct UAs whose verdict is kept.
 pub const CACHE_ENTRIES: usize = 10_000;
@@ -25,102 +29,10 @@ pub enum UaVerdict {
     Bot(BotKind),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BotKind {
-    /// woothee's `crawler` category, or a `bot` / `spider` / `crawl` token.
-    Crawler,
-    /// An automated browser: HeadlessChrome, PhantomJS, Puppeteer, Playwright, Selenium, Lighthouse…
-    Headless,
-    /// An HTTP library or command-line client: curl, wget, python-requests, Go-http-client…
-    Tool,
-    /// An empty or blank User-Agent.
-    Empty,
-}
-
-impl BotKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BotKind::Crawler => "crawler",
-            BotKind::Headless => "headless",
-            BotKind::Tool => "tool",
-            BotKind::Empty => "empty_ua",
-        }
-    }
-}
-
-/// Lower-case substrings of automated browsers.
-const HEADLESS: &[&str] = &[
-    "headlesschrome",
-    "headlessshell",
-    "phantomjs",
-    "slimerjs",
-    "puppeteer",
-    "playwright",
-    "selenium",
-    "webdriver",
-    "lighthouse",
-    "htmlunit",
-    "cypress",
-];
-
-/// Lower-case substrings of HTTP libraries and command-line clients.
-const TOOLS: &[&str] = &[
-    "curl/",
-    "libcurl",
-    "wget/",
-    "python-requests",
-    "python-urllib",
-    "python-httpx",
-    "aiohttp",
-    "go-http-client",
-    "okhttp",
-    "java/",
-    "apache-httpclient",
-    "libwww-perl",
-    "lwp::",
-    "scrapy",
-    "axios/",
-    "node-fetch",
-    "undici",
-    "got (https://github.com/sindresorhus/got)",
-    "postmanruntime",
-    "insomnia/",
-    "httpie",
-    "guzzlehttp",
-    "http.rb",
-    "faraday",
-    "mechanize",
-    "winhttp",
-    "powershell",
-    "aria2",
-    "dart:io",
-];
-
-/// Lower-case substrings of crawlers and link-preview fetchers beyond woothee's list.
-const CRAWLERS: &[&str] = &[
-    "bot",
-    "spider",
-    "crawl",
-    "slurp",
-    "facebookexternalhit",
-    "facebookcatalog",
-    "mediapartners-google",
-    "google-inspectiontool",
-    "feedfetcher",
-    "ia_archiver",
-    "pingdom",
-    "zgrab",
-    "masscan",
-    "nmap",
-    "nuclei",
-];
-
-/// Phone makers whose model names contain a crawler token (`CUBOT X30`).
-const NOT_CRAWLERS: &[&str] = &["cubot"];
-
 /// Parses User-Agents, remembering the verdicts of the last [`CACHE_ENTRIES`] distinct ones.
 /// Cheap to share: `parse` takes `&self` and may be called from many threads.
 pub struct UaParser {
+    bots: &'static BotRules,
     woothee: woothee::parser::Parser,
     cache: Cache<String, UaVerdict>,
 }
@@ -146,6 +58,7 @@ impl UaParser {
 
     pub fn with_capacity(entries: usize) -> Self {
         UaParser {
+            bots: BotRules::shared(),
             woothee: woothee::parser::Parser::new(),
             cache: Cache::new(entries.max(1)),
         }
@@ -164,20 +77,10 @@ impl UaParser {
     }
 
     fn parse_uncached(&self, ua: &str) -> UaVerdict {
+        if let Some(kind) = self.bots.classify(ua) {
+            return UaVerdict::Bot(kind);
+        }
         let ua = ua.trim();
-        if ua.is_empty() || ua == "-" {
-            return UaVerdict::Bot(BotKind::Empty);
-        }
-        let lower = ua.to_ascii_lowercase();
-        if HEADLESS.iter().any(|t| lower.contains(t)) {
-            return UaVerdict::Bot(BotKind::Headless);
-        }
-        if TOOLS.iter().any(|t| lower.contains(t)) {
-            return UaVerdict::Bot(BotKind::Tool);
-        }
-        if has_crawler_token(&lower) {
-            return UaVerdict::Bot(BotKind::Crawler);
-        }
         let Some(w) = self.woothee.parse(ua) else {
             return UaVerdict::Human(UaInfo {
                 device: "other".into(),
@@ -201,14 +104,6 @@ impl UaParser {
             device,
         })
     }
-}
-
-fn has_crawler_token(lower: &str) -> bool {
-    let mut scrubbed = std::borrow::Cow::Borrowed(lower);
-    for token in NOT_CRAWLERS.iter().filter(|t| lower.contains(*t)) {
-        scrubbed = scrubbed.replace(token, " ").into();
-    }
-    CRAWLERS.iter().any(|t| scrubbed.contains(t))
 }
 
 fn device(ua: &str, category: &str, os: &str) -> &'static str {
@@ -299,7 +194,6 @@ Mozilla/5.0 (Linux; Android 12; SM-A525F) AppleWebKit/537.36 (KHTML, like Gecko)
 Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/440.0.0.34.109;FBSN/iOS;FBSV/17.1;FBLC/vi_VN] | Facebook | 440.0.0.34.109 | iOS | 17.1 | mobile
 Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36 | Samsung Internet | 23.0 | Android | 10 | mobile
 Mozilla/5.0 (PlayStation 4 3.11) AppleWebKit/537.73 (KHTML, like Gecko) | PlayStation 4 | | PlayStation 4 | 3.11 | other
-Mozilla/5.0 | | | | | other
 ";
 
     /// `user agent | kind`; the HeadlessChrome row is Debian's Chromium in the browser tests.
@@ -330,7 +224,13 @@ libwww-perl/6.72 | tool
 Scrapy/2.11.0 (+https://scrapy.org) | tool
 axios/1.6.2 | tool
 PostmanRuntime/7.36.0 | tool
-Ruby | tool
+Ruby | crawler
+Mozilla/5.0 | crawler
+Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Mobile Safari/537.36 (compatible; Google-Read-Aloud; +https://support.google.com/webmasters/answer/1061943) | crawler
+Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/117.0.0.0 Safari/537.36 GTmetrix | crawler
+Mozilla/5.0 (compatible; UptimeRobot/2.0; http://www.uptimerobot.com/) | crawler
+Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html) | crawler
+Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36; ClaudeBot/1.0; +claudebot@anthropic.com | crawler
 ";
 
     /// Splits `a | b | c` rows, skipping blank lines.
@@ -373,12 +273,6 @@ Ruby | tool
     }
 
     #[test]
-    fn bot_kind_names() {
-        let names = [Crawler, Headless, Tool, Empty].map(BotKind::as_str);
-        assert_eq!(names, ["crawler", "headless", "tool", "empty_ua"]);
-    }
-
-    #[test]
     fn cache_is_bounded_and_shared_across_threads() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<UaParser>();
@@ -401,7 +295,10 @@ Ruby | tool
 
         // Oversized UAs are answered but not cached.
         let before = parser.cache.len();
-        let huge = format!("Mozilla/5.0 {}", "x".repeat(5_000));
+        let huge = format!(
+            "Mozilla/5.0 (Windows NT 10.0; {}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            "x".repeat(5_000)
+        );
         assert!(matches!(parser.parse(&huge), UaVerdict::Human(_)));
         assert_eq!(parser.cache.len(), before);
     }
