@@ -8,15 +8,19 @@
 //! 2. Direct: no referrer, an unparsable one, a scheme other than http(s) (except
 //!    `android-app://` of a package in the table), or an internal one (host is a
 //!    site domain or a subdomain of one, `www.` ignored). Nothing is stored.
-//! 3. Organic / Social / a named Referral: the host matches `referrers.json`.
+//! 3. Organic / Social / a named Referral: the host matches the table of known sources —
+//!    our `referrers.json` (Vietnamese engines and networks, AI assistants, our choices)
+//!    merged with the vendored lists of Matomo (search engines, social networks) and
+//!    Snowplow (the same, plus webmail and other known sites), see `referrer/lists.rs`.
 //! 4. Referral: any other host; the source is the host without `www.`.
 
-use std::collections::HashMap;
+mod lists;
+mod table;
+
 use std::sync::LazyLock;
 
-use serde::Deserialize;
-
 use super::utm::Utm;
+use table::Table;
 
 /// Longest referrer URL kept, in characters.
 pub const MAX_REFERRER_CHARS: usize = 1024;
@@ -163,137 +167,13 @@ fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
-// ---- the table of known sources (referrers.json) ----
+// ---- the table of known sources: referrers.json and the vendored lists ----
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| {
-    Table::parse(include_str!("referrers.json"))
+    let listed = lists::all().expect("the vendored lists are checked by the unit tests");
+    Table::build(include_str!("referrers.json"), &listed)
         .expect("referrers.json is checked by the unit tests")
 });
-
-#[derive(Deserialize)]
-struct TableFile {
-    sources: Vec<SourceEntry>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SourceEntry {
-    name: String,
-    /// "organic" | "social" | "referral": direct and campaign never come from a host.
-    class: String,
-    hosts: Vec<String>,
-    #[serde(default)]
-    apps: Vec<String>,
-    /// Referrers that must map to this entry; checked by the unit tests.
-    examples: Vec<String>,
-}
-
-struct Known {
-    name: String,
-    class: SourceClass,
-}
-
-#[derive(Default)]
-struct Table {
-    sources: Vec<Known>,
-    /// `facebook.com` → index into `sources`.
-    exact: HashMap<String, usize>,
-    /// `google` (from `google.*`) → index into `sources`.
-    any_tld: HashMap<String, usize>,
-    apps: HashMap<String, usize>,
-}
-
-/// Second-level labels under which a country code's sites live (`google.com.vn`, `yahoo.co.jp`).
-const SECOND_LEVELS: &[&str] = &[
-    "com", "co", "org", "net", "ac", "edu", "gov", "ne", "or", "go", "gob",
-];
-
-impl Table {
-    fn parse(json: &str) -> Result<Table, String> {
-        let file: TableFile = serde_json::from_str(json).map_err(|e| e.to_string())?;
-        let mut table = Table::default();
-        for (idx, entry) in file.sources.into_iter().enumerate() {
-            if entry.name.trim().is_empty() || entry.hosts.is_empty() || entry.examples.is_empty() {
-                return Err(format!("source #{idx} needs a name, a host and an example"));
-            }
-            for host in &entry.hosts {
-                let (map, key) = match host.strip_suffix(".*") {
-                    Some(stem) => (&mut table.any_tld, stem),
-                    None => (&mut table.exact, host.as_str()),
-                };
-                if key.is_empty()
-                    || key != key.to_ascii_lowercase()
-                    || key.contains(['*', '/', ' '])
-                {
-                    return Err(format!("{}: bad host {host:?}", entry.name));
-                }
-                if map.insert(key.to_owned(), idx).is_some() {
-                    return Err(format!("{}: host {host:?} is listed twice", entry.name));
-                }
-            }
-            for app in &entry.apps {
-                if table.apps.insert(app.clone(), idx).is_some() {
-                    return Err(format!("{}: app {app:?} is listed twice", entry.name));
-                }
-            }
-            let class = match entry.class.as_str() {
-                "organic" => SourceClass::Organic,
-                "social" => SourceClass::Social,
-                "referral" => SourceClass::Referral,
-                other => return Err(format!("{}: unknown class {other:?}", entry.name)),
-            };
-            let name = entry.name;
-            table.sources.push(Known { name, class });
-        }
-        Ok(table)
-    }
-
-    fn by_app(&self, package: &str) -> Option<&Known> {
-        self.apps.get(package).map(|&i| &self.sources[i])
-    }
-
-    /// The most specific entry matching `host` (lower-case ASCII, no trailing dot):
-    /// longer suffixes first, and for one suffix an exact host before a `.*` one.
-    fn by_host(&self, host: &str) -> Option<&Known> {
-        let starts: Vec<usize> = std::iter::once(0)
-            .chain(host.match_indices('.').map(|(i, _)| i + 1))
-            .collect();
-        let n = starts.len();
-        // Where the stem ends once a TLD of one or two labels is cut off:
-        // `google.com.vn` → `google.com` and `google`.
-        let stem_ends: Vec<usize> = (1..=2)
-            .filter(|&k| k < n && is_tld_like(&host[starts[n - k]..]))
-            .map(|k| starts[n - k] - 1)
-            .collect();
-        (0..n)
-            .find_map(|s| {
-                let suffix = &host[starts[s]..];
-                self.exact.get(suffix).or_else(|| {
-                    let stems = stem_ends.iter().filter(|&&end| end > starts[s]);
-                    stems
-                        .into_iter()
-                        .find_map(|&end| self.any_tld.get(&host[starts[s]..end]))
-                })
-            })
-            .map(|&i| &self.sources[i])
-    }
-}
-
-/// `de`, `com`, `xn--p1ai`, or a country-code pair like `com.vn`, `co.uk`.
-fn is_tld_like(tld: &str) -> bool {
-    let is_label = |l: &str| {
-        l.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    match tld.split_once('.') {
-        None => is_label(tld) && tld.bytes().any(|b| b.is_ascii_lowercase()),
-        Some((second, cc)) => {
-            SECOND_LEVELS.contains(&second)
-                && cc.len() == 2
-                && cc.bytes().all(|b| b.is_ascii_lowercase())
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -378,7 +258,7 @@ https://moj.gov.vn/          | sms        |         |     | sms           |
 
     #[test]
     fn every_example_in_the_table_maps_to_its_source() {
-        let file: TableFile = serde_json::from_str(include_str!("referrers.json")).unwrap();
+        let file: table::TableFile = serde_json::from_str(include_str!("referrers.json")).unwrap();
         for entry in &file.sources {
             for example in &entry.examples {
                 let got = classify(Some(example), &Utm::default(), &sites());
@@ -404,23 +284,77 @@ https://moj.gov.vn/          | sms        |         |     | sms           |
         assert_eq!(classify(None, &only_term, &sites()).class, Direct);
     }
 
+    /// `referrer | class | source`: domains a public list names that a Matomo user expects
+    /// to see classified (most come from the vendored lists, not from `referrers.json`).
+    const KNOWN: &str = "
+https://so.360.cn/s?q=x                        | organic  | 360 Search
+https://search.daum.net/search?q=x             | organic  | Daum
+https://news.google.com/articles/x             | organic  | Google News
+https://news.google.com.vn/                    | organic  | Google News
+https://images.google.com/                     | organic  | Google Images
+https://images.google.de/                      | organic  | Google Images
+https://search.aol.com/aol/search?q=x          | organic  | AOL
+https://search.aol.co.uk/                      | organic  | AOL
+https://www.ask.com/web?q=x                    | organic  | Ask
+https://uk.ask.com/                            | organic  | Ask
+https://www.laban.vn/                          | organic  | Laban
+https://yandex.com.tr/search/                  | organic  | Yandex
+https://www.google.co.uk/                      | organic  | Google
+https://search.yahoo.co.jp/                    | organic  | Yahoo! Japan
+http://t.cn/abc                                | social   | Weibo
+https://vk.com/wall1                           | social   | VK
+https://m.vk.com/                              | social   | VK
+https://odnoklassniki.ru/                      | social   | Odnoklassniki
+https://news.ycombinator.com/item?id=1         | social   | Hacker News
+https://www.flickr.com/photos/x                | social   | Flickr
+https://zalo.me/g/abc                          | social   | Zalo
+https://mail.yahoo.com/                        | referral | Yahoo! Mail
+https://mail.google.com/mail/u/0/              | referral | Gmail
+https://coccoc.com/search?query=x              | organic  | Cốc Cốc
+https://chatgpt.com/                           | referral | ChatGPT
+https://www.perplexity.ai/search/x             | referral | Perplexity
+https://gemini.google.com/app                  | referral | Gemini
+https://copilot.microsoft.com/                 | referral | Microsoft Copilot
+https://claude.ai/chat/x                       | referral | Claude
+https://chat.deepseek.com/                     | referral | DeepSeek
+https://baomoi.com/tin.epi                     | referral | Báo Mới
+";
+
     #[test]
-    fn the_table_parses_and_is_consistent() {
-        let table = Table::parse(include_str!("referrers.json")).unwrap();
-        assert!(table.sources.len() >= 25);
-        let entry = |fields: &str| format!(r#"{{"sources":[{{"name":"A",{fields}}}]}}"#);
-        let ok = r#""class":"social","hosts":["a.com"],"examples":["x"]"#;
-        assert!(Table::parse(&entry(ok)).is_ok());
-        let bad = [
-            r#""class":"direct","hosts":["a.com"],"examples":["x"]"#,
-            r#""class":"social","hosts":["a.com","a.com"],"examples":["x"]"#,
-            r#""class":"social","hosts":["A.com"],"examples":["x"]"#,
-            r#""class":"social","hosts":[],"examples":["x"]"#,
-            r#""class":"social","hosts":["a.com"],"examples":[]"#,
-            r#""class":"social","hosts":["a.com"],"examples":["x"],"typo":1"#,
-        ];
-        for fields in bad {
-            assert!(Table::parse(&entry(fields)).is_err(), "{fields}");
+    fn names_the_sources_of_the_vendored_lists() {
+        for row in rows(KNOWN) {
+            let got = classify(Some(row[0]), &Utm::default(), &sites());
+            assert_eq!(cells(&got), (row[1], row[2], row[0]), "{}", row[0]);
+        }
+    }
+
+    /// Each host of the vendored search-engine and social-network lists, as a referrer
+    /// (`.*` as `.com`), classified into its list's class: the share is printed
+    /// (`cargo test -p emc-collector --lib referrer -- --nocapture`) and must stay ≥ 98 %.
+    #[test]
+    fn vendored_hosts_keep_their_class() {
+        for (label, want) in [("search engines", Organic), ("social networks", Social)] {
+            let (mut n, mut ok, mut off) = (0usize, 0usize, Vec::new());
+            for listed in lists::all().unwrap().iter().filter(|l| l.class == want) {
+                for host in &listed.hosts {
+                    let host = host
+                        .strip_suffix(".*")
+                        .map_or(host.clone(), |h| format!("{h}.com"));
+                    let got = classify(Some(&format!("https://{host}/")), &Utm::default(), &[]);
+                    n += 1;
+                    if got.class == want {
+                        ok += 1;
+                    } else {
+                        off.push(format!("{host} → {} {}", got.class, got.source));
+                    }
+                }
+            }
+            let share = ok as f64 / n as f64;
+            println!(
+                "{label}: {ok} of {n} hosts ({:.2} %); other: {off:?}",
+                100.0 * share
+            );
+            assert!(share >= 0.98, "{label}: {share}");
         }
     }
 
