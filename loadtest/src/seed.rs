@@ -431,6 +431,7 @@ fn to_hit(spec: &HitSpec<'_>, t_ms: i64) -> Hit {
         user_agent: spec.visitor.ua.ua.to_owned(),
         time,
         origin: Origin::Beacon,
+        fields: Default::default(),
     }
 }
 

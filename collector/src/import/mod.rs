@@ -179,6 +179,7 @@ fn import_line(
         user_agent: parsed.user_agent,
         time: parsed.time,
         origin: Origin::Import,
+        fields: Default::default(),
     })
 }
 

@@ -20,6 +20,7 @@
 //! | `ping=1` | `engagement` | Matomo's heart beat: extends the session, never a page view |
 //! | `cvar`, `_cvar` | only values in the legacy DVC form `dossierId;ddMMyyyy;name;idNo`, which `put_dvc` turns into `dossier_hash` + `date` | every other custom variable is dropped (they are where portals put personal data) |
 //! | `cdt` | `time` | only in a bulk request whose `token_auth` equals `EMC_MATOMO_TOKEN`; Unix seconds or `YYYY-MM-DD HH:MM:SS` UTC, 2000-01-01 … now; otherwise ignored |
+//! | `_rcn`, `_rck` | campaign name, keyword | fill what the page URL's campaign parameters leave blank (`enrich/utm.rs`) |
 //! | `ua` | `user_agent` | overrides the header, as in Matomo (server-side clients send the browser's) |
 //! | `send_image` | the answer | `0` → `204`; absent or anything else → `200` with a 1×1 GIF (Matomo's default) |
 //! | `_id`, `uid`, `cid`, `_idts`, `_idvc`, `_viewts`, `_ref`, `cip`, `token_auth`, `h`/`m`/`s`, `r`, `lang`, `cookie`, plug-in flags, … | — | ignored: the visitor is the server-side salted hash only |
@@ -33,7 +34,8 @@ pub use bulk::{is_bulk, parse as parse_bulk, Bulk, MAX_REQUESTS};
 pub use params::{same_secret, Params};
 
 use crate::beacon::{self, DecodeError, Meta, Timing};
-use crate::pipeline::{Hit, Origin};
+use crate::enrich::utm::Utm;
+use crate::pipeline::{Hit, Origin, RequestFields};
 use chrono::{DateTime, Utc};
 use params::{clean, fail};
 use std::net::IpAddr;
@@ -106,6 +108,9 @@ pub fn decode(p: &Params, ctx: &Context) -> Result<Hit, DecodeError> {
             .map_or_else(|| ctx.user_agent.clone(), str::to_owned),
         time,
         origin: Origin::Matomo,
+        fields: RequestFields {
+            campaign: Utm::from_tracker(p.get("_rcn"), p.get("_rck")),
+        },
     })
 }
 

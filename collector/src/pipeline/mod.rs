@@ -10,6 +10,7 @@ pub use steps::{parse_page_url, DropReason};
 use crate::beacon::{Meta, Timing};
 use crate::enrich::geo::GeoDb;
 use crate::enrich::user_agent::UaParser;
+use crate::enrich::utm::Utm;
 use crate::metrics::Metrics;
 use crate::queue::Record;
 use crate::registry_cache::RegistryCache;
@@ -55,6 +56,16 @@ pub struct Hit {
     /// Wall clock for live traffic, the line's own time for imports.
     pub time: DateTime<Utc>,
     pub origin: Origin,
+    /// What the tracking request says beside the page URL (Matomo's fields).
+    pub fields: RequestFields,
+}
+
+/// Fields of a tracking request that are not in the page URL. Empty for beacons and
+/// imported lines, whose URL says everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFields {
+    /// Matomo's `_rcn` / `_rck`: campaign name and keyword, filling what the URL leaves blank.
+    pub campaign: Utm,
 }
 
 impl Hit {
@@ -126,7 +137,7 @@ impl Pipeline {
         let hostname = steps::check_hostname(&site, &url)?;
         let ua = self.put_user_agent(&hit.user_agent)?;
         let geo = self.geo.lookup(hit.client_ip);
-        let utm = crate::enrich::utm::utm_from_url(&url);
+        let utm = crate::enrich::utm::utm_from_url(&url).or(&hit.fields.campaign);
         let referrer =
             crate::enrich::referrer::classify(hit.referrer.as_deref(), &utm, &site.domains);
         let now = hit.time.timestamp().clamp(0, i64::from(u32::MAX)) as u32;

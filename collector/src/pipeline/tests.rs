@@ -42,6 +42,7 @@ fn hit(site: &str, url: &str, ua: &str) -> Hit {
         user_agent: ua.into(),
         time: Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap(),
         origin: Origin::Beacon,
+        fields: Default::default(),
     }
 }
 

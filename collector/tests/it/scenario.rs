@@ -129,6 +129,7 @@ async fn known_visits_give_exact_sessions_bounces_and_durations() {
             user_agent: VISITORS[v].1.into(),
             time: t0 + chrono::Duration::seconds(i64::from(at)),
             origin: Origin::Beacon,
+            fields: Default::default(),
         };
         let accepted = h.app.state.pipeline.process(hit).unwrap();
         h.app.state.queue.push(accepted.records).await.unwrap();
