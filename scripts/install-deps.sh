@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what EMC needs and is missing: ClickHouse (Debian's clickhouse-server, 18.16),
-# Chromium and its driver for browser tests, chdb-core (ClickHouse 26.9 as a Python
+# ZooKeeper and HAProxy for the cluster tests, Chromium and its driver for browser tests, chdb-core (ClickHouse 26.9 as a Python
 # module) to check our SQL on a current engine, and the tag's npm tooling.
 # Usage: scripts/install-deps.sh [--runtime]   (--runtime: only what `make up` needs)
 set -euo pipefail
@@ -18,6 +18,13 @@ fi
 if ! $runtime_only; then
   command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
+fi
+# The cluster tests (tests/tests/it/cluster/): a real ZooKeeper (Debian's `zookeeper`, run
+# by emc-sql as `java … QuorumPeerMain zoo.cfg`; its Java comes with it) for the 2 × 2
+# ClickHouse cluster, and HAProxy in front of two collectors. Not needed by `make up`.
+if ! $runtime_only; then
+  [ -e /usr/share/java/zookeeper.jar ] || apt_missing+=(zookeeper)
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || apt_missing+=(haproxy)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "installing from Debian: ${apt_missing[*]}"

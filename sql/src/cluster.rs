@@ -1,19 +1,28 @@
 //! Renders the single-server migrations in their cluster form.
 //!
-//! For every `CREATE TABLE x … ENGINE = <Kind>MergeTree(args)`:
-//! - `x_local ON CLUSTER c` with `Replicated<Kind>MergeTree('/clickhouse/tables/{shard}/db/x_local', '{replica}', args)`;
-//! - `x ON CLUSTER c AS x_local ENGINE = Distributed(c, db, x_local, <shard key>)`, so every
-//!   query and insert of the services keeps using the plain name.
+//! Every name is qualified with the database: an `ON CLUSTER` statement runs on each host in
+//! that host's default database, whatever database the client asked for (18.16, measured).
 //!
-//! - `ALTER TABLE x ADD COLUMN …` → the same on `x_local ON CLUSTER c`, then on the
-//!   Distributed `x ON CLUSTER c` (whose structure must follow its local tables).
+//! For every `CREATE TABLE x … ENGINE = <Kind>MergeTree(args)`:
+//! - `db.x_local ON CLUSTER c` with `Replicated<Kind>MergeTree('/clickhouse/tables/{shard}/db/x_local', '{replica}', args)`;
+//! - `db.x ON CLUSTER c AS db.x_local ENGINE = Distributed(c, db, x_local, <shard key>)`, so
+//!   every query and insert of the services keeps using the plain name.
+//!
+//! - `ALTER TABLE x ADD COLUMN …` → the same on `db.x_local ON CLUSTER c`; then the
+//!   Distributed `x` (whose structure must follow its local tables) is dropped and created
+//!   again `ON CLUSTER`: 18.16 refuses `ALTER … ON CLUSTER` on a table that is not replicated
+//!   in a cluster whose shards are ("Table x isn't replicated, but shard #1 is replicated",
+//!   code 371). A Distributed table holds no rows (inserts are synchronous, see `db.rs`), so
+//!   nothing is lost, and both statements are idempotent.
 //!
 //! Materialized views read and write the `_local` tables, so each shard rolls up its own rows.
 //!
 //! - `INSERT INTO x (…) SELECT … FROM y …` (a backfill) is sent once, as written: it reads the
 //!   Distributed `y` and writes through the Distributed `x`, so every shard's rows are rolled
 //!   up once (`INSERT` has no `ON CLUSTER`).
-//! - `OPTIMIZE TABLE x FINAL` → `OPTIMIZE TABLE x_local ON CLUSTER c FINAL`.
+//! - `OPTIMIZE TABLE x FINAL` is left out: 18.16 fails it `ON CLUSTER` on a replicated table
+//!   ("Unknown log entry type: 0", code 49), and it only merges parts sooner; readers
+//!   aggregate over parts anyway, and background merges do the same work later.
 //!
 //! A statement form the renderer does not know is an error, not a silent pass-through.
 use crate::SqlError;
@@ -62,6 +71,7 @@ pub fn render_all(
 }
 
 fn render_one(stmt: &str, cluster: &str, database: &str) -> Result<Vec<String>, SqlError> {
+    let db = database;
     if let Some(c) = CREATE_TABLE.captures(stmt) {
         let table = &c[1];
         let local = format!("{table}_local");
@@ -69,51 +79,56 @@ fn render_one(stmt: &str, cluster: &str, database: &str) -> Result<Vec<String>, 
             .captures(stmt)
             .ok_or_else(|| SqlError::Render(format!("table {table}: no MergeTree engine")))?;
         let (kind, args) = (&e[1], e[2].trim());
-        let path = format!("'/clickhouse/tables/{{shard}}/{database}/{local}', '{{replica}}'");
+        let path = format!("'/clickhouse/tables/{{shard}}/{db}/{local}', '{{replica}}'");
         let all_args = if args.is_empty() {
             path
         } else {
             format!("{path}, {args}")
         };
         let engine = format!("ENGINE = Replicated{kind}MergeTree({all_args})");
-        let head = format!("CREATE TABLE IF NOT EXISTS {local} ON CLUSTER {cluster} (");
+        let head = format!("CREATE TABLE IF NOT EXISTS {db}.{local} ON CLUSTER {cluster} (");
         let local_stmt = ENGINE
             .replace(&CREATE_TABLE.replace(stmt, head.as_str()), engine.as_str())
             .into_owned();
-        let dist = format!(
-            "CREATE TABLE IF NOT EXISTS {table} ON CLUSTER {cluster} AS {local} \
-             ENGINE = Distributed({cluster}, {database}, {local}, {})",
-            shard_key(table)
-        );
-        return Ok(vec![local_stmt, dist]);
+        return Ok(vec![local_stmt, distributed(table, cluster, db)]);
     }
     if let Some(c) = ALTER_ADD_COLUMN.captures(stmt) {
         let (table, action) = (&c[1], &c[2]);
         return Ok(vec![
-            format!("ALTER TABLE {table}_local ON CLUSTER {cluster} {action}"),
-            format!("ALTER TABLE {table} ON CLUSTER {cluster} {action}"),
+            format!("ALTER TABLE {db}.{table}_local ON CLUSTER {cluster} {action}"),
+            format!("DROP TABLE IF EXISTS {db}.{table} ON CLUSTER {cluster}"),
+            distributed(table, cluster, db),
         ]);
     }
     if let Some(c) = CREATE_MV.captures(stmt) {
         let (view, target) = (&c[1], &c[2]);
-        let head = format!("CREATE MATERIALIZED VIEW IF NOT EXISTS {view} ON CLUSTER {cluster} TO {target}_local AS");
+        let head = format!(
+            "CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{view} ON CLUSTER {cluster} TO {db}.{target}_local AS"
+        );
         let body = CREATE_MV.replace(stmt, head.as_str());
-        let body = FROM.replace_all(&body, "FROM ${1}_local").into_owned();
+        let from = format!("FROM {db}.${{1}}_local");
+        let body = FROM.replace_all(&body, from.as_str()).into_owned();
         return Ok(vec![body]);
     }
     if INSERT_SELECT.is_match(stmt) {
         return Ok(vec![stmt.to_owned()]);
     }
-    if let Some(c) = OPTIMIZE.captures(stmt) {
-        return Ok(vec![format!(
-            "OPTIMIZE TABLE {}_local ON CLUSTER {cluster} FINAL",
-            &c[1]
-        )]);
+    if OPTIMIZE.is_match(stmt) {
+        return Ok(Vec::new());
     }
     Err(SqlError::Render(format!(
         "unknown statement form (teach cluster.rs about it): {}",
         stmt.lines().next().unwrap_or_default()
     )))
+}
+
+/// The Distributed twin of `table`: the name the services read and write.
+fn distributed(table: &str, cluster: &str, db: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {db}.{table} ON CLUSTER {cluster} AS {db}.{table}_local \
+         ENGINE = Distributed({cluster}, {db}, {table}_local, {})",
+        shard_key(table)
+    )
 }
 
 #[cfg(test)]
@@ -134,7 +149,17 @@ mod tests {
             .into_iter()
             .filter(|s| !s.starts_with("INSERT INTO "))
         {
-            assert!(s.contains(" ON CLUSTER emc "), "{s}");
+            assert!(
+                s.contains(" ON CLUSTER emc ") || s.ends_with(" ON CLUSTER emc"),
+                "{s}"
+            );
+            // Qualified: ON CLUSTER runs in each host's default database.
+            let name = s.split(" ON CLUSTER").next().unwrap();
+            assert!(
+                name.ends_with(|c: char| c.is_alphanumeric() || c == '_'),
+                "{s}"
+            );
+            assert!(name.rsplit(' ').next().unwrap().starts_with("emc."), "{s}");
         }
     }
 
@@ -154,8 +179,9 @@ mod tests {
                 .split_whitespace()
                 .nth(5)
                 .unwrap()
+                .trim_start_matches("emc.")
                 .trim_end_matches("_local");
-            let twin = format!("CREATE TABLE IF NOT EXISTS {table} ON CLUSTER emc AS {table}_local ENGINE = Distributed(emc, emc, {table}_local,");
+            let twin = format!("CREATE TABLE IF NOT EXISTS emc.{table} ON CLUSTER emc AS emc.{table}_local ENGINE = Distributed(emc, emc, {table}_local,");
             assert!(
                 all.iter().any(|d| d.starts_with(&twin)),
                 "no Distributed twin for {table}"
@@ -179,34 +205,39 @@ mod tests {
             .collect();
         assert_eq!(views.len(), 7);
         for v in views {
-            assert!(v.contains("_local AS"), "{v}");
+            assert!(v.contains(" TO emc.") && v.contains("_local AS"), "{v}");
             assert!(
-                v.contains("FROM events_local") || v.contains("FROM sessions_local"),
+                v.contains("FROM emc.events_local") || v.contains("FROM emc.sessions_local"),
                 "{v}"
             );
         }
     }
 
     #[test]
-    fn add_column_alters_the_local_table_then_its_distributed_twin() {
+    fn add_column_alters_the_local_table_then_recreates_its_distributed_twin() {
         let all = cluster_sql();
-        let alters: Vec<&String> = all
-            .iter()
-            .filter(|s| s.starts_with("ALTER TABLE"))
-            .collect();
-        assert!(alters.len() >= 4, "{alters:?}");
-        let local = all.iter().position(|s| {
-            s == "ALTER TABLE sessions_local ON CLUSTER emc ADD COLUMN batch_id UInt64 DEFAULT 0"
-        });
-        let dist = all.iter().position(|s| {
-            s == "ALTER TABLE sessions ON CLUSTER emc ADD COLUMN batch_id UInt64 DEFAULT 0"
-        });
-        assert!(local.is_some() && dist.is_some(), "{alters:?}");
-        assert!(
-            local < dist,
-            "the local table first: the Distributed one follows it"
+        let at = |stmt: &str| all.iter().position(|s| s == stmt);
+        let alter = at(
+            "ALTER TABLE emc.sessions_local ON CLUSTER emc ADD COLUMN batch_id UInt64 DEFAULT 0",
         );
-        assert!(all.iter().any(|s| s == "ALTER TABLE connection_log_local ON CLUSTER emc ADD COLUMN batch_id UInt64 DEFAULT 0"));
+        let drop = at("DROP TABLE IF EXISTS emc.sessions ON CLUSTER emc");
+        let create = all
+            .iter()
+            .rposition(|s| s.starts_with("CREATE TABLE IF NOT EXISTS emc.sessions ON CLUSTER emc AS emc.sessions_local ENGINE = Distributed("));
+        assert!(
+            alter.is_some() && drop.is_some() && create.is_some(),
+            "{all:?}"
+        );
+        assert!(
+            alter < drop && drop < create,
+            "the local table first, then its Distributed twin is made again from it"
+        );
+        assert!(all.iter().any(|s| s == "ALTER TABLE emc.connection_log_local ON CLUSTER emc ADD COLUMN batch_id UInt64 DEFAULT 0"));
+        assert!(
+            !all.iter()
+                .any(|s| s.starts_with("ALTER TABLE emc.sessions ")),
+            "18.16 refuses ALTER ON CLUSTER on the Distributed table"
+        );
     }
 
     #[test]
@@ -235,22 +266,18 @@ mod tests {
         ] {
             let v = all
                 .iter()
-                .position(|s| s.contains(&format!("VIEW IF NOT EXISTS {view} ")))
+                .position(|s| s.contains(&format!("VIEW IF NOT EXISTS emc.{view} ")))
                 .unwrap();
             let i = all
                 .iter()
                 .position(|s| s.starts_with(&format!("INSERT INTO {table} ")))
                 .unwrap();
             assert!(v < i, "{table}: view first, then backfill");
-            let o = all
-                .iter()
-                .position(|s| s == &format!("OPTIMIZE TABLE {table}_local ON CLUSTER emc FINAL"))
-                .unwrap();
-            assert!(
-                i < o,
-                "{table}: backfill, then merge its parts on every shard"
-            );
         }
+        assert!(
+            !all.iter().any(|s| s.starts_with("OPTIMIZE")),
+            "18.16 fails OPTIMIZE ON CLUSTER on replicated tables"
+        );
     }
 
     #[test]

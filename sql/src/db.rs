@@ -3,7 +3,7 @@
 //! `EMC_CLICKHOUSE_URL` set: an external server (production). Unset: a server managed under
 //! `EMC_DATA_DIR/clickhouse`, started by the first binary that needs it and reused by the
 //! others while it answers `/ping` (its ports are in `server.json` there).
-use crate::migrate::{self, MigrateOptions, MigrationReport};
+use crate::migrate::{self, MigrateOptions, MigrationReport, Topology};
 use crate::server::{self, LocalServer, Ports, ServerSpec};
 use crate::SqlError;
 use clickhouse::Client;
@@ -37,6 +37,7 @@ pub struct Db {
     client: Client,
     url: String,
     database: String,
+    topology: Topology,
     _server: Option<Arc<LocalServer>>,
 }
 
@@ -62,8 +63,25 @@ impl Db {
             client: client(url).with_database(database),
             url: url.to_owned(),
             database: database.to_owned(),
+            topology: Topology::Single,
             _server: None,
         }
+    }
+
+    /// The same handle for a cluster (`EMC_CLICKHOUSE_CLUSTER`): the database is created
+    /// `ON CLUSTER`, and every insert through a `Distributed` table is synchronous
+    /// (`insert_distributed_sync=1`): acknowledged only once the rows are on their shards, so
+    /// an acknowledged batch is one the "already landed" check can see.
+    pub fn with_topology(mut self, topology: Topology) -> Db {
+        if let Topology::Cluster { .. } = topology {
+            self.client = self.client.with_setting("insert_distributed_sync", "1");
+        }
+        self.topology = topology;
+        self
+    }
+
+    pub fn topology(&self) -> &Topology {
+        &self.topology
     }
 
     /// Connects (starting the managed server if needed), creates the database and applies
@@ -77,7 +95,7 @@ impl Db {
             DbTarget::External { url } => (url.clone(), None),
             DbTarget::Managed { data_dir } => managed(data_dir).await?,
         };
-        let mut db = Db::from_url(&url, database);
+        let mut db = Db::from_url(&url, database).with_topology(opts.topology.clone());
         db._server = server;
         db.ensure_database().await?;
         db.migrate(opts).await?;
@@ -101,12 +119,54 @@ impl Db {
         self._server.is_some()
     }
 
+    /// What to read `table` from so that every replica answers: the table itself on a single
+    /// server; on a cluster, `remote()` over every replica of every shard (as if each were a
+    /// shard of its own) reading `table_local`. A read through the Distributed table asks one
+    /// replica per shard, which may not have fetched a part its twin acknowledged yet; the
+    /// collector's "already landed" check must see every acknowledged row, so it reads this.
+    /// On a cluster it fails while any replica is down (the check is then retried).
+    pub async fn every_replica(&self, table: &str) -> Result<String, SqlError> {
+        let Topology::Cluster { name } = &self.topology else {
+            return Ok(table.to_owned());
+        };
+        let hosts: Vec<(String, u16)> = self
+            .client
+            .query("SELECT host_address, toUInt16(port) FROM system.clusters WHERE cluster = ? ORDER BY shard_num, replica_num")
+            .bind(name.as_str())
+            .fetch_all()
+            .await?;
+        if hosts.is_empty() {
+            return Err(SqlError::Server(format!(
+                "cluster {name} is not in system.clusters of {}",
+                self.url
+            )));
+        }
+        let addresses: Vec<String> = hosts.iter().map(|(h, p)| format!("{h}:{p}")).collect();
+        Ok(format!(
+            "remote('{}', {}, {}_local)",
+            addresses.join(","),
+            quote_ident(&self.database)?,
+            quote_ident(table)?
+        ))
+    }
+
     pub async fn ensure_database(&self) -> Result<(), SqlError> {
+        let on_cluster = match &self.topology {
+            Topology::Single => String::new(),
+            Topology::Cluster { name } => format!(" ON CLUSTER {}", quote_ident(name)?),
+        };
         let stmt = format!(
-            "CREATE DATABASE IF NOT EXISTS {}",
+            "CREATE DATABASE IF NOT EXISTS {}{on_cluster}",
             quote_ident(&self.database)?
         );
-        client(&self.url).query(&stmt).execute().await?;
+        client(&self.url)
+            .with_setting(
+                "distributed_ddl_task_timeout",
+                crate::cluster_ddl::DDL_TIMEOUT_SECS.to_string(),
+            )
+            .query(&stmt)
+            .execute()
+            .await?;
         Ok(())
     }
 

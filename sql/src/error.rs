@@ -14,6 +14,15 @@ pub enum SqlError {
         #[source]
         source: clickhouse::error::Error,
     },
+    #[error("migration {version} ({name}): statement {index} did not finish on every host of the cluster; not answering: {hosts} (it stays queued and runs when they are back; run the migrations again then): {source}")]
+    ClusterDdl {
+        version: u32,
+        name: String,
+        index: usize,
+        hosts: String,
+        #[source]
+        source: clickhouse::error::Error,
+    },
     #[error("migration {version} ({name}) was changed after it was applied (checksum {applied} != {current}); migrations are forward-only: add a new one")]
     MigrationChanged {
         version: u32,

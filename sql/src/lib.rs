@@ -5,17 +5,21 @@
 //! - [`rows`]: the row types the collector writes (`EventRow`, `SessionRow`, `ConnectionLogRow`).
 //! - [`registry`]: agencies and sites.
 //! - [`server`]: a ClickHouse server started as a child process from a config this crate owns.
+//! - [`zookeeper`], [`local_cluster`]: ZooKeeper and a 2 × 2 ClickHouse cluster on one machine.
 //! - [`db`]: the connection handle every binary uses, managed or external.
 //! - [`catalog`]: every query the project runs, for the modern-ClickHouse check.
 pub mod catalog;
 pub mod cluster;
+pub mod cluster_ddl;
 pub mod db;
 pub mod error;
+pub mod local_cluster;
 pub mod migrate;
 pub mod registry;
 pub mod rows;
 pub mod server;
 pub mod testing;
+pub mod zookeeper;
 
 pub use db::{Db, DbTarget};
 pub use error::SqlError;

@@ -4,7 +4,7 @@
 //! column already exists counts as applied, see [`already_applied`]), so two processes that start at once and
 //! both apply a pending migration end in the same state; the record table is a
 //! `ReplacingMergeTree`, read with `FINAL`, so a double record is harmless.
-use crate::{cluster, SqlError};
+use crate::{cluster, cluster_ddl, SqlError};
 use clickhouse::Client;
 use serde::Deserialize;
 
@@ -169,19 +169,41 @@ pub struct MigrationReport {
     pub already: Vec<u32>,
 }
 
-/// Applies every pending migration to `client`'s database (which must exist).
+/// Applies every pending migration to `client`'s database (which must exist). On a cluster,
+/// an `ON CLUSTER` statement waits [`cluster_ddl::DDL_TIMEOUT_SECS`] for every host.
 pub async fn apply(
     client: &Client,
     opts: &MigrateOptions,
     database: &str,
 ) -> Result<MigrationReport, SqlError> {
+    let timeout = std::time::Duration::from_secs(cluster_ddl::DDL_TIMEOUT_SECS);
+    apply_with_ddl_timeout(client, opts, database, timeout).await
+}
+
+/// [`apply`] with its own wait for the hosts of an `ON CLUSTER` statement: past it, the
+/// error names the hosts that did not answer (see [`cluster_ddl`]).
+pub async fn apply_with_ddl_timeout(
+    client: &Client,
+    opts: &MigrateOptions,
+    database: &str,
+    ddl_timeout: std::time::Duration,
+) -> Result<MigrationReport, SqlError> {
+    let client = &match &opts.topology {
+        Topology::Single => client.clone(),
+        Topology::Cluster { .. } => client.clone().with_setting(
+            "distributed_ddl_task_timeout",
+            ddl_timeout.as_secs().max(1).to_string(),
+        ),
+    };
     let boot = Migration {
         version: 0,
         name: "schema_migrations",
         sql: SCHEMA_MIGRATIONS,
     };
-    for stmt in render(&boot, opts, database)? {
-        client.query(&stmt).execute().await?;
+    for (index, stmt) in render(&boot, opts, database)?.iter().enumerate() {
+        if let Err(source) = client.query(stmt).execute().await {
+            return Err(failed(client, opts, &boot, index, source).await);
+        }
     }
     let applied: Vec<Applied> = client.query(APPLIED).fetch_all().await?;
     let mut report = MigrationReport::default();
@@ -209,14 +231,7 @@ pub async fn apply(
                         "column already exists; statement counts as applied"
                     );
                 }
-                Err(source) => {
-                    return Err(SqlError::Migration {
-                        version: m.version,
-                        name: m.name.into(),
-                        index,
-                        source,
-                    });
-                }
+                Err(source) => return Err(failed(client, opts, m, index, source).await),
             }
         }
         let mut insert = client.insert::<AppliedRecord>("schema_migrations").await?;
@@ -233,6 +248,38 @@ pub async fn apply(
         report.applied.push(m.version);
     }
     Ok(report)
+}
+
+/// The error of a failed statement; on a cluster, a DDL timeout names the hosts that did not
+/// finish it.
+async fn failed(
+    client: &Client,
+    opts: &MigrateOptions,
+    m: &Migration,
+    index: usize,
+    source: clickhouse::error::Error,
+) -> SqlError {
+    if let (Topology::Cluster { name }, Some(task)) =
+        (&opts.topology, cluster_ddl::timed_out_task(&source))
+    {
+        let hosts = match cluster_ddl::unfinished_hosts(client, name, &task).await {
+            Ok(hosts) => hosts.join(", "),
+            Err(e) => format!("unknown ({e})"),
+        };
+        return SqlError::ClusterDdl {
+            version: m.version,
+            name: m.name.into(),
+            index,
+            hosts,
+            source,
+        };
+    }
+    SqlError::Migration {
+        version: m.version,
+        name: m.name.into(),
+        index,
+        source,
+    }
 }
 
 /// What an `ADD COLUMN` answers when the column exists: 18.16 (and current servers) say
@@ -259,7 +306,7 @@ pub fn already_applied(stmt: &str, err: &clickhouse::error::Error) -> bool {
 }
 
 /// `Code: 15, e.displayText() = …` → 15.
-fn error_code(text: &str) -> Option<u32> {
+pub(crate) fn error_code(text: &str) -> Option<u32> {
     let rest = &text[text.find("Code: ")? + 6..];
     rest.split(|c: char| !c.is_ascii_digit())
         .next()?

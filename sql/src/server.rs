@@ -57,13 +57,30 @@ pub struct LocalServer {
 impl LocalServer {
     /// Writes the config into `spec.dir`, starts the server and waits for `/ping`.
     pub async fn start(spec: ServerSpec) -> Result<LocalServer, SqlError> {
+        LocalServer::start_with(spec, None).await
+    }
+
+    /// [`LocalServer::start`] with `extra` merged over our config (written to
+    /// `config.d/extra.xml`, which ClickHouse merges into `config.xml`): a cluster node's
+    /// `remote_servers`, `macros`, `zookeeper` and `distributed_ddl`.
+    pub async fn start_with(
+        spec: ServerSpec,
+        extra: Option<&str>,
+    ) -> Result<LocalServer, SqlError> {
         let dir = &spec.dir;
-        for sub in ["data", "tmp", "log"] {
+        for sub in ["data", "tmp", "log", "config.d"] {
             let p = dir.join(sub);
             std::fs::create_dir_all(&p).map_err(|e| SqlError::io("creating", p, e))?;
         }
         write(&dir.join("config.xml"), CONFIG_XML)?;
         write(&dir.join("users.xml"), USERS_XML)?;
+        let extra_path = dir.join("config.d/extra.xml");
+        match extra {
+            Some(xml) => write(&extra_path, xml)?,
+            None => {
+                let _ = std::fs::remove_file(&extra_path);
+            }
+        }
         if !spec.binary.exists() {
             return Err(SqlError::Server(format!(
                 "{} not found: run scripts/install-deps.sh (or `make up` / `make test`), or set EMC_CLICKHOUSE_URL",
@@ -149,6 +166,14 @@ impl LocalServer {
         }
     }
 
+    /// SIGKILL, as a crash: no shutdown of any kind.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// SIGTERM, wait up to 10 s for a clean exit, then SIGKILL.
     pub fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {
@@ -194,7 +219,7 @@ fn write(path: &Path, text: &str) -> Result<(), SqlError> {
 }
 
 #[allow(unsafe_code)]
-fn send_term(pid: u32) {
+pub(crate) fn send_term(pid: u32) {
     // SAFETY: kill(2) with a pid we spawned and still own; no memory is touched.
     unsafe {
         libc::kill(pid as libc::pid_t, libc::SIGTERM);
@@ -202,7 +227,7 @@ fn send_term(pid: u32) {
 }
 
 #[allow(unsafe_code)]
-fn die_with_parent(cmd: &mut Command) {
+pub(crate) fn die_with_parent(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and only affects the child.
     unsafe {

@@ -9,6 +9,9 @@ use crate::Db;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+/// A real 2 shards × 2 replicas cluster with its ZooKeeper, owned by one test.
+pub use crate::local_cluster::Cluster;
+
 static SERVER_URL: OnceLock<Result<String, String>> = OnceLock::new();
 
 /// The URL of this process's test server, starting it on first use.

@@ -1,5 +1,6 @@
 //! End-to-end tests across real processes.
 mod browser;
+mod cluster;
 mod dashboard_browser;
 mod faults;
 mod matomo_client;

@@ -1,0 +1,102 @@
+//! What the migration runner does when an `ON CLUSTER` statement cannot finish everywhere.
+//!
+//! An `ON CLUSTER` statement is queued in ZooKeeper (`distributed_ddl`) and executed by every
+//! host of the cluster; the initiator waits `distributed_ddl_task_timeout` seconds for all of
+//! them. When a replica is down, the wait ends with code 159 ("There are 1 unfinished hosts"):
+//! the runner then reads the task's `finished` list in ZooKeeper, names the hosts that did
+//! not answer, and fails without recording the migration. The statement stays queued: the
+//! host executes it when it comes back, and the next run re-applies the migration (every
+//! statement is idempotent) and records it. A database whose migrations are all recorded
+//! sends no DDL at all, so services start while a replica is down.
+use clickhouse::Client;
+
+/// How long the runner waits for every host of an `ON CLUSTER` statement by default.
+pub const DDL_TIMEOUT_SECS: u64 = 120;
+/// "Watching task … is executing longer than distributed_ddl_task_timeout".
+const TIMEOUT_EXCEEDED: u32 = 159;
+
+/// The ZooKeeper path of the DDL task a code-159 error is about, if it is one.
+pub fn timed_out_task(err: &clickhouse::error::Error) -> Option<String> {
+    let clickhouse::error::Error::BadResponse(text) = err else {
+        return None;
+    };
+    if crate::migrate::error_code(text) != Some(TIMEOUT_EXCEEDED) {
+        return None;
+    }
+    let rest = &text[text.find("Watching task ")? + "Watching task ".len()..];
+    let path = rest.split_whitespace().next()?;
+    path.starts_with('/').then(|| path.to_owned())
+}
+
+/// The `host:port` of every host of `cluster` that has not finished the DDL task at `task`.
+pub async fn unfinished_hosts(
+    client: &Client,
+    cluster: &str,
+    task: &str,
+) -> Result<Vec<String>, clickhouse::error::Error> {
+    let hosts: Vec<(String, u16)> = client
+        .query("SELECT host_name, toUInt16(port) FROM system.clusters WHERE cluster = ? ORDER BY shard_num, replica_num")
+        .bind(cluster)
+        .fetch_all()
+        .await?;
+    let finished: Vec<String> = client
+        .query("SELECT name FROM system.zookeeper WHERE path = ?")
+        .bind(format!("{task}/finished"))
+        .fetch_all()
+        .await?;
+    // ZooKeeper node names escape '.' and other characters as %XX.
+    let finished: Vec<String> = finished.iter().map(|n| unescape(n)).collect();
+    Ok(hosts
+        .into_iter()
+        .map(|(h, p)| format!("{h}:{p}"))
+        .filter(|h| !finished.contains(h))
+        .collect())
+}
+
+/// `127%2E0%2E0%2E1:9000` → `127.0.0.1:9000`.
+fn unescape(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_names_are_unescaped() {
+        assert_eq!(unescape("127%2E0%2E0%2E1:9000"), "127.0.0.1:9000");
+        assert_eq!(unescape("a%zz"), "a%zz");
+    }
+
+    #[test]
+    fn only_a_ddl_timeout_names_its_task() {
+        let e = clickhouse::error::Error::BadResponse("Code: 159, e.displayText() = DB::Exception: Watching task /clickhouse/task_queue/ddl/query-0000000096 is executing longer than distributed_ddl_task_timeout (=5) seconds. There are 1 unfinished hosts (0 of them are currently active), they are going to execute the query in background, e.what() = DB::Exception".into());
+        assert_eq!(
+            timed_out_task(&e).as_deref(),
+            Some("/clickhouse/task_queue/ddl/query-0000000096")
+        );
+        let other = clickhouse::error::Error::BadResponse(
+            "Code: 60, e.displayText() = DB::Exception: Watching task /x".into(),
+        );
+        assert_eq!(timed_out_task(&other), None);
+    }
+}
