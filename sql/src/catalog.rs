@@ -33,6 +33,9 @@ pub fn sql_crate_queries() -> Vec<CatalogQuery> {
             binds: &[],
         },
     ]
+    .into_iter()
+    .chain(crate::scan::catalog())
+    .collect()
 }
 
 /// Substitutes sample literals for `?` placeholders, outside quoted strings.

@@ -51,6 +51,8 @@ pub fn shard_key(table: &str) -> &'static str {
         "events" | "sessions" => "cityHash64(site, visitor_id)",
         "agencies" => "cityHash64(id)",
         "sites" => "cityHash64(code)",
+        // A site's scans on one shard: its scorecard and "what changed" read one shard's rows.
+        "scan_checks" | "scans" | "scan_requests" => "cityHash64(site)",
         "users" | "api_tokens" => "cityHash64(username)",
         "schema_migrations" => "version",
         _ => "rand()",

@@ -4,6 +4,7 @@
 //!   records them in `schema_migrations`; [`cluster`] renders the same migrations for a cluster.
 //! - [`rows`]: the row types the collector writes (`EventRow`, `SessionRow`, `ConnectionLogRow`).
 //! - [`registry`]: agencies and sites.
+//! - [`scan`]: the scanner's checks, outcomes and `scan_checks`/`scans`/`scan_requests` rows.
 //! - [`server`]: a ClickHouse server started as a child process from a config this crate owns.
 //! - [`zookeeper`], [`local_cluster`]: ZooKeeper and a 2 × 2 ClickHouse cluster on one machine.
 //! - [`db`]: the connection handle every binary uses, managed or external.
@@ -17,6 +18,7 @@ pub mod local_cluster;
 pub mod migrate;
 pub mod registry;
 pub mod rows;
+pub mod scan;
 pub mod server;
 pub mod testing;
 pub mod zookeeper;

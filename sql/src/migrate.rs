@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "visitors_daily",
         sql: include_str!("../migrations/0008_visitors_daily.sql"),
     },
+    Migration {
+        version: 9,
+        name: "scans",
+        sql: include_str!("../migrations/0010_scans.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

@@ -14,7 +14,15 @@ use chrono::{Duration, Months, NaiveDate};
 use serde::Serialize;
 
 /// Raw tables, then rollups: every table retention may touch.
-pub const RAW_TABLES: [&str; 3] = ["events", "sessions", "connection_log"];
+/// Raw tables: the collector's, then the scanner's (issue 11).
+pub const RAW_TABLES: [&str; 6] = [
+    "events",
+    "sessions",
+    "connection_log",
+    "scan_checks",
+    "scans",
+    "scan_requests",
+];
 pub const ROLLUP_TABLES: [&str; 7] = [
     "events_hourly",
     "events_daily",
@@ -39,7 +47,7 @@ pub enum PolicyError {
 /// anything under 12 months; [`decide`] enforces the 365-day floor regardless.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Policy {
-    /// Raw tables (`events`, `sessions`, `connection_log`).
+    /// Raw tables (`events`, `sessions`, `connection_log`, the scanner's `scan_*`).
     pub months: u32,
     /// Rollup tables.
     pub rollup_months: u32,

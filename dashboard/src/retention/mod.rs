@@ -30,7 +30,7 @@ pub const LIST_PARTITIONS: &str = "SELECT table, partition_id, toUInt64(sum(rows
      GROUP BY table, partition_id ORDER BY table, partition_id";
 
 /// One statement per table (a table name cannot be bound; the id is, as a string literal).
-pub const DROP_STATEMENTS: [(&str, &str); 10] = [
+pub const DROP_STATEMENTS: [(&str, &str); 13] = [
     ("events", "ALTER TABLE events DROP PARTITION ID ?"),
     ("sessions", "ALTER TABLE sessions DROP PARTITION ID ?"),
     (
@@ -58,6 +58,12 @@ pub const DROP_STATEMENTS: [(&str, &str); 10] = [
         "ALTER TABLE sessions_dims_daily DROP PARTITION ID ?",
     ),
     ("pages_daily", "ALTER TABLE pages_daily DROP PARTITION ID ?"),
+    ("scan_checks", "ALTER TABLE scan_checks DROP PARTITION ID ?"),
+    ("scans", "ALTER TABLE scans DROP PARTITION ID ?"),
+    (
+        "scan_requests",
+        "ALTER TABLE scan_requests DROP PARTITION ID ?",
+    ),
     (
         "visitors_daily",
         "ALTER TABLE visitors_daily DROP PARTITION ID ?",
@@ -251,7 +257,7 @@ pub fn queries() -> Vec<CatalogQuery> {
         CatalogQuery {
             name: "retention.list_partitions",
             sql: LIST_PARTITIONS,
-            binds: &["['events','sessions','connection_log','events_hourly','events_daily','sessions_hourly','sessions_daily','sessions_dims_daily','pages_daily','visitors_daily']"],
+            binds: &["['events','sessions','connection_log','events_hourly','events_daily','sessions_hourly','sessions_daily','sessions_dims_daily','pages_daily','visitors_daily','scan_checks','scans','scan_requests']"],
         },
         CatalogQuery { name: "retention.last_runs", sql: schedule::LAST_RUNS, binds: &["'retention.run'", "'retention.drop_partition'", "20"] },
     ];

@@ -4,10 +4,11 @@
 use crate::compliance::{day, ts};
 use emc_dashboard::retention::{self, Policy, Verdict};
 use emc_sql::rows::{ConnectionLogRow, EventRow, SessionRow};
+use emc_sql::scan::{ScanCheckRow, ScanRequestRow, ScanRow};
 use emc_sql::Db;
 use std::collections::BTreeSet;
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 13] = [
     "events",
     "sessions",
     "connection_log",
@@ -18,6 +19,9 @@ const TABLES: [&str; 10] = [
     "sessions_dims_daily",
     "pages_daily",
     "visitors_daily",
+    "scan_checks",
+    "scans",
+    "scan_requests",
 ];
 
 /// Rows at 05:00 UTC (12:00 in Hanoi), so the Hanoi-day rollups land in the same month.
@@ -77,6 +81,52 @@ pub async fn load_rows(db: &Db) {
     ev.end().await.unwrap();
     se.end().await.unwrap();
     cl.end().await.unwrap();
+    let mut checks = db
+        .client()
+        .insert::<ScanCheckRow>("scan_checks")
+        .await
+        .unwrap();
+    let mut scans = db.client().insert::<ScanRow>("scans").await.unwrap();
+    let mut requests = db
+        .client()
+        .insert::<ScanRequestRow>("scan_requests")
+        .await
+        .unwrap();
+    for at in TIMES {
+        let t = ts(at);
+        let (site, domain) = ("101".to_owned(), "portal.gov.vn".to_owned());
+        checks
+            .write(&ScanCheckRow {
+                site: site.clone(),
+                domain: domain.clone(),
+                scanned_at: t,
+                check: "http".into(),
+                outcome: 1,
+                ..ScanCheckRow::default()
+            })
+            .await
+            .unwrap();
+        scans
+            .write(&ScanRow {
+                site: site.clone(),
+                domain,
+                scanned_at: t,
+                ..ScanRow::default()
+            })
+            .await
+            .unwrap();
+        requests
+            .write(&ScanRequestRow {
+                site,
+                requested_at: t,
+                requested_by: "admin".into(),
+            })
+            .await
+            .unwrap();
+    }
+    checks.end().await.unwrap();
+    scans.end().await.unwrap();
+    requests.end().await.unwrap();
     // An old audit row: audit_log is not a retention table.
     db.client().query("INSERT INTO audit_log (at, actor, action, target, detail) VALUES (toDateTime('2020-01-01 00:00:00'), 'admin', 'site.add', '101', '')").execute().await.unwrap();
 }
@@ -147,7 +197,7 @@ async fn drops_exactly_the_expired_partitions_of_raw_and_rollup_tables() {
         text.contains("would drop sessions_daily partition 202509"),
         "{text}"
     );
-    assert!(text.contains("would drop 20 partitions;"), "{text}");
+    assert!(text.contains("would drop 26 partitions;"), "{text}");
     let straddle = dry
         .decisions
         .iter()

@@ -63,7 +63,7 @@ async fn retention_cli_dry_run_refusal_and_the_admin_page() {
         out.contains("would drop connection_log partition 202509"),
         "{out}"
     );
-    assert!(out.contains("would drop 20 partitions;"), "{out}");
+    assert!(out.contains("would drop 26 partitions;"), "{out}");
     assert_eq!(count(&db, events).await, 5, "a dry run drops nothing");
 
     // Refused policies: a clear message, non-zero exit, nothing dropped.
@@ -100,7 +100,7 @@ async fn retention_cli_dry_run_refusal_and_the_admin_page() {
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
     assert!(
-        out.contains("dropped events partition 202401") && out.contains("dropped 6 partitions;"),
+        out.contains("dropped events partition 202401") && out.contains("dropped 12 partitions;"),
         "{out}"
     );
     assert_eq!(count(&db, events).await, 3);

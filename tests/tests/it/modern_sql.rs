@@ -31,6 +31,11 @@ fn every_query() -> Vec<CatalogQuery> {
     all.push(insert_columns::<ConnectionLogRow>("connection_log"));
     all.push(insert_columns::<emc_sql::registry::SiteRow>("sites"));
     all.push(insert_columns::<emc_sql::registry::AgencyRow>("agencies"));
+    all.push(insert_columns::<emc_sql::scan::ScanCheckRow>("scan_checks"));
+    all.push(insert_columns::<emc_sql::scan::ScanRow>("scans"));
+    all.push(insert_columns::<emc_sql::scan::ScanRequestRow>(
+        "scan_requests",
+    ));
     all
 }
 
