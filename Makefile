@@ -1,5 +1,5 @@
 # Thin: each target calls one script.
-.PHONY: up test bench build fuzz
+.PHONY: up test bench bench-reports build fuzz
 
 up:
 	scripts/up.sh
@@ -12,6 +12,9 @@ build:
 
 bench:
 	scripts/bench.sh
+
+bench-reports:
+	scripts/bench-reports.sh $(ARGS)
 
 fuzz:
 	scripts/fuzz.sh

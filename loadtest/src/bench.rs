@@ -134,12 +134,17 @@ async fn quiesce(db: &DbArgs) {
     }
 }
 
-fn free_addr() -> anyhow::Result<String> {
+pub(crate) fn free_addr() -> anyhow::Result<String> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.to_string())
 }
 
-async fn wait_healthy(base: &str, child: &mut Child, what: &str, log: &Path) -> anyhow::Result<()> {
+pub(crate) async fn wait_healthy(
+    base: &str,
+    child: &mut Child,
+    what: &str,
+    log: &Path,
+) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()?;
@@ -162,7 +167,12 @@ async fn wait_healthy(base: &str, child: &mut Child, what: &str, log: &Path) -> 
     }
 }
 
-fn spawn(bin: &Path, args: &[&str], env: &[(&str, String)], log: &Path) -> anyhow::Result<Child> {
+pub(crate) fn spawn(
+    bin: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    log: &Path,
+) -> anyhow::Result<Child> {
     let file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let mut cmd = Command::new(bin);
     cmd.args(args)
@@ -178,7 +188,7 @@ fn spawn(bin: &Path, args: &[&str], env: &[(&str, String)], log: &Path) -> anyho
 }
 
 /// SIGTERM, then waits for the exit (the collector flushes what it accepted first).
-async fn stop(child: &mut Child) {
+pub(crate) async fn stop(child: &mut Child) {
     if let Some(pid) = child.id() {
         procstat::terminate(pid);
         if tokio::time::timeout(Duration::from_secs(60), child.wait())

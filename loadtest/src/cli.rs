@@ -42,6 +42,10 @@ pub enum Command {
     /// What `make bench` runs: baseline maximum, collector maximum, latency at half of it,
     /// landed versus accepted, memory per open session; a table and target/bench/*.json.
     Bench(BenchArgs),
+    /// What `make bench-reports` runs: a year of traffic for a fleet of sites (a base made by
+    /// the pipeline, multiplied inside ClickHouse), then every report timed over HTTP against
+    /// `emc-dashboard serve`; a table and target/bench/reports.json.
+    BenchReports(BenchReportsArgs),
 }
 
 /// Where ClickHouse is (as the other EMC binaries find it).
@@ -244,4 +248,63 @@ pub struct BenchArgs {
     /// Generator threads [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchReportsArgs {
+    /// Events in all: a base of --events / --copies through the pipeline, then copied.
+    #[arg(long, default_value_t = 100_000_000)]
+    pub events: u64,
+    /// Sites (Zipf popularity), registered as portals of ministries, provinces and other bodies.
+    #[arg(long, default_value_t = 1000)]
+    pub sites: usize,
+    /// Days of history, ending yesterday (UTC).
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// Copies of the base made inside ClickHouse (1: the pipeline makes everything); must
+    /// divide --events.
+    #[arg(long, default_value_t = 20)]
+    pub copies: u32,
+    /// Visitor population of the base (each copy has its own visitors).
+    #[arg(long, default_value_t = 400_000)]
+    pub visitors: u64,
+    /// Random seed of the base (a fixed default: every machine builds the same data).
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Timed runs of each figure, after one untimed warm-up run.
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
+    /// Longest time spent on one figure's runs; at least 3 runs are made whatever it costs.
+    #[arg(long, value_parser = parse_duration, default_value = "30s")]
+    pub figure_budget: Duration,
+    /// Build the data again even when the database holds a complete seed of this shape.
+    #[arg(long)]
+    pub reseed: bool,
+    /// Where reports.json goes.
+    #[arg(long, default_value = "target/bench")]
+    pub out: PathBuf,
+    /// ClickHouse to use; unset: one started under --data-dir on free ports (its data kept
+    /// between runs, so a complete seed is reused), stopped at the end.
+    #[arg(long, env = "EMC_CLICKHOUSE_URL")]
+    pub clickhouse_url: Option<String>,
+    /// The bench's own database (never `emc`'s); the base is built in `<db>_base`, then dropped.
+    #[arg(
+        long,
+        env = "EMC_BENCH_REPORTS_DB",
+        default_value = "emc_bench_reports"
+    )]
+    pub clickhouse_db: String,
+    #[arg(long, default_value = "target/bench/reports-var")]
+    pub data_dir: PathBuf,
+    /// The dashboard binary [default: emc-dashboard next to this binary].
+    #[arg(long)]
+    pub dashboard_bin: Option<PathBuf>,
+    /// A .mmdb city database for the geo columns (country, province, city breakdowns).
+    #[arg(long, env = "EMC_GEOIP_DB", value_delimiter = ',')]
+    pub geoip_db: Vec<PathBuf>,
+    /// What a "day" means (rollups and dashboard alike).
+    #[arg(long, env = "EMC_TIMEZONE", default_value = "Asia/Ho_Chi_Minh")]
+    pub timezone: String,
+    #[arg(long)]
+    pub quiet: bool,
 }

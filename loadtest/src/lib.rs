@@ -9,9 +9,10 @@
 //! - [`report`]: the table and the JSON summary;
 //! - [`baseline`]: the bare endpoint the collector is measured against;
 //! - [`seed`]: historical traffic through the collector's pipeline library;
-//! - [`bench`]: `make bench`; [`commits`]: the collector's spool commit latency during a phase.
+//! - [`bench`]: `make bench`; [`bench_reports`]: `make bench-reports`; [`commits`]: the collector's spool commit latency during a phase.
 pub mod baseline;
 pub mod bench;
+pub mod bench_reports;
 pub mod cli;
 pub mod client;
 pub mod commits;
