@@ -1,4 +1,5 @@
-//! `audit_log`: every change to the registry and users, with who and when.
+//! `audit_log`: every change to the registry and users, with who and when (read back by
+//! [`crate::reports::audit`]).
 use emc_sql::Db;
 use serde::{Deserialize, Serialize};
 
@@ -10,9 +11,6 @@ pub struct AuditRow {
     pub target: String,
     pub detail: String,
 }
-
-pub const LIST_AUDIT: &str =
-    "SELECT at, actor, action, target, detail FROM audit_log ORDER BY at DESC LIMIT ?";
 
 pub async fn record(
     db: &Db,
@@ -31,12 +29,4 @@ pub async fn record(
     let mut ins = db.client().insert::<AuditRow>("audit_log").await?;
     ins.write(&row).await?;
     ins.end().await
-}
-
-pub async fn list(db: &Db, limit: u32) -> Result<Vec<AuditRow>, clickhouse::error::Error> {
-    db.client()
-        .query(LIST_AUDIT)
-        .bind(limit)
-        .fetch_all::<AuditRow>()
-        .await
 }

@@ -40,14 +40,6 @@ struct TokenRow {
     deleted: u8,
 }
 
-pub const USER_BY_NAME: &str =
-    "SELECT username, password_hash, role, agencies, created_at, version, deleted \
-     FROM users FINAL WHERE username = ? AND deleted = 0";
-pub const LIST_USERS: &str =
-    "SELECT username, password_hash, role, agencies, created_at, version, deleted \
-     FROM users FINAL WHERE deleted = 0 ORDER BY username";
-pub const TOKEN_USER: &str = "SELECT username FROM api_tokens FINAL WHERE token_hash = ? AND deleted = 0 AND expires_at > toDateTime(?)";
-
 /// A browser session: who, its CSRF token, when it ends.
 #[derive(Debug, Clone)]
 pub struct WebSession {
@@ -108,16 +100,11 @@ fn now() -> i64 {
 }
 
 pub async fn find_user(db: &Db, username: &str) -> Result<Option<UserRow>, ApiError> {
-    Ok(db
-        .client()
-        .query(USER_BY_NAME)
-        .bind(username)
-        .fetch_optional::<UserRow>()
-        .await?)
+    Ok(crate::reports::users::find_user(db, username).await?)
 }
 
 pub async fn list_users(db: &Db) -> Result<Vec<UserRow>, ApiError> {
-    Ok(db.client().query(LIST_USERS).fetch_all::<UserRow>().await?)
+    Ok(crate::reports::users::list_users(db).await?)
 }
 
 pub fn principal(u: &UserRow) -> Option<Principal> {
@@ -358,14 +345,9 @@ pub async fn authenticate(state: &AppState, parts: &Parts) -> Result<Caller, Api
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let (username, via) = if let Some(token) = bearer {
-        let name: Option<String> = state
-            .db
-            .client()
-            .query(TOKEN_USER)
-            .bind(token_hash(token.trim()))
-            .bind(now() as u32)
-            .fetch_optional()
-            .await?;
+        let name =
+            crate::reports::users::token_user(&state.db, token_hash(token.trim()), now() as u32)
+                .await?;
         (name.ok_or(ApiError::Unauthorized)?, Via::Bearer)
     } else {
         let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;

@@ -1,7 +1,7 @@
 //! `emc-dashboard bench-reports`: times every report query against a live database and
 //! prints p50/p95 per report (target: every report under 100 ms at p95).
-use crate::params::{Filters, Interval, Range, DIMENSIONS};
-use crate::queries::{self, Scope};
+use crate::params::{Filters, Interval, Range};
+use crate::reports::{self, Dimension, Scope};
 use emc_sql::Db;
 use std::time::{Duration, Instant};
 
@@ -51,7 +51,7 @@ pub async fn run(
     let none = Filters::default();
     let mut organic = Filters::default();
     organic
-        .set("source", "organic")
+        .set(Dimension::Source, "organic")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let plain = Scope {
         sites,
@@ -64,42 +64,42 @@ pub async fn run(
         filters: &organic,
     };
     let mut out = vec![
-        time("stats".into(), runs, || queries::stats(db, &plain)).await?,
+        time("stats".into(), runs, || reports::stats(db, &plain)).await?,
         time("stats filter=source:organic".into(), runs, || {
-            queries::stats(db, &filtered)
+            reports::stats(db, &filtered)
         })
         .await?,
         time("timeseries day".into(), runs, || {
-            queries::timeseries(db, &plain, Interval::Day)
+            reports::timeseries(db, &plain, Interval::Day)
         })
         .await?,
         time("timeseries month".into(), runs, || {
-            queries::timeseries(db, &plain, Interval::Month)
+            reports::timeseries(db, &plain, Interval::Month)
         })
         .await?,
         time("timeseries day filter=source:organic".into(), runs, || {
-            queries::timeseries(db, &filtered, Interval::Day)
+            reports::timeseries(db, &filtered, Interval::Day)
         })
         .await?,
     ];
-    for dim in DIMENSIONS {
+    for dim in Dimension::ALL {
         out.push(
-            time(format!("breakdown {dim}"), runs, || {
-                queries::breakdown(db, &plain, dim, 10)
+            time(format!("breakdown {}", dim.key()), runs, || {
+                reports::breakdown(db, &plain, dim, 10)
             })
             .await?,
         );
     }
     out.push(
         time("overview".into(), runs, || {
-            queries::overview(db, overview_sites, range)
+            reports::overview(db, overview_sites, range)
         })
         .await?,
     );
     let now = chrono::Utc::now().timestamp() as u32;
     out.push(
         time("realtime".into(), runs, || {
-            queries::realtime(db, sites, now)
+            reports::realtime(db, sites, now)
         })
         .await?,
     );

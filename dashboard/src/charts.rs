@@ -1,6 +1,6 @@
 //! Data → SVG, on the server (plotters' SVG backend): the report's time series as an inline
 //! `<svg>` that needs no JavaScript.
-use crate::queries::Point;
+use crate::reports::Point;
 use plotters::prelude::*;
 
 /// A line chart of visits and page views per bucket, with an accessible title.

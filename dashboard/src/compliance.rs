@@ -12,14 +12,11 @@
 //! - **failing pages** — pages ranked by failures: slow loads (any reported timing at or over its
 //!   threshold) + page views missing a DC element + without the label + over plain HTTP.
 //!
-//! Shares are fractions 0–1, `None` when nothing was measured.
-use crate::params::Range;
+//! Shares are fractions 0–1, `None` when nothing was measured. The counts come from
+//! [`crate::reports::compliance`].
 use crate::ranking::criteria::{is_gov_vn, TimingCount};
-use emc_sql::catalog::CatalogQuery;
 use emc_sql::registry::SiteRow;
-use emc_sql::Db;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// A Circular 22 timing and its threshold (a load meets it when strictly below).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,84 +53,6 @@ pub const DC_ELEMENTS: [&str; 6] = [
     "Identifier",
 ];
 
-macro_rules! dc_all {
-    () => {
-        "hasAll(dc_elements, ['Title', 'Creator', 'Date', 'Publisher', 'Description', 'Identifier'])"
-    };
-}
-macro_rules! timing {
-    ($col:literal, $ms:literal) => {
-        concat!(
-            "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND ",
-            $col,
-            " > 0)), ",
-            "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND ",
-            $col,
-            " > 0 AND ",
-            $col,
-            " < ",
-            $ms,
-            ")), ",
-            "if(countIf(name = 'engagement' AND fcp > 0 AND ",
-            $col,
-            " > 0) = 0, toFloat64(0), ",
-            "toFloat64(quantileIf(0.75)(toFloat64(",
-            $col,
-            "), name = 'engagement' AND fcp > 0 AND ",
-            $col,
-            " > 0)))"
-        )
-    };
-}
-macro_rules! counts {
-    () => {
-        concat!(
-            "toUInt64(countIf(name = 'pageview')), toUInt64(countIf(name = 'pageview' AND emc_label = 1)), ",
-            "toUInt64(countIf(name = 'pageview' AND ", dc_all!(), ")), toUInt64(countIf(name = 'pageview' AND is_https = 1)), ",
-            "toUInt64(countIf(name = 'engagement' AND fcp > 0)), ",
-            timing!("fcp", "3000"), ", ", timing!("lcp", "4000"), ", ", timing!("load", "5800"), ", ", timing!("response", "600"),
-            " FROM events WHERE site IN (SELECT arrayJoin(?)) AND timestamp >= toDateTime(?) AND timestamp < toDateTime(?)"
-        )
-    };
-}
-
-/// Per site (binds: sites array, start ts, end ts exclusive).
-pub const BY_SITE: &str = concat!("SELECT site, ", counts!(), " GROUP BY site ORDER BY site");
-/// All the given sites together (binds: sites array, start ts, end ts exclusive).
-pub const TOTAL: &str = concat!("SELECT '', ", counts!());
-/// Pages by failures (binds: sites array, start ts, end ts exclusive, limit).
-pub const FAILING_PAGES: &str = concat!(
-    "SELECT site, pathname, toUInt64(countIf(name = 'engagement' AND fcp > 0)), ",
-    "toUInt64(countIf(name = 'engagement' AND fcp > 0 AND (fcp >= 3000 OR lcp >= 4000 OR load >= 5800 OR response >= 600))) AS slow_loads, ",
-    "toUInt64(countIf(name = 'pageview')), toUInt64(countIf(name = 'pageview' AND NOT ", dc_all!(), ")) AS missing_dc, ",
-    "toUInt64(countIf(name = 'pageview' AND emc_label = 0)) AS unlabelled, toUInt64(countIf(name = 'pageview' AND is_https = 0)) AS insecure ",
-    "FROM events WHERE site IN (SELECT arrayJoin(?)) AND timestamp >= toDateTime(?) AND timestamp < toDateTime(?) ",
-    "GROUP BY site, pathname HAVING slow_loads + missing_dc + unlabelled + insecure > 0 ",
-    "ORDER BY slow_loads + missing_dc + unlabelled + insecure DESC, site, pathname LIMIT ?"
-);
-
-#[derive(Debug, Clone, clickhouse::Row, Deserialize)]
-struct CountsRow {
-    site: String,
-    pageviews: u64,
-    labelled: u64,
-    dc_complete: u64,
-    https: u64,
-    loads: u64,
-    fcp_n: u64,
-    fcp_ok: u64,
-    fcp_p75: f64,
-    lcp_n: u64,
-    lcp_ok: u64,
-    lcp_p75: f64,
-    load_n: u64,
-    load_ok: u64,
-    load_p75: f64,
-    response_n: u64,
-    response_ok: u64,
-    response_p75: f64,
-}
-
 /// The counts compliance (and ranking) is computed from, for one site or a set of sites.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Counts {
@@ -147,33 +66,6 @@ pub struct Counts {
     pub timings: [TimingCount; 4],
     /// p75 in ms, in [`TIMINGS`] order; `None` when not measured.
     pub p75_ms: [Option<f64>; 4],
-}
-
-impl From<&CountsRow> for Counts {
-    fn from(r: &CountsRow) -> Counts {
-        let mut c = Counts {
-            pageviews: r.pageviews,
-            labelled: r.labelled,
-            dc_complete: r.dc_complete,
-            https: r.https,
-            loads: r.loads,
-            ..Counts::default()
-        };
-        let t = [
-            (r.fcp_n, r.fcp_ok, r.fcp_p75),
-            (r.lcp_n, r.lcp_ok, r.lcp_p75),
-            (r.load_n, r.load_ok, r.load_p75),
-            (r.response_n, r.response_ok, r.response_p75),
-        ];
-        for (i, (n, ok, p75)) in t.iter().enumerate() {
-            c.timings[i] = TimingCount {
-                measured: *n,
-                ok: *ok,
-            };
-            c.p75_ms[i] = (*n > 0).then_some(*p75);
-        }
-        c
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -278,113 +170,6 @@ pub fn build(site: &str, c: &Counts, domains: Vec<DomainCheck>) -> Compliance {
     }
 }
 
-fn codes(sites: &[SiteRow]) -> Vec<String> {
-    sites.iter().map(|s| s.code.clone()).collect()
-}
-
-/// Raw counts per site code (sites without hits are absent).
-pub async fn counts_by_site(
-    db: &Db,
-    sites: &[String],
-    range: &Range,
-) -> Result<BTreeMap<String, Counts>, clickhouse::error::Error> {
-    if sites.is_empty() {
-        return Ok(BTreeMap::new()); // an empty array literal has no element type on 18.16
-    }
-    let rows = db
-        .client()
-        .query(BY_SITE)
-        .bind(sites)
-        .bind(range.start_ts())
-        .bind(range.end_ts())
-        .fetch_all::<CountsRow>()
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.site.clone(), Counts::from(r)))
-        .collect())
-}
-
-/// Compliance of each of `sites` (zeros for a site without hits), in the given order.
-pub async fn by_site(
-    db: &Db,
-    sites: &[SiteRow],
-    range: &Range,
-) -> Result<Vec<Compliance>, clickhouse::error::Error> {
-    let counts = counts_by_site(db, &codes(sites), range).await?;
-    Ok(sites
-        .iter()
-        .map(|s| {
-            build(
-                &s.code,
-                &counts.get(&s.code).copied().unwrap_or_default(),
-                domain_checks(std::slice::from_ref(s)),
-            )
-        })
-        .collect())
-}
-
-/// Compliance of `sites` taken together: one site, a portal with its components, the fleet.
-pub async fn total(
-    db: &Db,
-    sites: &[SiteRow],
-    range: &Range,
-) -> Result<Compliance, clickhouse::error::Error> {
-    if sites.is_empty() {
-        return Ok(build("", &Counts::default(), vec![]));
-    }
-    let row = db
-        .client()
-        .query(TOTAL)
-        .bind(codes(sites))
-        .bind(range.start_ts())
-        .bind(range.end_ts())
-        .fetch_one::<CountsRow>()
-        .await?;
-    Ok(build("", &Counts::from(&row), domain_checks(sites)))
-}
-
-/// The pages of `sites` that fail most, worst first (ties by site, then path).
-pub async fn failing_pages(
-    db: &Db,
-    sites: &[SiteRow],
-    range: &Range,
-    limit: u32,
-) -> Result<Vec<FailingPage>, clickhouse::error::Error> {
-    if sites.is_empty() {
-        return Ok(vec![]);
-    }
-    db.client()
-        .query(FAILING_PAGES)
-        .bind(codes(sites))
-        .bind(range.start_ts())
-        .bind(range.end_ts())
-        .bind(limit)
-        .fetch_all::<FailingPage>()
-        .await
-}
-
-pub fn queries() -> Vec<CatalogQuery> {
-    const RANGE: &[&str] = &["['227','10000']", "1735664400", "1767200400"];
-    vec![
-        CatalogQuery {
-            name: "compliance.by_site",
-            sql: BY_SITE,
-            binds: RANGE,
-        },
-        CatalogQuery {
-            name: "compliance.total",
-            sql: TOTAL,
-            binds: RANGE,
-        },
-        CatalogQuery {
-            name: "compliance.failing_pages",
-            sql: FAILING_PAGES,
-            binds: &["['227','10000']", "1735664400", "1767200400", "20"],
-        },
-    ]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,12 +205,5 @@ mod tests {
         );
         assert!(x.all_domains_gov_vn);
         assert!(!build("1", &Counts::default(), vec![]).all_domains_gov_vn);
-    }
-
-    #[test]
-    fn every_query_has_one_bind_per_placeholder() {
-        for q in queries() {
-            assert_eq!(q.sql.matches('?').count(), q.binds.len(), "{}", q.name);
-        }
     }
 }

@@ -7,23 +7,15 @@
 //!   (default 24 h; exactly the threshold is not yet silent).
 //! - **rejected**: every request whose `reason` is not `ok` — refused (`malformed`,
 //!   `unknown_site`, `hostname_mismatch`, …) or answered but dropped (`bot:*`).
-use crate::params::Range;
-use emc_sql::catalog::CatalogQuery;
+//!
+//! The rows come from [`crate::reports::health`].
 use emc_sql::registry::SiteRow;
-use emc_sql::Db;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub const DEFAULT_SILENCE_SECS: u64 = 24 * 3600;
 /// The reason the collector writes for an accepted request.
 pub const ACCEPTED: &str = "ok";
-
-/// Newest accepted request per site since a time (binds: since ts).
-pub const LAST_SEEN: &str = "SELECT site, toUInt32(max(received_at)) FROM connection_log \
-     WHERE reason = 'ok' AND received_at >= toDateTime(?) GROUP BY site ORDER BY site";
-/// Requests per site and reason in a range (binds: start ts, end ts exclusive).
-pub const BY_REASON: &str = "SELECT site, reason, toUInt64(count()) FROM connection_log \
-     WHERE received_at >= toDateTime(?) AND received_at < toDateTime(?) GROUP BY site, reason ORDER BY site, reason";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SiteHealth {
@@ -109,81 +101,6 @@ pub fn summarize(rows: &[(String, String, u64)]) -> Vec<Rejections> {
             r
         })
         .collect()
-}
-
-#[derive(Debug, clickhouse::Row, Deserialize)]
-struct LastSeenRow {
-    site: String,
-    at: u32,
-}
-
-#[derive(Debug, clickhouse::Row, Deserialize)]
-struct ReasonRow {
-    site: String,
-    reason: String,
-    n: u64,
-}
-
-pub async fn last_seen(
-    db: &Db,
-    since_ts: u32,
-) -> Result<BTreeMap<String, u32>, clickhouse::error::Error> {
-    let rows = db
-        .client()
-        .query(LAST_SEEN)
-        .bind(since_ts)
-        .fetch_all::<LastSeenRow>()
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.site, r.at)).collect())
-}
-
-/// Health of `sites` at `now`, looking back `lookback_days` for the last beacon.
-pub async fn connection_health(
-    db: &Db,
-    sites: &[SiteRow],
-    now: u32,
-    threshold_secs: u64,
-    lookback_days: u32,
-) -> Result<Vec<SiteHealth>, clickhouse::error::Error> {
-    let since = now.saturating_sub(lookback_days.saturating_mul(86_400));
-    Ok(assess(
-        sites,
-        &last_seen(db, since).await?,
-        now,
-        threshold_secs,
-    ))
-}
-
-/// Requests and rejections per site (every site in the log, registered or not) over the range.
-pub async fn rejections(
-    db: &Db,
-    range: &Range,
-) -> Result<Vec<Rejections>, clickhouse::error::Error> {
-    let rows = db
-        .client()
-        .query(BY_REASON)
-        .bind(range.start_ts())
-        .bind(range.end_ts())
-        .fetch_all::<ReasonRow>()
-        .await?;
-    let rows: Vec<(String, String, u64)> =
-        rows.into_iter().map(|r| (r.site, r.reason, r.n)).collect();
-    Ok(summarize(&rows))
-}
-
-pub fn queries() -> Vec<CatalogQuery> {
-    vec![
-        CatalogQuery {
-            name: "health.last_seen",
-            sql: LAST_SEEN,
-            binds: &["1735664400"],
-        },
-        CatalogQuery {
-            name: "health.by_reason",
-            sql: BY_REASON,
-            binds: &["1735664400", "1767200400"],
-        },
-    ]
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
 //! The interface's words: Vietnamese first (the Circular's own terms), English on a switch.
+use crate::reports::Dimension;
 
 /// Every label a page shows.
 #[derive(Debug)]
@@ -227,7 +228,7 @@ pub fn pick(query_lang: Option<&str>, cookie_lang: Option<&str>) -> &'static Tex
 }
 
 impl Texts {
-    /// The label of a source class or a breakdown dimension.
+    /// The label of a source class.
     pub fn source(&self, class: &str) -> &'static str {
         match class {
             "direct" => self.direct,
@@ -239,94 +240,8 @@ impl Texts {
         }
     }
 
+    /// The heading of a breakdown dimension ([`Dimension::label`]), `""` for an unknown key.
     pub fn dimension(&self, by: &str) -> &'static str {
-        let vi = self.lang == "vi";
-        match by {
-            "page" => {
-                if vi {
-                    "Trang"
-                } else {
-                    "Page"
-                }
-            }
-            "entry_page" => {
-                if vi {
-                    "Trang vào"
-                } else {
-                    "Entry page"
-                }
-            }
-            "exit_page" => {
-                if vi {
-                    "Trang thoát"
-                } else {
-                    "Exit page"
-                }
-            }
-            "source" => {
-                if vi {
-                    "Nguồn"
-                } else {
-                    "Source"
-                }
-            }
-            "referrer" => {
-                if vi {
-                    "Trang giới thiệu"
-                } else {
-                    "Referrer"
-                }
-            }
-            "utm_campaign" => {
-                if vi {
-                    "Chiến dịch UTM"
-                } else {
-                    "UTM campaign"
-                }
-            }
-            "country" => {
-                if vi {
-                    "Quốc gia"
-                } else {
-                    "Country"
-                }
-            }
-            "region" => {
-                if vi {
-                    "Tỉnh/Thành phố"
-                } else {
-                    "Province"
-                }
-            }
-            "city" => {
-                if vi {
-                    "Thành phố"
-                } else {
-                    "City"
-                }
-            }
-            "browser" => {
-                if vi {
-                    "Trình duyệt"
-                } else {
-                    "Browser"
-                }
-            }
-            "os" => {
-                if vi {
-                    "Hệ điều hành"
-                } else {
-                    "OS"
-                }
-            }
-            "device" => {
-                if vi {
-                    "Thiết bị"
-                } else {
-                    "Device"
-                }
-            }
-            _ => "",
-        }
+        Dimension::parse(by).map_or("", |d| d.label(self.lang))
     }
 }

@@ -6,14 +6,18 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod charts;
+pub mod compliance;
 pub mod error;
+pub mod health;
 pub mod i18n;
 pub mod metrics;
 pub mod open_data;
 pub mod pages;
 pub mod params;
-pub mod queries;
+pub mod ranking;
 pub mod registry;
+pub mod reports;
+pub mod retention;
 pub mod routes;
 pub mod scope;
 pub mod state;
@@ -216,186 +220,8 @@ async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-fn leak(v: Vec<&'static str>) -> &'static [&'static str] {
-    Box::leak(v.into_boxed_slice())
-}
-
-/// Sample binds for `SESSIONS_WHERE` (no filter set).
-fn sessions_binds() -> Vec<&'static str> {
-    let mut v = vec![
-        "['227','10000']",
-        "1772298000",
-        "1772384400",
-        "''",
-        "['227','10000']",
-        "1772298000",
-        "1772470800",
-        "''",
-    ];
-    v.extend(std::iter::repeat_n("''", 22));
-    v
-}
-
-fn events_binds() -> Vec<&'static str> {
-    let mut v = vec![
-        "['227','10000']",
-        "1772298000",
-        "1772470800",
-        "'/tin-tuc'",
-        "'/tin-tuc'",
-    ];
-    v.extend(sessions_binds());
-    v
-}
-
-/// Every query the dashboard sends, with sample binds, for the modern-ClickHouse check.
+/// Every query the dashboard sends, bound with sample values, for the modern-ClickHouse check
+/// (built from the report layer's statements: [`reports::catalog`]).
 pub fn queries() -> Vec<CatalogQuery> {
-    use queries::sql;
-    let daily = leak(vec!["['227']", "'2026-03-01'", "'2026-03-31'"]);
-    let mut out = vec![
-        CatalogQuery {
-            name: "dashboard.stats_sessions_daily",
-            sql: sql::STATS_SESSIONS_DAILY,
-            binds: daily,
-        },
-        CatalogQuery {
-            name: "dashboard.stats_events_daily",
-            sql: sql::STATS_EVENTS_DAILY,
-            binds: daily,
-        },
-        CatalogQuery {
-            name: "dashboard.stats_sessions_raw",
-            sql: sql::STATS_SESSIONS_RAW,
-            binds: leak(sessions_binds()),
-        },
-        CatalogQuery {
-            name: "dashboard.stats_events_raw",
-            sql: sql::STATS_EVENTS_RAW,
-            binds: leak(events_binds()),
-        },
-        CatalogQuery {
-            name: "dashboard.ts_sessions_daily",
-            sql: sql::TS_SESSIONS_DAILY,
-            binds: leak(vec!["'month'", "['227']", "'2026-03-01'", "'2026-03-31'"]),
-        },
-        CatalogQuery {
-            name: "dashboard.ts_events_daily",
-            sql: sql::TS_EVENTS_DAILY,
-            binds: leak(vec!["'day'", "['227']", "'2026-03-01'", "'2026-03-31'"]),
-        },
-        CatalogQuery {
-            name: "dashboard.ts_sessions_hourly",
-            sql: sql::TS_SESSIONS_HOURLY,
-            binds: leak(vec![
-                "'Asia/Ho_Chi_Minh'",
-                "['227']",
-                "1772298000",
-                "1772384400",
-            ]),
-        },
-        CatalogQuery {
-            name: "dashboard.ts_events_hourly",
-            sql: sql::TS_EVENTS_HOURLY,
-            binds: leak(vec![
-                "'Asia/Ho_Chi_Minh'",
-                "['227']",
-                "1772298000",
-                "1772384400",
-            ]),
-        },
-        CatalogQuery {
-            name: "dashboard.page_breakdown",
-            sql: sql::PAGE_BREAKDOWN,
-            binds: leak([events_binds(), vec!["10"]].concat()),
-        },
-        CatalogQuery {
-            name: "dashboard.overview_sessions",
-            sql: sql::OVERVIEW_SESSIONS,
-            binds: daily,
-        },
-        CatalogQuery {
-            name: "dashboard.overview_events",
-            sql: sql::OVERVIEW_EVENTS,
-            binds: daily,
-        },
-        CatalogQuery {
-            name: "dashboard.realtime",
-            sql: sql::REALTIME,
-            binds: leak(vec!["['227']", "1772298000"]),
-        },
-        CatalogQuery {
-            name: "dashboard.user_by_name",
-            sql: auth::USER_BY_NAME,
-            binds: leak(vec!["'admin'"]),
-        },
-        CatalogQuery {
-            name: "dashboard.list_users",
-            sql: auth::LIST_USERS,
-            binds: &[],
-        },
-        CatalogQuery {
-            name: "dashboard.token_user",
-            sql: auth::TOKEN_USER,
-            binds: leak(vec!["'00ff'", "1772298000"]),
-        },
-        CatalogQuery {
-            name: "dashboard.list_audit",
-            sql: audit::LIST_AUDIT,
-            binds: leak(vec!["100"]),
-        },
-    ];
-    let ts_prefix = [
-        "'day'",
-        "'Asia/Ho_Chi_Minh'",
-        "'day'",
-        "'Asia/Ho_Chi_Minh'",
-        "'Asia/Ho_Chi_Minh'",
-    ];
-    out.push(CatalogQuery {
-        name: "dashboard.ts_sessions_raw",
-        sql: sql::TS_SESSIONS_RAW,
-        binds: leak([ts_prefix.to_vec(), sessions_binds()].concat()),
-    });
-    out.push(CatalogQuery {
-        name: "dashboard.ts_events_raw",
-        sql: sql::TS_EVENTS_RAW,
-        binds: leak([ts_prefix.to_vec(), events_binds()].concat()),
-    });
-    for (dim, stmt) in sql::SESSION_BREAKDOWNS {
-        let name: &'static str = Box::leak(format!("dashboard.breakdown_{dim}").into_boxed_str());
-        out.push(CatalogQuery {
-            name,
-            sql: stmt,
-            binds: leak([sessions_binds(), vec!["10"]].concat()),
-        });
-    }
-    out.extend(queries::rollup_queries());
-    out.extend(ranking::queries());
-    out.extend(compliance::queries());
-    out.extend(health::queries());
-    out.extend(retention::queries());
-    out.extend(open_data::queries());
-    let mut seen = std::collections::BTreeSet::new();
-    out.retain(|q| seen.insert(q.sql));
-    out
+    reports::catalog()
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_query_has_one_bind_per_placeholder() {
-        for q in super::queries() {
-            let placeholders = q.sql.matches('?').count();
-            assert_eq!(placeholders, q.binds.len(), "{}", q.name);
-            assert!(
-                !emc_sql::catalog::bind(q.sql, q.binds).contains('?'),
-                "{}",
-                q.name
-            );
-        }
-    }
-}
-pub mod compliance;
-pub mod health;
-pub mod ranking;
-pub mod retention;

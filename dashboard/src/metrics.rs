@@ -62,7 +62,7 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
     let reg = Registry::load(&state.db).await?;
     scope::authorize(&caller.who, &reg, &Target::Admin)?;
     let now = chrono::Utc::now().timestamp().clamp(0, i64::from(u32::MAX)) as u32;
-    let h = health::connection_health(
+    let h = crate::reports::health::connection_health(
         &state.db,
         &reg.sites,
         now,

@@ -4,23 +4,9 @@ use crate::params::Range;
 use crate::ranking::{self, Criteria, Grade, Group, Method, RankingConfig};
 use crate::scope::Registry;
 use chrono::NaiveDate;
-use emc_sql::catalog::CatalogQuery;
 use emc_sql::Db;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-
-/// Visits, bounces, duration, page views per site and month (binds: sites, from, to dates).
-pub const MONTHLY_SESSIONS: &str =
-    "SELECT site, toUInt32(toYYYYMM(day)), toInt64(sum(visits)), toInt64(sum(bounces)), \
-     toInt64(sum(duration)), toInt64(sum(pageviews)) FROM sessions_daily \
-     WHERE site IN (SELECT arrayJoin(?)) AND day >= toDate(?) AND day <= toDate(?) \
-     GROUP BY site, toYYYYMM(day) ORDER BY site, toYYYYMM(day)";
-/// Visitors (merged daily sketches) per site and month (binds: sites, from, to dates).
-pub const MONTHLY_EVENTS: &str =
-    "SELECT site, toUInt32(toYYYYMM(day)), toInt64(uniqMerge(visitors)) FROM events_daily \
-     WHERE site IN (SELECT arrayJoin(?)) AND day >= toDate(?) AND day <= toDate(?) \
-     GROUP BY site, toYYYYMM(day) ORDER BY site, toYYYYMM(day)";
 
 /// Header rows of the CSV files (documented in the README).
 pub const RANKING_HEADER: [&str; 18] = [
@@ -84,7 +70,7 @@ pub async fn ranking(
     methods: &[Method],
 ) -> anyhow::Result<Vec<PublicRank>> {
     let codes: Vec<String> = reg.sites.iter().map(|s| s.code.clone()).collect();
-    let inputs = ranking::load_inputs(db, &codes, range).await?;
+    let inputs = crate::reports::ranking::load_inputs(db, &codes, range).await?;
     let mut out = vec![];
     for g in groups {
         let entries = ranking::entries(reg, g, false, &inputs);
@@ -104,103 +90,6 @@ pub async fn ranking(
                     visitors: r.visitors,
                 });
             }
-        }
-    }
-    Ok(out)
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MonthFigures {
-    /// `YYYY-MM`.
-    pub month: String,
-    pub site: String,
-    pub name: String,
-    pub kind: String,
-    pub visits: i64,
-    pub pageviews: i64,
-    /// Sum over the month's days of the daily distinct visitors' sketches, merged.
-    pub visitors: i64,
-    /// Bounces / visits, 0–1.
-    pub bounce_rate: f64,
-    /// Seconds.
-    pub avg_session_duration: f64,
-}
-
-#[derive(Debug, clickhouse::Row, Deserialize)]
-struct MonthSessions {
-    site: String,
-    month: u32,
-    visits: i64,
-    bounces: i64,
-    duration: i64,
-    pageviews: i64,
-}
-
-#[derive(Debug, clickhouse::Row, Deserialize)]
-struct MonthVisitors {
-    site: String,
-    month: u32,
-    visitors: i64,
-}
-
-/// Monthly figures of every registered site over the range, by site (registry order) then month.
-pub async fn monthly(
-    db: &Db,
-    reg: &Registry,
-    range: &Range,
-) -> Result<Vec<MonthFigures>, clickhouse::error::Error> {
-    let codes: Vec<String> = reg.sites.iter().map(|s| s.code.clone()).collect();
-    if codes.is_empty() {
-        return Ok(vec![]);
-    }
-    let (from, to) = (range.from_str(), range.to_str());
-    let s = db
-        .client()
-        .query(MONTHLY_SESSIONS)
-        .bind(&codes)
-        .bind(&from)
-        .bind(&to)
-        .fetch_all::<MonthSessions>();
-    let e = db
-        .client()
-        .query(MONTHLY_EVENTS)
-        .bind(&codes)
-        .bind(&from)
-        .bind(&to)
-        .fetch_all::<MonthVisitors>();
-    let (s, e) = tokio::try_join!(s, e)?;
-    let visitors: BTreeMap<(String, u32), i64> = e
-        .into_iter()
-        .map(|r| ((r.site, r.month), r.visitors))
-        .collect();
-    let mut by_site: BTreeMap<String, Vec<MonthSessions>> = BTreeMap::new();
-    for r in s {
-        by_site.entry(r.site.clone()).or_default().push(r);
-    }
-    let mut out = vec![];
-    for site in &reg.sites {
-        for r in by_site.remove(&site.code).unwrap_or_default() {
-            let ratio = |a: i64| {
-                if r.visits > 0 {
-                    a as f64 / r.visits as f64
-                } else {
-                    0.0
-                }
-            };
-            out.push(MonthFigures {
-                month: format!("{}-{:02}", r.month / 100, r.month % 100),
-                site: site.code.clone(),
-                name: site.name.clone(),
-                kind: site.kind.clone(),
-                visits: r.visits,
-                pageviews: r.pageviews,
-                visitors: visitors
-                    .get(&(site.code.clone(), r.month))
-                    .copied()
-                    .unwrap_or(0),
-                bounce_rate: ratio(r.bounces),
-                avg_session_duration: ratio(r.duration),
-            });
         }
     }
     Ok(out)
@@ -282,20 +171,4 @@ pub fn catalog(base: &str, years: &[i32], today: NaiveDate) -> Value {
         "foaf:homepage": { "@id": format!("{base}/open-data") },
         "dcat:dataset": datasets,
     })
-}
-
-pub fn queries() -> Vec<CatalogQuery> {
-    const BINDS: &[&str] = &["['227','10000']", "'2025-01-01'", "'2025-12-31'"];
-    vec![
-        CatalogQuery {
-            name: "open_data.monthly_sessions",
-            sql: MONTHLY_SESSIONS,
-            binds: BINDS,
-        },
-        CatalogQuery {
-            name: "open_data.monthly_events",
-            sql: MONTHLY_EVENTS,
-            binds: BINDS,
-        },
-    ]
 }

@@ -120,7 +120,7 @@ pub struct OverviewPage {
     pub from: String,
     pub to: String,
     pub headers: Vec<SortHeader>,
-    pub rows: Vec<crate::queries::SiteFigures>,
+    pub rows: Vec<crate::reports::SiteFigures>,
     pub agencies: Vec<(String, String)>,
     /// Sites in scope silent longer than EMC_SILENCE_SECS: (code, name, last seen or "").
     pub silent: Vec<(String, String, String)>,

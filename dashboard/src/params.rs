@@ -1,74 +1,62 @@
 //! Report parameters, parsed once from the query string for pages, API and CSV alike.
 //! A bad value is a `400` naming the parameter.
 use crate::error::ApiError;
+use crate::reports::Dimension;
 use crate::scope::Target;
 use chrono::{Duration, NaiveDate, TimeZone};
 use chrono_tz::Tz;
 
-/// Filter keys, in the order their `?` binds appear in the SQL. The value `""` means "no filter".
-pub const FILTER_KEYS: [&str; 12] = [
-    "page",
-    "entry_page",
-    "exit_page",
-    "source",
-    "referrer",
-    "utm_campaign",
-    "country",
-    "region",
-    "city",
-    "browser",
-    "os",
-    "device",
-];
-
-/// One value per key (a key given twice is refused); index = position in [`FILTER_KEYS`].
+/// At most one value per [`Dimension`] (a key given twice is refused); `""` means "not
+/// filtered". Index = [`Dimension::index`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filters(pub [String; 12]);
+pub struct Filters([String; 12]);
 
 impl Filters {
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(String::is_empty)
     }
-    pub fn page(&self) -> &str {
-        &self.0[0]
+    /// The value filtered on, `""` when not filtered.
+    pub fn get(&self, d: Dimension) -> &str {
+        &self.0[d.index()]
     }
-    /// Session-level filters (everything but `page`), in SQL order.
-    pub fn session_values(&self) -> &[String] {
-        &self.0[1..]
-    }
-    /// `(key, value)` of the filters that are set.
-    pub fn active(&self) -> Vec<(&'static str, &str)> {
-        FILTER_KEYS
-            .iter()
-            .zip(self.0.iter())
+    /// `(dimension, value)` of the filters that are set, in [`Dimension::ALL`] order.
+    pub fn active(&self) -> Vec<(Dimension, &str)> {
+        Dimension::ALL
+            .into_iter()
+            .map(|d| (d, self.get(d)))
             .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| (*k, v.as_str()))
             .collect()
     }
-    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ApiError> {
-        let i = FILTER_KEYS.iter().position(|k| *k == key).ok_or_else(|| {
+    /// Sets the filter named by `key` (its [`Dimension::key`]).
+    pub fn set_key(&mut self, key: &str, value: &str) -> Result<(), ApiError> {
+        let d = Dimension::parse(key).ok_or_else(|| {
             ApiError::bad(
                 "filter",
-                format!("unknown key {key:?}; use one of {}", FILTER_KEYS.join(", ")),
+                format!("unknown key {key:?}; use one of {}", Dimension::keys()),
             )
         })?;
+        self.set(d, value)
+    }
+    pub fn set(&mut self, d: Dimension, value: &str) -> Result<(), ApiError> {
+        let key = d.key();
         if value.is_empty() || value.len() > 500 {
             return Err(ApiError::bad(
                 "filter",
                 format!("{key}: the value must be 1-500 characters"),
             ));
         }
-        if !self.0[i].is_empty() {
+        let slot = &mut self.0[d.index()];
+        if !slot.is_empty() {
             return Err(ApiError::bad("filter", format!("{key} is given twice")));
         }
-        self.0[i] = value.to_owned();
+        *slot = value.to_owned();
         Ok(())
     }
     /// The query-string form, `filter=key:value&…`, for links.
     pub fn to_query(&self) -> String {
         let mut ser = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in self.active() {
-            ser.append_pair("filter", &format!("{k}:{v}"));
+        for (d, v) in self.active() {
+            ser.append_pair("filter", &format!("{}:{v}", d.key()));
         }
         ser.finish()
     }
@@ -90,22 +78,6 @@ impl Interval {
         }
     }
 }
-
-/// Breakdown dimensions; the SQL identifier for each comes from this allow-list only.
-pub const DIMENSIONS: [&str; 12] = [
-    "page",
-    "entry_page",
-    "exit_page",
-    "source",
-    "referrer",
-    "utm_campaign",
-    "country",
-    "region",
-    "city",
-    "browser",
-    "os",
-    "device",
-];
 
 /// A date range in the configured timezone, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,7 +133,7 @@ pub struct ReportParams {
     pub range: Range,
     pub filters: Filters,
     pub interval: Interval,
-    pub by: &'static str,
+    pub by: Dimension,
     pub limit: u32,
     pub compare: bool,
     /// Overview sort column and direction.
@@ -213,7 +185,7 @@ impl ReportParams {
         let mut include_components = false;
         let mut filters = Filters::default();
         let mut interval = None;
-        let mut by = "page";
+        let mut by = Dimension::Page;
         let mut limit = 10u32;
         let mut compare = false;
         let mut sort = "visits";
@@ -230,7 +202,7 @@ impl ReportParams {
                     let (key, value) = v.split_once(':').ok_or_else(|| {
                         ApiError::bad("filter", format!("{v:?}: write key:value"))
                     })?;
-                    filters.set(key, value)?;
+                    filters.set_key(key, value)?;
                 }
                 "interval" => {
                     interval = Some(match v.as_str() {
@@ -246,8 +218,8 @@ impl ReportParams {
                     })
                 }
                 "by" => {
-                    by = DIMENSIONS.iter().find(|d| **d == v).ok_or_else(|| {
-                        ApiError::bad("by", format!("{v:?}: use one of {}", DIMENSIONS.join(", ")))
+                    by = Dimension::parse(v).ok_or_else(|| {
+                        ApiError::bad("by", format!("{v:?}: use one of {}", Dimension::keys()))
                     })?
                 }
                 "limit" => {
@@ -349,7 +321,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             ok.filters.active(),
-            vec![("source", "organic"), ("region", "Hanoi")]
+            vec![(Dimension::Source, "organic"), (Dimension::Region, "Hanoi")]
         );
         assert_eq!(ok.interval, Interval::Day);
         assert_eq!(ok.range.start_ts(), 1772298000); // 2026-03-01T00:00+07:00

@@ -45,18 +45,10 @@ pub use weights::{RankingConfig, Weights};
 
 use crate::params::Range;
 use crate::scope::Registry;
-use emc_sql::catalog::CatalogQuery;
 use emc_sql::registry::SiteRow;
 use emc_sql::Db;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Visits, bounces, duration per site from the daily rollup (binds: sites, from, to dates).
-pub const SESSIONS: &str = "SELECT site, toInt64(sum(visits)), toInt64(sum(bounces)), toInt64(sum(duration)) \
-     FROM sessions_daily WHERE site IN (SELECT arrayJoin(?)) AND day >= toDate(?) AND day <= toDate(?) GROUP BY site";
-/// Visitors (merged daily sketches) and the days with hits (binds: sites, from, to dates).
-pub const EVENTS: &str = "SELECT site, toUInt64(uniqMerge(visitors)), groupUniqArray(day) \
-     FROM events_daily WHERE site IN (SELECT arrayJoin(?)) AND day >= toDate(?) AND day <= toDate(?) GROUP BY site";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Group {
@@ -189,78 +181,6 @@ fn read_sites(reg: &Registry, group: &Group, include_components: bool) -> Vec<St
         .collect()
 }
 
-#[derive(Debug, clickhouse::Row, Deserialize)]
-struct SessionsRow {
-    site: String,
-    visits: i64,
-    bounces: i64,
-    duration: i64,
-}
-
-/// One row of [`EVENTS`].
-#[derive(Debug, clickhouse::Row, Deserialize)]
-pub(crate) struct EventsRow {
-    pub site: String,
-    pub visitors: u64,
-    pub days: Vec<u16>,
-}
-
-/// [`EVENTS`] over the sites in `codes` (none: no query).
-pub(crate) async fn events(
-    db: &Db,
-    codes: &[String],
-    range: &Range,
-) -> Result<Vec<EventsRow>, clickhouse::error::Error> {
-    if codes.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.client()
-        .query(EVENTS)
-        .bind(codes)
-        .bind(range.from_str())
-        .bind(range.to_str())
-        .fetch_all::<EventsRow>()
-        .await
-}
-
-/// The inputs of every site in `codes` over the range (no domains: they are the registry's).
-pub async fn load_inputs(
-    db: &Db,
-    codes: &[String],
-    range: &Range,
-) -> Result<BTreeMap<String, SiteInputs>, clickhouse::error::Error> {
-    if codes.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let (from, to) = (range.from_str(), range.to_str());
-    let sessions = db
-        .client()
-        .query(SESSIONS)
-        .bind(codes)
-        .bind(&from)
-        .bind(&to)
-        .fetch_all::<SessionsRow>();
-    let events = events(db, codes, range);
-    let counts = crate::compliance::counts_by_site(db, codes, range);
-    let (sessions, events, counts) = tokio::try_join!(sessions, events, counts)?;
-    let mut out: BTreeMap<String, SiteInputs> = BTreeMap::new();
-    for r in sessions {
-        let i = out.entry(r.site).or_default();
-        (i.visits, i.bounces, i.duration) = (r.visits, r.bounces, r.duration);
-    }
-    for r in events {
-        let i = out.entry(r.site).or_default();
-        i.visitors = r.visitors;
-        i.days = r.days.into_iter().collect();
-    }
-    for (site, c) in counts {
-        let i = out.entry(site).or_default();
-        (i.pageviews, i.labelled, i.dc_complete, i.https, i.timings) =
-            (c.pageviews, c.labelled, c.dc_complete, c.https, c.timings);
-    }
-    Ok(out)
-}
-
 async fn rank_range(
     db: &Db,
     reg: &Registry,
@@ -268,7 +188,7 @@ async fn rank_range(
     range: &Range,
     cfg: &RankingConfig,
 ) -> anyhow::Result<Vec<RankedSite>> {
-    let inputs = load_inputs(
+    let inputs = crate::reports::ranking::load_inputs(
         db,
         &read_sites(reg, &req.group, req.include_components),
         range,
@@ -314,21 +234,4 @@ pub async fn compute(
         previous,
         sites,
     })
-}
-
-/// The queries of this module (ranking also sends `compliance::BY_SITE`, listed there).
-pub fn queries() -> Vec<CatalogQuery> {
-    const BINDS: &[&str] = &["['227','10000']", "'2025-01-01'", "'2025-12-31'"];
-    vec![
-        CatalogQuery {
-            name: "ranking.sessions",
-            sql: SESSIONS,
-            binds: BINDS,
-        },
-        CatalogQuery {
-            name: "ranking.events",
-            sql: EVENTS,
-            binds: BINDS,
-        },
-    ]
 }

@@ -13,76 +13,15 @@ pub use decide::{
     RAW_TABLES, ROLLUP_TABLES,
 };
 
+use crate::reports::partitions::PartRow;
 use anyhow::Context as _;
 use chrono::NaiveDate;
-use emc_sql::catalog::CatalogQuery;
 use emc_sql::Db;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
-
-/// Partitions of the managed tables in the current database, all active parts of one
-/// partition together. DateTime-keyed tables fill `min_time`/`max_time`, Date-keyed rollups
-/// `min_date`/`max_date` (binds: table names). `has(?, table)`, because on 18.16
-/// `table IN (SELECT arrayJoin(?))` matches nothing in `system.parts`.
-pub const LIST_PARTITIONS: &str = "SELECT table, partition_id, toUInt64(sum(rows)), \
-     toUInt32(min(min_time)), toUInt32(max(max_time)), min(min_date), max(max_date) \
-     FROM system.parts WHERE active AND database = currentDatabase() AND has(?, table) \
-     GROUP BY table, partition_id ORDER BY table, partition_id";
-
-/// One statement per table (a table name cannot be bound; the id is, as a string literal).
-pub const DROP_STATEMENTS: [(&str, &str); 13] = [
-    ("events", "ALTER TABLE events DROP PARTITION ID ?"),
-    ("sessions", "ALTER TABLE sessions DROP PARTITION ID ?"),
-    (
-        "connection_log",
-        "ALTER TABLE connection_log DROP PARTITION ID ?",
-    ),
-    (
-        "events_hourly",
-        "ALTER TABLE events_hourly DROP PARTITION ID ?",
-    ),
-    (
-        "events_daily",
-        "ALTER TABLE events_daily DROP PARTITION ID ?",
-    ),
-    (
-        "sessions_hourly",
-        "ALTER TABLE sessions_hourly DROP PARTITION ID ?",
-    ),
-    (
-        "sessions_daily",
-        "ALTER TABLE sessions_daily DROP PARTITION ID ?",
-    ),
-    (
-        "sessions_dims_daily",
-        "ALTER TABLE sessions_dims_daily DROP PARTITION ID ?",
-    ),
-    ("pages_daily", "ALTER TABLE pages_daily DROP PARTITION ID ?"),
-    ("scan_checks", "ALTER TABLE scan_checks DROP PARTITION ID ?"),
-    ("scans", "ALTER TABLE scans DROP PARTITION ID ?"),
-    (
-        "scan_requests",
-        "ALTER TABLE scan_requests DROP PARTITION ID ?",
-    ),
-    (
-        "visitors_daily",
-        "ALTER TABLE visitors_daily DROP PARTITION ID ?",
-    ),
-];
 
 pub const AUDIT_ACTOR: &str = "retention";
 pub const AUDIT_ACTION: &str = "retention.drop_partition";
-
-#[derive(Debug, clickhouse::Row, Deserialize)]
-struct PartRow {
-    table: String,
-    partition_id: String,
-    rows: u64,
-    min_time: u32,
-    max_time: u32,
-    min_date: u16,
-    max_date: u16,
-}
 
 fn epoch_day(days: u16) -> Option<NaiveDate> {
     (days > 0)
@@ -117,25 +56,8 @@ impl From<PartRow> for Partition {
 
 /// Every partition of the managed tables.
 pub async fn list_partitions(db: &Db) -> Result<Vec<Partition>, clickhouse::error::Error> {
-    let tables: Vec<&str> = RAW_TABLES
-        .iter()
-        .chain(ROLLUP_TABLES.iter())
-        .copied()
-        .collect();
-    let rows = db
-        .client()
-        .query(LIST_PARTITIONS)
-        .bind(tables)
-        .fetch_all::<PartRow>()
-        .await?;
+    let rows = crate::reports::partitions::list(db).await?;
     Ok(rows.into_iter().map(Partition::from).collect())
-}
-
-fn drop_statement(table: &str) -> Option<&'static str> {
-    DROP_STATEMENTS
-        .iter()
-        .find(|(t, _)| *t == table)
-        .map(|(_, sql)| *sql)
 }
 
 /// What one run did (or, dry, would do).
@@ -220,12 +142,7 @@ pub async fn run(
         .collect();
     if !dry_run {
         for p in &dropped {
-            let sql = drop_statement(&p.table)
-                .with_context(|| format!("no drop statement for table {}", p.table))?;
-            db.client()
-                .query(sql)
-                .bind(p.partition_id.as_str())
-                .execute()
+            crate::reports::partitions::drop_partition(db, &p.table, &p.partition_id)
                 .await
                 .with_context(|| format!("dropping partition {} of {}", p.partition_id, p.table))?;
             let target = format!("{}/{}", p.table, p.partition_id);
@@ -250,25 +167,4 @@ pub async fn run(
         dropped,
         decisions,
     })
-}
-
-pub fn queries() -> Vec<CatalogQuery> {
-    let mut q = vec![
-        CatalogQuery {
-            name: "retention.list_partitions",
-            sql: LIST_PARTITIONS,
-            binds: &["['events','sessions','connection_log','events_hourly','events_daily','sessions_hourly','sessions_daily','sessions_dims_daily','pages_daily','visitors_daily','scan_checks','scans','scan_requests']"],
-        },
-        CatalogQuery { name: "retention.last_runs", sql: schedule::LAST_RUNS, binds: &["'retention.run'", "'retention.drop_partition'", "20"] },
-    ];
-    for (table, sql) in DROP_STATEMENTS {
-        let name: &'static str = Box::leak(format!("retention.drop_{table}").into_boxed_str());
-        // An old month no test or demo data uses: dropping a missing partition is a no-op.
-        q.push(CatalogQuery {
-            name,
-            sql,
-            binds: &["'197001'"],
-        });
-    }
-    q
 }

@@ -12,9 +12,6 @@ use serde::Serialize;
 
 /// The audit action of one completed (not dry) run, whatever it dropped.
 pub const RUN_ACTION: &str = "retention.run";
-/// The newest audit rows of two actions (binds: action, action, limit).
-pub const LAST_RUNS: &str =
-    "SELECT at, actor, action, target, detail FROM audit_log WHERE action = ? OR action = ? ORDER BY at DESC LIMIT ?";
 
 /// Runs once and, unless dry, records the run itself in `audit_log` (each drop is recorded by [`run`]).
 pub async fn run_recorded(
@@ -95,11 +92,5 @@ pub async fn status(
 
 /// The last runs and drops, newest first.
 pub async fn last_runs(db: &Db, limit: u32) -> Result<Vec<AuditRow>, clickhouse::error::Error> {
-    db.client()
-        .query(LAST_RUNS)
-        .bind(RUN_ACTION)
-        .bind(AUDIT_ACTION)
-        .bind(limit)
-        .fetch_all::<AuditRow>()
-        .await
+    crate::reports::audit::of_actions(db, RUN_ACTION, AUDIT_ACTION, limit).await
 }

@@ -36,7 +36,7 @@ async fn render(
     let reg = Registry::load(&state.db).await?;
     let users = auth::list_users(&state.db).await?;
     let tz = state.cfg.tz;
-    let audit = crate::audit::list(&state.db, 200)
+    let audit = crate::reports::audit::list(&state.db, 200)
         .await
         .map_err(ApiError::from)?
         .into_iter()

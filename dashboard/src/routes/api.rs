@@ -3,8 +3,8 @@
 use super::{report, ApiJson};
 use crate::auth::{self, Caller, Via};
 use crate::error::ApiError;
-use crate::queries::{self, Stats};
 use crate::registry::{self as ops, AgencyInput, SiteInput};
+use crate::reports::{self, Stats};
 use crate::scope::{self, Registry};
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
@@ -64,9 +64,9 @@ pub async fn stats(
     RawQuery(q): RawQuery,
 ) -> ApiResult<Json<StatsResponse>> {
     let r = report(&state, &caller, q.as_deref(), None).await?;
-    let stats = queries::stats(&state.db, &r.scope()).await?;
+    let stats = reports::stats(&state.db, &r.scope()).await?;
     let previous = if r.params.compare {
-        Some(queries::stats(&state.db, &r.previous_scope()).await?)
+        Some(reports::stats(&state.db, &r.previous_scope()).await?)
     } else {
         None
     };
@@ -84,7 +84,7 @@ pub async fn breakdown(
 ) -> ApiResult<impl IntoResponse> {
     let r = report(&state, &caller, q.as_deref(), None).await?;
     Ok(Json(
-        queries::breakdown(&state.db, &r.scope(), r.params.by, r.params.limit).await?,
+        reports::breakdown(&state.db, &r.scope(), r.params.by, r.params.limit).await?,
     ))
 }
 
@@ -95,7 +95,7 @@ pub async fn timeseries(
 ) -> ApiResult<impl IntoResponse> {
     let r = report(&state, &caller, q.as_deref(), None).await?;
     Ok(Json(
-        queries::timeseries(&state.db, &r.scope(), r.params.interval).await?,
+        reports::timeseries(&state.db, &r.scope(), r.params.interval).await?,
     ))
 }
 
@@ -107,7 +107,7 @@ pub async fn realtime(
     let r = report(&state, &caller, q.as_deref(), None).await?;
     let now = chrono::Utc::now().timestamp() as u32;
     Ok(Json(
-        queries::realtime(&state.db, &r.resolved.sites, now).await?,
+        reports::realtime(&state.db, &r.resolved.sites, now).await?,
     ))
 }
 
@@ -253,5 +253,5 @@ pub async fn list_users(
 
 pub async fn audit(State(state): State<AppState>, caller: Caller) -> ApiResult<impl IntoResponse> {
     scope::require_admin(&caller.who)?;
-    Ok(Json(crate::audit::list(&state.db, 1000).await?))
+    Ok(Json(crate::reports::audit::list(&state.db, 1000).await?))
 }

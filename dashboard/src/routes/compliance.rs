@@ -3,11 +3,12 @@
 //! `site`, the fleet: every site in the caller's scope (`Target::Fleet`).
 use super::PageCaller;
 use crate::auth::Caller;
-use crate::compliance::{self, Compliance, FailingPage};
+use crate::compliance::{Compliance, FailingPage};
 use crate::error::{ApiError, PageError};
 use crate::health::{self, Rejections, SiteHealth};
 use crate::pages::Chrome;
 use crate::params::{self, Range, ReportParams};
+use crate::reports;
 use crate::scope::{self, Registry, Target};
 use crate::state::AppState;
 use askama::Template;
@@ -61,7 +62,7 @@ async fn days(
     codes: &[String],
     range: &Range,
 ) -> Result<BTreeMap<String, BTreeSet<u16>>, clickhouse::error::Error> {
-    Ok(crate::ranking::events(db, codes, range)
+    Ok(reports::ranking::events(db, codes, range)
         .await?
         .into_iter()
         .map(|r| (r.site, r.days.into_iter().collect()))
@@ -107,10 +108,16 @@ pub async fn report(
     let (db, range) = (&state.db, &p.range);
     let codes: Vec<String> = sites.iter().map(|s| s.code.clone()).collect();
     let (per_site, total, failing, health, days) = tokio::try_join!(
-        compliance::by_site(db, &sites, range),
-        compliance::total(db, &sites, range),
-        compliance::failing_pages(db, &sites, range, FAILING_LIMIT),
-        health::connection_health(db, &sites, now(), state.cfg.silence_secs, LOOKBACK_DAYS),
+        reports::compliance::by_site(db, &sites, range),
+        reports::compliance::total(db, &sites, range),
+        reports::compliance::failing_pages(db, &sites, range, FAILING_LIMIT),
+        reports::health::connection_health(
+            db,
+            &sites,
+            now(),
+            state.cfg.silence_secs,
+            LOOKBACK_DAYS
+        ),
         days(db, &codes, range),
     )?;
     let silent_sites = health::silent_sites(&health)
@@ -192,14 +199,14 @@ pub async fn health_api(
 ) -> Result<Response, ApiError> {
     let (p, sites, _) = resolve(&state, &caller, q.as_deref()).await?;
     let (h, mut rejections) = tokio::try_join!(
-        health::connection_health(
+        reports::health::connection_health(
             &state.db,
             &sites,
             now(),
             state.cfg.silence_secs,
             LOOKBACK_DAYS
         ),
-        health::rejections(&state.db, &p.range),
+        reports::health::rejections(&state.db, &p.range),
     )?;
     rejections.retain(|r| sites.iter().any(|s| s.code == r.site));
     let silent_sites = health::silent_sites(&h)
@@ -219,7 +226,7 @@ pub async fn health_api(
 
 /// The silent sites among `sites` (for the overview).
 pub async fn silent(state: &AppState, sites: &[SiteRow]) -> Result<Vec<SiteHealth>, ApiError> {
-    let h = health::connection_health(
+    let h = reports::health::connection_health(
         &state.db,
         sites,
         now(),
@@ -247,14 +254,14 @@ pub async fn connection(
     range: &Range,
 ) -> Result<Connection, ApiError> {
     let (h, rej) = tokio::try_join!(
-        health::connection_health(
+        reports::health::connection_health(
             &state.db,
             std::slice::from_ref(site),
             now(),
             state.cfg.silence_secs,
             LOOKBACK_DAYS
         ),
-        health::rejections(&state.db, range),
+        reports::health::rejections(&state.db, range),
     )?;
     let h = h.into_iter().next();
     let r = rej.into_iter().find(|r| r.site == site.code);

@@ -8,8 +8,8 @@ use crate::auth::Caller;
 use crate::compliance::{self, FailingPage};
 use crate::error::ApiError;
 use crate::params;
-use crate::queries;
 use crate::ranking::Criterion;
+use crate::reports;
 use crate::state::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::header;
@@ -64,7 +64,7 @@ pub async fn export(
             name = format!("{kind}_{}_{}", range.from_str(), range.to_str());
             match kind.as_str() {
                 "stats" => {
-                    let st = queries::stats(&state.db, &s).await?;
+                    let st = reports::stats(&state.db, &s).await?;
                     line(&mut out, &["metric", "value"].map(String::from));
                     let rows: [(&str, String); 12] = [
                         ("visits", st.visits.to_string()),
@@ -85,14 +85,14 @@ pub async fn export(
                     }
                 }
                 "breakdown" => {
-                    line(&mut out, &[r.params.by, "visits", "visitors", "pageviews", "bounce_rate"].map(String::from));
-                    for b in queries::breakdown(&state.db, &s, r.params.by, r.params.limit).await? {
+                    line(&mut out, &[r.params.by.key(), "visits", "visitors", "pageviews", "bounce_rate"].map(String::from));
+                    for b in reports::breakdown(&state.db, &s, r.params.by, r.params.limit).await? {
                         line(&mut out, &[cell(&b.key), b.visits.to_string(), b.visitors.to_string(), b.pageviews.to_string(), format!("{:.4}", b.bounce_rate)]);
                     }
                 }
                 _ => {
                     line(&mut out, &["t", "visits", "visitors", "pageviews"].map(String::from));
-                    for p in queries::timeseries(&state.db, &s, r.params.interval).await? {
+                    for p in reports::timeseries(&state.db, &s, r.params.interval).await? {
                         line(&mut out, &[cell(&p.t), p.visits.to_string(), p.visitors.to_string(), p.pageviews.to_string()]);
                     }
                 }

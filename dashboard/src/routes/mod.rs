@@ -12,7 +12,7 @@ pub mod retention;
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, PageError};
 use crate::params::{self, ReportParams};
-use crate::queries::Scope;
+use crate::reports::Scope;
 use crate::scope::{self, Registry, Resolved, Target};
 use crate::state::AppState;
 use axum::body::Bytes;

@@ -8,6 +8,7 @@ use crate::open_data::{self, MONTHLY_HEADER, RANKING_HEADER};
 use crate::pages::{Chrome, DcMeta};
 use crate::params::{self, Range};
 use crate::ranking::{Group, Method};
+use crate::reports;
 use crate::scope::Registry;
 use crate::state::AppState;
 use askama::Template;
@@ -134,7 +135,7 @@ pub async fn file(
             (ranking_csv(&rows), "text/csv; charset=utf-8")
         }
     } else {
-        let rows = open_data::monthly(&state.db, &reg, &range).await?;
+        let rows = reports::open_data::monthly(&state.db, &reg, &range).await?;
         if ext == "json" {
             (
                 serde_json::to_string(&rows).map_err(anyhow::Error::from)?,
@@ -231,7 +232,7 @@ pub fn ranking_csv(rows: &[open_data::PublicRank]) -> String {
     out
 }
 
-pub fn monthly_csv(rows: &[open_data::MonthFigures]) -> String {
+pub fn monthly_csv(rows: &[reports::open_data::MonthFigures]) -> String {
     let mut out = String::new();
     csv_line(&mut out, &MONTHLY_HEADER.map(String::from));
     for r in rows {

@@ -7,8 +7,8 @@ use crate::error::{ApiError, PageError};
 use crate::i18n::Texts;
 use crate::pages::*;
 use crate::params::{self, Filters, Range, ReportParams};
-use crate::queries::{self, SiteFigures, Stats};
 use crate::registry as ops;
+use crate::reports::{self, Dimension, SiteFigures, Stats};
 use crate::scope::{self, Registry, Target};
 use crate::state::AppState;
 use askama::Template;
@@ -161,7 +161,7 @@ pub async fn overview_rows(
         .into_iter()
         .map(|s| (s.code.clone(), s.name.clone()))
         .collect();
-    let mut rows = queries::overview(&state.db, &sites, p.range).await?;
+    let mut rows = reports::overview(&state.db, &sites, p.range).await?;
     let key = |r: &SiteFigures| -> f64 {
         match p.sort {
             "visitors" => r.visitors as f64,
@@ -397,12 +397,12 @@ async fn report_page(
     let base = uri.path().to_owned();
     let (cur_scope, prev_scope) = (r.scope(), r.previous_scope());
     let (now, prev) = tokio::try_join!(
-        queries::stats(&state.db, &cur_scope),
-        queries::stats(&state.db, &prev_scope)
+        reports::stats(&state.db, &cur_scope),
+        reports::stats(&state.db, &prev_scope)
     )?;
-    let points = queries::timeseries(&state.db, &r.scope(), p.interval).await?;
+    let points = reports::timeseries(&state.db, &r.scope(), p.interval).await?;
     let chart = charts::timeseries_svg(&points, t.chart_title, t.visits, t.pageviews);
-    let rt = queries::realtime(
+    let rt = reports::realtime(
         &state.db,
         &r.resolved.sites,
         chrono::Utc::now().timestamp() as u32,
@@ -424,8 +424,8 @@ async fn report_page(
         )
     };
     let mut sections = vec![];
-    for dim in params::DIMENSIONS {
-        let rows = queries::breakdown(&state.db, &r.scope(), dim, 10).await?;
+    for dim in Dimension::ALL {
+        let rows = reports::breakdown(&state.db, &r.scope(), dim, 10).await?;
         let rows = rows
             .into_iter()
             .map(|b| {
@@ -435,7 +435,7 @@ async fn report_page(
                 } else {
                     view_href(&base, p, &p.filters)
                 };
-                let label = if dim == "source" {
+                let label = if dim == Dimension::Source {
                     t.source(&b.key).to_owned()
                 } else {
                     b.key.clone()
@@ -456,10 +456,10 @@ async fn report_page(
             })
             .collect();
         sections.push(Section {
-            dim,
-            title: t.dimension(dim),
+            dim: dim.key(),
+            title: dim.label(t.lang),
             rows,
-            csv: csv("breakdown", &format!("&by={dim}&limit=1000")),
+            csv: csv("breakdown", &format!("&by={}&limit=1000", dim.key())),
         });
     }
     let filters = p
@@ -473,11 +473,10 @@ async fn report_page(
                     let _ = rest.set(k2, v2);
                 }
             }
-            let label = t.dimension(k);
             ActiveFilter {
-                label,
+                label: k.label(t.lang),
                 value: v.to_owned(),
-                raw: format!("{k}:{v}"),
+                raw: format!("{}:{v}", k.key()),
                 remove_href: view_href(&base, p, &rest),
             }
         })

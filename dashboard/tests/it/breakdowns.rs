@@ -210,7 +210,7 @@ async fn every_breakdown_from_the_rollups_matches_the_truth() {
         Some(4),
         "the raw rows carry the geo columns: visitors 0 and 3 are in Hanoi"
     );
-    assert_eq!(truth.len(), emc_dashboard::params::DIMENSIONS.len());
+    assert_eq!(truth.len(), emc_dashboard::reports::Dimension::ALL.len());
 
     for (by, want) in &truth {
         assert_eq!(

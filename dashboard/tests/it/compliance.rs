@@ -2,10 +2,10 @@
 //! computed here from the same crafted list. Also: every query of the ranking, compliance,
 //! health and retention modules runs on 18.16 and on ClickHouse 26.9 (chdb-core).
 use chrono::{NaiveDate, NaiveDateTime};
-use emc_dashboard::compliance::{self, DC_ELEMENTS};
+use emc_dashboard::compliance::DC_ELEMENTS;
 use emc_dashboard::health;
 use emc_dashboard::params::Range;
-use emc_sql::catalog::bind;
+use emc_dashboard::reports;
 use emc_sql::registry::SiteRow;
 use emc_sql::rows::{ConnectionLogRow, EventRow, SessionRow};
 use emc_sql::Db;
@@ -167,7 +167,9 @@ async fn compliance_shares_and_failing_pages_match_the_crafted_beacons() {
     let thresholds = [3000, 4000, 5800, 600];
     let pick = |r: &EventRow, i: usize| [r.fcp, r.lcp, r.load, r.response][i];
 
-    let got = compliance::by_site(&db, &sites, &march).await.unwrap();
+    let got = reports::compliance::by_site(&db, &sites, &march)
+        .await
+        .unwrap();
     assert_eq!(got.len(), 2);
     let c = &got[0];
     assert_eq!(c.site, "101");
@@ -248,7 +250,9 @@ async fn compliance_shares_and_failing_pages_match_the_crafted_beacons() {
     assert_eq!((b.pageviews, b.https_share), (1, Some(1.0)));
 
     // The fleet: both sites together.
-    let fleet = compliance::total(&db, &sites, &march).await.unwrap();
+    let fleet = reports::compliance::total(&db, &sites, &march)
+        .await
+        .unwrap();
     assert_eq!(
         (
             fleet.pageviews,
@@ -271,7 +275,7 @@ async fn compliance_shares_and_failing_pages_match_the_crafted_beacons() {
     assert!(!fleet.all_domains_gov_vn);
 
     // Pages that fail most.
-    let pages = compliance::failing_pages(&db, &sites, &march, 10)
+    let pages = reports::compliance::failing_pages(&db, &sites, &march, 10)
         .await
         .unwrap();
     let mut truth: Vec<(String, String, u64)> = Vec::new();
@@ -322,19 +326,19 @@ async fn compliance_shares_and_failing_pages_match_the_crafted_beacons() {
         (3, 2, 1, 0)
     );
     assert_eq!(
-        compliance::failing_pages(&db, &sites, &march, 1)
+        reports::compliance::failing_pages(&db, &sites, &march, 1)
             .await
             .unwrap()
             .len(),
         1
     );
     // No sites: zeros, without sending an untyped empty array.
-    let none = compliance::total(&db, &[], &march).await.unwrap();
+    let none = reports::compliance::total(&db, &[], &march).await.unwrap();
     assert_eq!(
         (none.pageviews, none.page_loads, none.dc_share),
         (0, 0, None)
     );
-    assert!(compliance::failing_pages(&db, &[], &march, 10)
+    assert!(reports::compliance::failing_pages(&db, &[], &march, 10)
         .await
         .unwrap()
         .is_empty());
@@ -382,7 +386,7 @@ async fn silent_sites_and_rejections_with_a_fixed_clock() {
         site_row("104", &["d.gov.vn"]),
     ];
 
-    let h = health::connection_health(&db, &sites, now, health::DEFAULT_SILENCE_SECS, 30)
+    let h = reports::health::connection_health(&db, &sites, now, health::DEFAULT_SILENCE_SECS, 30)
         .await
         .unwrap();
     let got: Vec<(&str, Option<u32>, bool)> = h
@@ -400,7 +404,7 @@ async fn silent_sites_and_rejections_with_a_fixed_clock() {
     );
     assert_eq!(h[1].silent_for_secs, Some(2 * 86_400));
     // A 3-day threshold forgives 102.
-    let lenient = health::connection_health(&db, &sites, now, 3 * 86_400, 30)
+    let lenient = reports::health::connection_health(&db, &sites, now, 3 * 86_400, 30)
         .await
         .unwrap();
     assert!(!lenient[1].silent);
@@ -410,7 +414,7 @@ async fn silent_sites_and_rejections_with_a_fixed_clock() {
         .collect();
     assert_eq!(silent, ["103", "104", "102"]);
 
-    let rej = health::rejections(&db, &range("2025-03-01", "2025-03-31"))
+    let rej = reports::health::rejections(&db, &range("2025-03-01", "2025-03-31"))
         .await
         .unwrap();
     let by = |s: &str| rej.iter().find(|r| r.site == s).unwrap();
@@ -434,14 +438,16 @@ async fn silent_sites_and_rejections_with_a_fixed_clock() {
 #[tokio::test]
 async fn module_queries_are_valid_on_18_16_and_on_current_clickhouse() {
     let db = emc_sql::testing::test_db("module_queries").await;
-    let mut all = emc_dashboard::ranking::queries();
-    all.extend(compliance::queries());
-    all.extend(health::queries());
-    all.extend(emc_dashboard::retention::queries());
-    let queries: Vec<(String, String)> = all
-        .iter()
-        .map(|q| (q.name.to_owned(), bind(q.sql, q.binds)))
+    let queries: Vec<(String, String)> = reports::catalog()
+        .into_iter()
+        .filter(|q| {
+            ["ranking.", "compliance.", "health.", "retention."]
+                .iter()
+                .any(|m| q.name.starts_with(m))
+        })
+        .map(|q| (q.name.into_owned(), q.sql.into_owned()))
         .collect();
+    assert!(queries.len() > 10, "{} module queries", queries.len());
     for (name, sql) in &queries {
         assert_eq!(sql.matches('?').count(), 0, "{name}: unbound placeholder");
         if let Err(e) = db.client().query(sql).execute().await {

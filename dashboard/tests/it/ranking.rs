@@ -445,7 +445,9 @@ async fn ranking_from_stored_rows_with_components_and_the_previous_year() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let got = ranking::load_inputs(&db, &codes, &year).await.unwrap();
+    let got = emc_dashboard::reports::ranking::load_inputs(&db, &codes, &year)
+        .await
+        .unwrap();
     for code in ["201", "202", "2011"] {
         let mine: Vec<&SessionRow> = sessions
             .iter()

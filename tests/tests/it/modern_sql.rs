@@ -1,7 +1,7 @@
 //! Every migration statement and every query the project runs, on ClickHouse 18.16 (the
 //! test server) and on ClickHouse 26.9 (chdb-core, through scripts/check_modern_clickhouse.py);
 //! and the resulting schema must be the same on both.
-use emc_sql::catalog::{bind, CatalogQuery};
+use emc_sql::catalog::CatalogQuery;
 use emc_sql::migrate::{render_all, MigrateOptions};
 use emc_sql::rows::{ConnectionLogRow, EventRow, SessionRow};
 use serde::Serialize;
@@ -17,9 +17,8 @@ fn insert_columns<T: Serialize + Default>(table: &'static str) -> CatalogQuery {
         .collect();
     let sql = format!("SELECT {} FROM {table} LIMIT 0", cols.join(", "));
     CatalogQuery {
-        name: table,
-        sql: Box::leak(sql.into_boxed_str()),
-        binds: &[],
+        name: table.into(),
+        sql: sql.into(),
     }
 }
 
@@ -58,7 +57,7 @@ async fn schema_and_queries_are_valid_on_18_16_and_on_current_clickhouse() {
     let db = emc_sql::testing::test_db("modern_sql").await;
     let queries: Vec<(String, String)> = every_query()
         .iter()
-        .map(|q| (q.name.to_owned(), bind(q.sql, q.binds)))
+        .map(|q| (q.name.to_string(), q.sql.to_string()))
         .collect();
     for (name, sql) in &queries {
         if let Err(e) = db.client().query(sql).execute().await {

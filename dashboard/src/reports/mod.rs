@@ -1,0 +1,129 @@
+//! The report layer: every SQL statement the dashboard sends, one module per report, each
+//! holding its statements and the function that runs them.
+//!
+//! A statement is a typed value ([`statement::Statement<P>`]): SQL with named placeholders
+//! (`:sites`) and the type `P` whose value binds them by name, so binds cannot be miscounted
+//! or misordered. The modern-ClickHouse catalog ([`catalog`]) binds sample values through the
+//! same statements. Dimensions are [`Dimension`]; their columns and filter placeholders come
+//! from it. Unfiltered figures and breakdowns read the rollups, and so do views with one
+//! session-dimension filter where a rollup answers exactly; the other filtered views read the
+//! raw `sessions`/`events` tables (see ARCHITECTURE.md, "Dashboard").
+pub mod audit;
+pub mod breakdown;
+pub mod compliance;
+pub mod dimension;
+pub mod exit_pages;
+pub mod health;
+pub mod open_data;
+pub mod overview;
+pub mod pages;
+pub mod partitions;
+pub mod ranking;
+pub mod realtime;
+pub mod scope;
+pub mod statement;
+pub mod stats;
+pub mod timeseries;
+pub mod users;
+
+pub use breakdown::{breakdown, BreakdownRow};
+pub use dimension::Dimension;
+pub use overview::{overview, SiteFigures};
+pub use realtime::{realtime, Realtime};
+pub use scope::Scope;
+pub use stats::{stats, Sources, Stats};
+pub use timeseries::{buckets, timeseries, Point};
+
+use crate::params::Filters;
+use emc_sql::catalog::CatalogQuery;
+use statement::Sampled;
+
+pub(crate) fn ratio(a: i64, b: i64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// The one filter `sessions_dims_daily` answers exactly: a single session-level filter other
+/// than `exit_page` (whose visitors the rollup cannot tell, see migration 0007).
+pub(crate) fn rollup_filter(f: &Filters) -> Option<(Dimension, &str)> {
+    match f.active().as_slice() {
+        [(d, value)] if d.is_session() && *d != Dimension::ExitPage => Some((*d, *value)),
+        _ => None,
+    }
+}
+
+/// Sample bind values for the catalog.
+pub(crate) mod samples {
+    use super::scope::{Daily, Filtered, Window};
+    use crate::params::Filters;
+
+    pub fn sites() -> Vec<String> {
+        vec!["227".into(), "10000".into()]
+    }
+    pub fn daily() -> Daily {
+        Daily {
+            sites: sites(),
+            from: "2026-03-01".into(),
+            to: "2026-03-31".into(),
+        }
+    }
+    pub fn window() -> Window {
+        Window {
+            sites: sites(),
+            start: 1772298000,
+            end: 1772384400,
+        }
+    }
+    pub fn filtered() -> Filtered {
+        Filtered {
+            window: window(),
+            filters: Filters::default(),
+        }
+    }
+}
+
+/// Every statement with sample binds, and whether its binds match its placeholders.
+pub fn sampled() -> Vec<Sampled> {
+    [
+        stats::catalog(),
+        timeseries::catalog(),
+        breakdown::catalog(),
+        pages::catalog(),
+        exit_pages::catalog(),
+        overview::catalog(),
+        realtime::catalog(),
+        compliance::catalog(),
+        health::catalog(),
+        ranking::catalog(),
+        open_data::catalog(),
+        partitions::catalog(),
+        users::catalog(),
+        audit::catalog(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Every query the dashboard sends, bound with sample values, for the modern-ClickHouse check.
+pub fn catalog() -> Vec<CatalogQuery> {
+    sampled().into_iter().map(|s| s.query).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_statement_binds_exactly_its_placeholders() {
+        let all = super::sampled();
+        assert!(all.len() > 40, "{} statements", all.len());
+        let mut names = std::collections::BTreeSet::new();
+        for s in &all {
+            assert_eq!(s.check, Ok(()));
+            assert!(!s.query.sql.contains('?'), "{}", s.query.name);
+            assert!(names.insert(s.query.name.clone()), "{} twice", s.query.name);
+        }
+    }
+}
