@@ -2,15 +2,15 @@
 use crate::client_ip::TrustedProxies;
 use crate::config::{CommonConfig, ServeConfig};
 use crate::enrich::geo::GeoDb;
-use crate::enrich::user_agent::UaParser;
+use crate::health::Health;
+use crate::ingest::{Ingest, Refusals};
 use crate::metrics::Metrics;
-use crate::pipeline::{Pipeline, SaltSource};
+use crate::pipeline::{Pipeline, PipelineParts, SaltSource};
 use crate::queue::Queue;
 use crate::registry_cache::{RegistryCache, SnapshotError, SNAPSHOT_FILE};
 use crate::routes;
 use crate::salt::SaltStore;
 use crate::schema::SchemaReady;
-use crate::session::SessionCache;
 use crate::sink::{self, SinkConfig};
 use crate::spool::SpoolConfig;
 use anyhow::Context;
@@ -26,21 +26,17 @@ use tower_http::trace::TraceLayer;
 /// What the handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub pipeline: Arc<Pipeline>,
-    pub queue: Queue,
+    /// The typed ingest path (pipeline, queue, refusal counts).
+    pub ingest: Ingest,
     pub trusted: Arc<TrustedProxies>,
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
-    pub clickhouse_url: String,
-    pub data_dir: PathBuf,
-    /// `EMC_SPOOL_MAX_BYTES`, for `/healthz`.
-    pub spool_max_bytes: u64,
+    /// Liveness and readiness (`/healthz`, `/readyz`).
+    pub health: Health,
     /// `EMC_MATOMO_TOKEN`: the `token_auth` that lets a bulk request set `cdt`.
     pub matomo_token: Option<Arc<str>>,
     /// Per-client rate limit and body read deadline (`limits.rs`).
     pub limits: Arc<crate::limits::Limits>,
-    /// False while the migrations wait for ClickHouse (`schema.rs`), for `/healthz`.
-    pub schema: SchemaReady,
 }
 
 /// The collector's HTTP face. Routes first, layers after (a layer wraps only the routes
@@ -78,6 +74,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::tracker::tracker_js),
         )
         .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::metrics::metrics))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
@@ -117,6 +114,8 @@ pub fn open_geo(paths: &[PathBuf]) -> anyhow::Result<GeoDb> {
 pub struct App {
     pub state: AppState,
     pub db: Db,
+    /// `EMC_DATA_DIR`: where the open visits are saved at shutdown.
+    data_dir: PathBuf,
     /// Resolves when the sink thread has flushed and stopped.
     sink: tokio::sync::oneshot::Receiver<()>,
     stop: tokio::sync::watch::Sender<bool>,
@@ -195,16 +194,17 @@ impl App {
         load_registry(&registry, &db).await?;
         let salts =
             SaltStore::open(&common.data_dir.join("salts")).context("opening the salt store")?;
-        let pipeline = Arc::new(Pipeline {
+        let pipeline = Arc::new(Pipeline::new(PipelineParts {
             registry: registry.clone(),
-            ua: UaParser::new(),
             geo: open_geo(&common.geoip_db)?,
             salts: SaltSource::Daily(Arc::new(salts)),
-            sessions: SessionCache::new(common.session_timeout),
+            session_timeout: common.session_timeout,
             metrics: metrics.clone(),
             dvc: crate::dvc::DvcKey::open(&common.data_dir)
                 .context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
-        });
+        }));
+        let refusals = Arc::new(Refusals::default());
+        load_sessions(&pipeline, &common.data_dir);
         let spool_dir = common.data_dir.join("spool");
         let (queue, rx, _recovered) = Queue::spool(&spool_dir, spool.clone(), metrics.clone())
             .with_context(|| format!("opening the spool {}", spool_dir.display()))?;
@@ -212,6 +212,7 @@ impl App {
             batch_rows: common.batch_rows,
             flush_ms: common.flush_ms,
             dead_letter_dir: common.data_dir.join("dead-letter"),
+            refusals: Some(refusals.clone()),
         };
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let sink = spawn_sink(
@@ -230,30 +231,34 @@ impl App {
         let limits = Arc::new(crate::limits::Limits::new(&serve.limits));
         let limit_sweeper = crate::limits::spawn_sweeper(limits.clone());
         let trusted = TrustedProxies::parse(&serve.trusted_proxies).map_err(anyhow::Error::msg)?;
+        let health = Health::new(
+            metrics.clone(),
+            queue.spool_status(),
+            schema,
+            db.url().to_owned(),
+        );
+        let prober = crate::health::spawn_prober(health.clone(), queue.clone());
         let state = AppState {
-            pipeline,
-            queue,
+            ingest: Ingest::new(pipeline, queue, refusals),
             trusted: Arc::new(trusted),
             metrics,
             max_body_bytes: serve.max_body_bytes,
-            clickhouse_url: db.url().to_owned(),
-            data_dir: common.data_dir.clone(),
-            spool_max_bytes: spool.max_bytes,
+            health,
             matomo_token: serve
                 .matomo_token
                 .as_deref()
                 .filter(|t| !t.is_empty())
                 .map(Arc::from),
             limits: limits.clone(),
-            schema,
         };
-        let jobs = [refresher, sweeper, limit_sweeper]
+        let jobs = [refresher, sweeper, limit_sweeper, prober]
             .into_iter()
             .chain(migrator)
             .collect();
         Ok(App {
             state,
             db,
+            data_dir: common.data_dir.clone(),
             sink,
             stop,
             jobs,
@@ -263,6 +268,7 @@ impl App {
     /// Stops the jobs, closes the queue (later pushes answer 503) and waits until the sink
     /// has flushed everything that was accepted.
     pub async fn shutdown(self) {
+        self.state.health.set_stopping();
         for j in &self.jobs {
             j.abort();
         }
@@ -271,14 +277,48 @@ impl App {
             sink,
             db,
             stop,
+            data_dir,
             ..
         } = self;
+        save_sessions(state.ingest.pipeline(), &data_dir);
         drop(state);
         let _ = stop.send(true);
         if sink.await.is_err() {
             tracing::error!("the sink thread failed before it had flushed");
         }
         drop(db);
+    }
+}
+
+fn now() -> u32 {
+    chrono::Utc::now().timestamp().clamp(0, i64::from(u32::MAX)) as u32
+}
+
+/// Opens the visits the last graceful stop saved (`session/persist.rs`).
+fn load_sessions(pipeline: &Pipeline, data_dir: &std::path::Path) {
+    match crate::session::persist::load(pipeline.sessions(), data_dir, now()) {
+        Ok((0, 0)) => {}
+        Ok((opened, saved)) => {
+            tracing::info!(
+                opened,
+                saved,
+                "open visits of the last graceful stop loaded"
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not load the open visits of the last stop; starting with none")
+        }
+    }
+}
+
+/// Saves the open visits for the next start: after the server has stopped, so no hit changes
+/// them any more.
+fn save_sessions(pipeline: &Pipeline, data_dir: &std::path::Path) {
+    match crate::session::persist::save(pipeline.sessions(), data_dir, now()) {
+        Ok(sessions) => tracing::info!(sessions, "open visits saved for the next start"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not save the open visits: visits will split at the next start")
+        }
     }
 }
 
@@ -318,15 +358,15 @@ fn spawn_sweeper(pipeline: Arc<Pipeline>) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             let now = chrono::Utc::now().timestamp() as u32;
-            let evicted = pipeline.sessions.sweep(now);
+            let evicted = pipeline.sessions().sweep(now);
             pipeline
-                .metrics
+                .metrics()
                 .open_sessions
-                .set(pipeline.sessions.len() as i64);
+                .set(pipeline.sessions().len() as i64);
             if evicted > 0 {
                 tracing::debug!(
                     evicted,
-                    open = pipeline.sessions.len(),
+                    open = pipeline.sessions().len(),
                     "swept idle sessions"
                 );
             }

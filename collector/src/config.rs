@@ -15,7 +15,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve POST /api/event, /tracking, /tracker.js, /healthz and /metrics.
+    /// Serve POST /api/event, /tracking, /tracker.js, /healthz, /readyz and /metrics.
     Serve(ServeConfig),
     /// Import web-server access logs (NCSA combined) through the same pipeline.
     Import(ImportConfig),

@@ -6,21 +6,19 @@
 //!   [`crate::client_ip::TrustedProxies::client_ip`] computes it — IPv4 per address, IPv6 per
 //!   /64 (one subscriber gets a whole /64, so a per-/128 key would limit nothing). Over the
 //!   rate: `429 {"error":"rate limited"}`, counted as `emc_rejected_total{reason="rate_limited"}`
-//!   and written to the connection log like every rejection. Keys whose state is back to
+//!   and in the connection log's counts like every refusal (never in the spool). Keys whose state is back to
 //!   "fresh" are dropped every [`SWEEP_EVERY`], so memory follows the clients of the last
 //!   seconds, not every address ever seen.
 //! - Body: the whole body must arrive within `EMC_READ_TIMEOUT_MS` of the request head; a client
 //!   that trickles it gets `408 {"error":…}` (counted, logged, reason `timeout`) and hyper
 //!   closes the connection, whose body was not read to its end.
 use crate::client_ip::canonical;
-use crate::routes::event::{finish, RequestInfo};
-use crate::routes::ApiError;
+use crate::ingest::{Endpoint, Rejection, RequestInfo};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use clap::Args;
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -165,23 +163,12 @@ pub async fn rate_limit(
     if state.limits.allow(state.trusted.client_ip(peer.ip(), xff)) {
         return next.run(req).await;
     }
-    let endpoint = if req.uri().path() == "/api/event" {
-        "event"
-    } else {
-        "tracking"
-    };
-    let info = RequestInfo::new(&state, endpoint, peer, req.headers());
-    let mut res = finish(
-        &state,
-        &info,
-        "",
-        "",
-        Err(ApiError::new(429, "rate_limited", "rate limited")),
-    )
-    .await;
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    res
+    let endpoint = Endpoint::of_path(req.uri().path());
+    let info = RequestInfo::new(&state.trusted, endpoint, peer, req.headers());
+    state
+        .ingest
+        .refuse(&info, "", Rejection::RateLimited)
+        .into_response()
 }
 
 /// Middleware: the request body must be complete within `read_timeout` of now.

@@ -25,11 +25,17 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding EMC_COLLECTOR_ADDR {}", serve.addr))?;
             tracing::info!(addr = %listener.local_addr()?, clickhouse = app.db.url(), "collector listening");
+            let health = app.state.health.clone();
+            let stopping = async move {
+                shutdown_signal().await;
+                // Out of rotation at once (`/readyz` 503) while open requests finish.
+                health.set_stopping();
+            };
             emc_collector::server::serve(
                 listener,
                 router(app.state.clone()),
                 &serve.limits,
-                shutdown_signal(),
+                stopping,
             )
             .await;
             tracing::info!("shutting down: flushing what was accepted");

@@ -95,6 +95,21 @@ impl Queue {
         ))
     }
 
+    /// What the spool knows about its room and its disk (none for the in-memory queue).
+    pub fn spool_status(&self) -> Option<Arc<spool::SpoolStatus>> {
+        match &self.tx {
+            Tx::Spool(w) => Some(w.status().clone()),
+            Tx::Memory(_) => None,
+        }
+    }
+
+    /// Has an unwritable spool check its disk again (see [`SpoolWriter::probe`]).
+    pub fn probe_spool(&self) {
+        if let Tx::Spool(w) = &self.tx {
+            w.probe();
+        }
+    }
+
     pub async fn push(&self, mut group: Vec<Record>) -> Result<(), PushError> {
         if group.is_empty() {
             return Ok(());

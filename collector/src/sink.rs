@@ -11,6 +11,7 @@
 //! restart, or retried after an insert whose answer was lost — the sink asks ClickHouse
 //! which of their ids the table holds (within the rows' time range, in chunks) and leaves
 //! those rows out.
+use crate::ingest::Refusals;
 use crate::metrics::{Metrics, TableLabel};
 use crate::queue::{Delivery, QueueReceiver, Record};
 use crate::schema::SchemaReady;
@@ -29,6 +30,9 @@ pub struct SinkConfig {
     pub batch_rows: usize,
     pub flush_ms: u64,
     pub dead_letter_dir: PathBuf,
+    /// The refused requests counted in memory (`serve`), drained into each batch's
+    /// connection-log rows.
+    pub refusals: Option<Arc<Refusals>>,
 }
 
 /// ClickHouse error codes that mean "this data will never insert": retrying cannot help.
@@ -141,6 +145,23 @@ impl Pending {
         }
     }
 
+    /// Counted refusals, as rows of their own group (not spooled: nothing to acknowledge).
+    fn push_refusals(&mut self, rows: Vec<ConnectionLogRow>) {
+        if rows.is_empty() {
+            return;
+        }
+        self.since.get_or_insert_with(Instant::now);
+        let id = rand::rng().random::<u64>().max(1);
+        self.connections.extend(rows.into_iter().map(|mut row| {
+            row.batch_id = id;
+            Tagged {
+                id,
+                replay: false,
+                row,
+            }
+        }));
+    }
+
     fn rows(&self) -> usize {
         self.events.len() + self.sessions.len() + self.connections.len()
     }
@@ -177,7 +198,7 @@ impl Sink {
         rx: &mut QueueReceiver,
         stop: &mut tokio::sync::watch::Receiver<bool>,
     ) -> bool {
-        if batch.groups == 0 {
+        if batch.rows() == 0 {
             return true;
         }
         if !self.schema.is_ready() && !self.wait_for_schema(stop).await {
@@ -431,7 +452,12 @@ pub async fn run_gated(
                 }
                 None => true,
             },
-            _ = tick.tick() => false,
+            _ = tick.tick() => {
+                if let Some(r) = &sink.cfg.refusals {
+                    batch.push_refusals(r.drain());
+                }
+                false
+            }
             _ = stop.changed(), if !closing => {
                 if stopping(&stop) {
                     closing = true;
@@ -451,6 +477,9 @@ pub async fn run_gated(
             tracing::info!("sink stopped; the rest stays in the spool");
             return;
         }
+    }
+    if let Some(r) = &sink.cfg.refusals {
+        batch.push_refusals(r.drain());
     }
     if !sink.flush(batch, &mut rx, &mut stop).await {
         tracing::info!("sink stopped; the rest stays in the spool");

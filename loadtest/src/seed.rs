@@ -16,16 +16,12 @@ use crate::report::write_json;
 use crate::run::{model, new_run_id, open_db};
 use crate::verify::{self, Scope, SiteCheck, Wait};
 use crate::{sites, wire};
-use anyhow::Context;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use emc_collector::beacon::{Meta, Timing};
-use emc_collector::metrics::Metrics;
-use emc_collector::pipeline::{Hit, Origin, Pipeline, SaltSource};
-use emc_collector::queue::Queue;
-use emc_collector::registry_cache::RegistryCache;
-use emc_collector::salt::EphemeralSalts;
-use emc_collector::session::SessionCache;
-use emc_collector::sink::{self, SinkConfig};
+use emc_collector::ingest::offline::{Offline, OfflineConfig};
+use emc_collector::ingest::{Accepted, Ingest};
+use emc_collector::pipeline::{Hit, Origin};
+use emc_collector::sink::SinkConfig;
 use rand::distr::weighted::WeightedIndex;
 use rand::distr::Distribution;
 use rand::rngs::SmallRng;
@@ -69,8 +65,7 @@ struct Share {
 
 struct Ctx {
     model: Arc<Model>,
-    pipeline: Arc<Pipeline>,
-    queue: Queue,
+    ingest: Ingest,
     barrier: Arc<Barrier>,
     days: Vec<NaiveDate>,
     per_day: Vec<u64>,
@@ -101,30 +96,23 @@ pub async fn seed(a: &SeedArgs) -> anyhow::Result<SeedReport> {
     let model = Arc::new(model);
     let db = open_db(&a.db).await?;
     sites::ensure_registered(&db, &model.sites).await?;
-    let registry = RegistryCache::default();
-    registry
-        .refresh(&db)
-        .await
-        .context("reading the site registry")?;
-    let metrics = Arc::new(Metrics::new());
-    let pipeline = Arc::new(Pipeline {
-        registry,
-        ua: emc_collector::enrich::user_agent::UaParser::new(),
-        geo: emc_collector::app::open_geo(&a.geoip_db)?,
-        salts: SaltSource::Ephemeral(Arc::new(EphemeralSalts::new())),
-        sessions: SessionCache::new(a.traffic.session_timeout),
-        metrics: metrics.clone(),
-        // Seeded traffic sends no public-service (DVC) events; a key that lives this run.
-        dvc: emc_collector::dvc::DvcKey::ephemeral(),
-    });
-    let (queue, rx) = Queue::new(4096, metrics.clone());
-    let sink_cfg = SinkConfig {
-        batch_rows: a.batch_rows.max(1),
-        flush_ms: 2000,
-        dead_letter_dir: a.db.data_dir.join("dead-letter"),
-    };
-    let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    let sink = tokio::spawn(sink::run(db.clone(), rx, sink_cfg, metrics, stop_rx));
+    let offline = Offline::start(
+        &db,
+        OfflineConfig {
+            geoip_db: a.geoip_db.clone(),
+            session_timeout: a.traffic.session_timeout,
+            // Seeded traffic sends no public-service (DVC) events; a key that lives this run.
+            dvc: emc_collector::dvc::DvcKey::ephemeral(),
+            sink: SinkConfig {
+                batch_rows: a.batch_rows.max(1),
+                flush_ms: 2000,
+                dead_letter_dir: a.db.data_dir.join("dead-letter"),
+                refusals: None,
+            },
+            queue_groups: 4096,
+        },
+    )
+    .await?;
 
     let last = a
         .end
@@ -141,8 +129,7 @@ pub async fn seed(a: &SeedArgs) -> anyhow::Result<SeedReport> {
     let done = Arc::new(AtomicU64::new(0));
     let ctx = Arc::new(Ctx {
         model: model.clone(),
-        pipeline,
-        queue,
+        ingest: offline.ingest.clone(),
         barrier: Arc::new(Barrier::new(workers)),
         days,
         per_day,
@@ -168,8 +155,7 @@ pub async fn seed(a: &SeedArgs) -> anyhow::Result<SeedReport> {
     for t in tasks {
         outs.push(t.await?);
     }
-    sink.await.context("waiting for the sink")?;
-    drop(stop);
+    offline.finish().await?;
     bar.abort();
     let elapsed = started.elapsed().as_secs_f64();
     let mut report = SeedReport {
@@ -293,7 +279,10 @@ async fn worker(ctx: Arc<Ctx>, share: Share) -> WorkerOut {
     let model = &ctx.model;
     let mut rng = SmallRng::seed_from_u64(share.seed);
     let hours = WeightedIndex::new(UTC_HOUR_WEIGHTS).expect("positive weights");
-    let mut ledger = Ledger::new(model.sites.len(), ctx.pipeline.sessions.timeout_secs());
+    let mut ledger = Ledger::new(
+        model.sites.len(),
+        ctx.ingest.pipeline().sessions().timeout_secs(),
+    );
     let mut out = WorkerOut {
         tallies: Vec::new(),
         generated: 0,
@@ -315,12 +304,8 @@ async fn worker(ctx: Arc<Ctx>, share: Share) -> WorkerOut {
                 let plan = &plans[plan as usize];
                 let spec = model.hit(plan, usize::from(step));
                 out.generated += 1;
-                match ctx.pipeline.process(to_hit(&spec, t_ms)) {
-                    Ok(accepted) => {
-                        if ctx.queue.push(accepted.records).await.is_err() {
-                            *out.dropped.entry("sink_stopped".into()).or_insert(0) += 1;
-                            continue;
-                        }
+                match ctx.ingest.offline(to_hit(&spec, t_ms)).await {
+                    Ok(Accepted::Stored { .. }) => {
                         out.accepted += 1;
                         ledger.record(
                             spec.site_idx,
@@ -330,13 +315,20 @@ async fn worker(ctx: Arc<Ctx>, share: Share) -> WorkerOut {
                             (t_ms / 1000) as u32,
                         );
                     }
+                    Ok(Accepted::Bot(kind)) => {
+                        let reason = emc_collector::pipeline::DropReason::Bot(kind).reason();
+                        *out.dropped.entry(reason.to_owned()).or_insert(0) += 1;
+                    }
                     Err(e) => *out.dropped.entry(e.reason().to_owned()).or_insert(0) += 1,
                 }
                 ctx.done.fetch_add(1, Relaxed);
             }
             // Every worker is past `hour_end`: sessions idle by then can never be extended.
             if ctx.barrier.wait().await.is_leader() {
-                ctx.pipeline.sessions.sweep((hour_end / 1000) as u32);
+                ctx.ingest
+                    .pipeline()
+                    .sessions()
+                    .sweep((hour_end / 1000) as u32);
             }
         }
     }

@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "scans",
         sql: include_str!("../migrations/0010_scans.sql"),
     },
+    Migration {
+        version: 10,
+        name: "connection_log_count",
+        sql: include_str!("../migrations/0014_connection_log_count.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

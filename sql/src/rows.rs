@@ -104,4 +104,7 @@ pub struct ConnectionLogRow {
     pub latency_us: u32,
     /// The spooled request group this row came from (idempotent replays look it up).
     pub batch_id: u64,
+    /// How many requests the row stands for: 1 for an accepted request; refusals are counted
+    /// per minute, site, endpoint, status, reason, network and hostname. Readers `sum(count)`.
+    pub count: u32,
 }

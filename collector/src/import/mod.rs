@@ -11,51 +11,43 @@ pub use summary::Summary;
 
 use crate::beacon::{Meta, Timing};
 use crate::config::{CommonConfig, ImportConfig};
-use crate::enrich::user_agent::{UaParser, UaVerdict};
-use crate::metrics::Metrics;
-use crate::pipeline::{Hit, Origin, Pipeline, SaltSource};
-use crate::queue::Queue;
-use crate::registry_cache::RegistryCache;
-use crate::salt::EphemeralSalts;
-use crate::session::SessionCache;
-use crate::sink::{self, SinkConfig};
+use crate::enrich::user_agent::UaVerdict;
+use crate::ingest::offline::{Offline, OfflineConfig};
+use crate::ingest::{Accepted, Ingest, Rejection};
+use crate::pipeline::{Hit, Origin};
+use crate::sink::SinkConfig;
 use anyhow::Context;
 use emc_sql::Db;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
-use std::sync::Arc;
 
 /// Sweep idle sessions every this many lines.
 const SWEEP_EVERY: u64 = 10_000;
 
 /// Imports `cfg.files` for `cfg.site` and waits until every accepted row is inserted.
 pub async fn run(common: &CommonConfig, cfg: &ImportConfig, db: Db) -> anyhow::Result<Summary> {
-    let registry = RegistryCache::default();
-    registry
-        .refresh(&db)
-        .await
-        .context("reading the site registry")?;
-    let site = registry
+    let offline = Offline::start(
+        &db,
+        OfflineConfig {
+            geoip_db: common.geoip_db.clone(),
+            session_timeout: common.session_timeout,
+            dvc: crate::dvc::DvcKey::open(&common.data_dir)
+                .context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
+            sink: SinkConfig {
+                batch_rows: common.batch_rows,
+                flush_ms: common.flush_ms,
+                dead_letter_dir: common.data_dir.join("dead-letter"),
+                refusals: None,
+            },
+            queue_groups: 1024,
+        },
+    )
+    .await?;
+    let site = offline
+        .ingest
+        .pipeline()
+        .registry()
         .get(&cfg.site)
         .with_context(|| format!("--site {}: no such site in the registry", cfg.site))?;
-    let metrics = Arc::new(Metrics::new());
-    let pipeline = Pipeline {
-        registry,
-        ua: UaParser::new(),
-        geo: crate::app::open_geo(&common.geoip_db)?,
-        salts: SaltSource::Ephemeral(Arc::new(EphemeralSalts::new())),
-        sessions: SessionCache::new(common.session_timeout),
-        metrics: metrics.clone(),
-        dvc: crate::dvc::DvcKey::open(&common.data_dir)
-            .context("opening the DVC key (EMC_DATA_DIR/dvc.key)")?,
-    };
-    let (queue, rx) = Queue::new(1024, metrics.clone());
-    let sink_cfg = SinkConfig {
-        batch_rows: common.batch_rows,
-        flush_ms: common.flush_ms,
-        dead_letter_dir: common.data_dir.join("dead-letter"),
-    };
-    let (_stop, stop_rx) = tokio::sync::watch::channel(false);
-    let sink = tokio::spawn(sink::run(db.clone(), rx, sink_cfg, metrics, stop_rx));
     let domain = site.domains.first().cloned().unwrap_or_default();
     let mut summary = Summary::default();
     for path in &cfg.files {
@@ -69,8 +61,7 @@ pub async fn run(common: &CommonConfig, cfg: &ImportConfig, db: Db) -> anyhow::R
         };
         let bar = progress_bar(size, &name);
         import_reader(
-            &pipeline,
-            &queue,
+            &offline.ingest,
             BufReader::new(reader),
             ImportFile {
                 name: &name,
@@ -83,8 +74,7 @@ pub async fn run(common: &CommonConfig, cfg: &ImportConfig, db: Db) -> anyhow::R
         .await?;
         bar.finish_and_clear();
     }
-    drop(queue);
-    sink.await.context("waiting for the sink")?;
+    offline.finish().await?;
     Ok(summary)
 }
 
@@ -95,8 +85,7 @@ struct ImportFile<'a> {
 }
 
 async fn import_reader(
-    pipeline: &Pipeline,
-    queue: &Queue,
+    ingest: &Ingest,
     mut reader: impl BufRead,
     file: ImportFile<'_>,
     summary: &mut Summary,
@@ -121,22 +110,19 @@ async fn import_reader(
             continue;
         }
         summary.lines_read += 1;
-        match import_line(pipeline, line, &file) {
-            Ok(hit) => match pipeline.process(hit) {
-                Ok(accepted) => {
-                    summary.accepted += 1;
-                    queue
-                        .push(accepted.records)
-                        .await
-                        .context("the sink stopped")?;
-                }
-                Err(e) => summary.skip(e.reason(), file.name, line_no),
-            },
-            Err(reason) => summary.skip(reason, file.name, line_no),
+        match ingest_line(ingest, line, &file).await {
+            Ok(Accepted::Stored { .. }) => summary.accepted += 1,
+            Ok(Accepted::Bot(kind)) => summary.skip(
+                crate::pipeline::DropReason::Bot(kind).reason(),
+                file.name,
+                line_no,
+            ),
+            Err(Rejection::Spool(e)) => return Err(e).context("the sink stopped"),
+            Err(r) => summary.skip(r.reason(), file.name, line_no),
         }
         if line_no.is_multiple_of(SWEEP_EVERY) {
             if let Some(t) = summary.last_time {
-                pipeline.sessions.sweep(t);
+                ingest.pipeline().sessions().sweep(t);
             }
         }
         if let Ok(parsed) = parse::parse_combined(line) {
@@ -150,14 +136,20 @@ async fn import_reader(
     }
 }
 
-/// One line → a page-view hit, or the reason it is skipped.
-fn import_line(
-    pipeline: &Pipeline,
+/// One line through the pipeline: stored, or the reason it is skipped.
+async fn ingest_line(
+    ingest: &Ingest,
     line: &str,
     file: &ImportFile<'_>,
-) -> Result<Hit, &'static str> {
+) -> Result<Accepted, Rejection> {
+    let hit = line_hit(ingest, line, file).map_err(Rejection::Skipped)?;
+    ingest.offline(hit).await
+}
+
+/// One line → a page-view hit, or the reason it is skipped.
+fn line_hit(ingest: &Ingest, line: &str, file: &ImportFile<'_>) -> Result<Hit, &'static str> {
     let parsed = parse::parse_combined(line).map_err(|e| e.reason())?;
-    let is_bot = |ua: &str| matches!(pipeline.ua.parse(ua), UaVerdict::Bot(_));
+    let is_bot = |ua: &str| matches!(ingest.pipeline().ua().parse(ua), UaVerdict::Bot(_));
     parse::page_view_rule(&parsed, is_bot).map_err(parse::SkipReason::as_str)?;
     let url = if parsed.target.starts_with("http://") || parsed.target.starts_with("https://") {
         parsed.target.clone()

@@ -118,14 +118,56 @@ pub struct Accepted {
 /// Everything the steps need, shared by the handlers (or owned by one import run).
 #[derive(Debug)]
 pub struct Pipeline {
+    registry: RegistryCache,
+    ua: UaParser,
+    geo: GeoDb,
+    salts: SaltSource,
+    sessions: SessionCache,
+    metrics: Arc<Metrics>,
+    /// Key of the dossier-id hash of `dvc` events (`put_dvc`).
+    dvc: crate::dvc::DvcKey,
+}
+
+/// What a [`Pipeline`] is made of.
+#[derive(Debug)]
+pub struct PipelineParts {
     pub registry: RegistryCache,
-    pub ua: UaParser,
     pub geo: GeoDb,
     pub salts: SaltSource,
-    pub sessions: SessionCache,
+    /// `EMC_SESSION_TIMEOUT`, seconds.
+    pub session_timeout: u32,
     pub metrics: Arc<Metrics>,
-    /// Key of the dossier-id hash of `dvc` events (`put_dvc`).
     pub dvc: crate::dvc::DvcKey,
+}
+
+impl Pipeline {
+    pub fn new(parts: PipelineParts) -> Pipeline {
+        Pipeline {
+            registry: parts.registry,
+            ua: UaParser::new(),
+            geo: parts.geo,
+            salts: parts.salts,
+            sessions: SessionCache::new(parts.session_timeout),
+            metrics: parts.metrics,
+            dvc: parts.dvc,
+        }
+    }
+
+    pub fn registry(&self) -> &RegistryCache {
+        &self.registry
+    }
+
+    pub fn sessions(&self) -> &SessionCache {
+        &self.sessions
+    }
+
+    pub fn ua(&self) -> &UaParser {
+        &self.ua
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
 }
 
 impl Pipeline {

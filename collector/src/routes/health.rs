@@ -1,8 +1,13 @@
-//! `GET /healthz`: `200 {"status":"ok"}` when ClickHouse answers and the spool is writable
-//! with room left; else `503 {"status":"degraded","problems":[…]}` naming each problem.
-//! While ClickHouse is away beacons are still accepted (`202`) into the spool; the backlog
-//! is shown here and in `/metrics` (`emc_spool_*`). A collector started while ClickHouse was
-//! unreachable stays degraded until its migrations have run (`schema.rs`).
+//! `GET /healthz` (live) and `GET /readyz` (ready), read from [`crate::health::Health`]
+//! without any I/O.
+//!
+//! - `/healthz`: `200` while the process answers: `{"status":"ok"}`, or
+//!   `{"status":"degraded","problems":[…],"details":[…]}` naming each problem (ClickHouse
+//!   unreachable — beacons are spooled —, schema not checked yet, spool full or not writable,
+//!   shutting down), with the spool's backlog, the open sessions and the known sites.
+//! - `/readyz`: `200 {"status":"ready"}`, or `503 {"status":"not_ready",…}` only when the
+//!   collector cannot take beacons (spool full or not writable, shutting down). Load
+//!   balancers probe this one: a ClickHouse outage does not take collectors out of rotation.
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,55 +15,40 @@ use axum::response::IntoResponse;
 use axum::Json;
 
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let clickhouse = emc_sql::server::ping(&state.clickhouse_url).await;
-    let spool_dir = state.data_dir.join("spool");
-    let writable = std::fs::write(spool_dir.join(".healthz"), b"ok").is_ok();
-    let m = &state.metrics;
-    let spool_bytes = m.spool_bytes.get().max(0) as u64;
-    let pending = m.spool_pending_groups.get().max(0);
-    let full = spool_bytes >= state.spool_max_bytes - state.spool_max_bytes / 64;
-    let mut problems = Vec::new();
-    if !state.schema.is_ready() {
-        problems.push(crate::schema::NOT_CHECKED.to_owned());
-    }
-    if !clickhouse {
-        problems.push(format!(
-            "clickhouse unreachable at {}; beacons are spooled ({pending} groups waiting)",
-            state.clickhouse_url
-        ));
-    }
-    if !writable {
-        problems.push(format!(
-            "spool directory {} not writable",
-            spool_dir.display()
-        ));
-    }
-    if full {
-        problems.push(format!(
-            "spool full ({spool_bytes} of {} bytes): beacons are answered 429",
-            state.spool_max_bytes
-        ));
-    }
-    let ok = problems.is_empty();
-    let status = if ok {
+    let r = state.health.report();
+    let body = serde_json::json!({
+        "status": if r.problems.is_empty() { "ok" } else { "degraded" },
+        "ready": r.ready(),
+        "clickhouse": r.clickhouse,
+        "schema_checked": r.schema_checked,
+        "problems": r.problems,
+        "details": r.details,
+        "spool": {
+            "bytes": r.spool_bytes,
+            "segments": r.spool_segments,
+            "pending_groups": r.pending_groups,
+        },
+        "open_sessions": state.ingest.pipeline().sessions().len(),
+        "sites": state.ingest.pipeline().registry().len(),
+    });
+    (StatusCode::OK, Json(body))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let r = state.health.report();
+    let ready = r.ready();
+    let blocking: Vec<usize> = (0..r.problems.len())
+        .filter(|&i| r.problems[i].blocks_ingest())
+        .collect();
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "problems": blocking.iter().map(|&i| r.problems[i]).collect::<Vec<_>>(),
+        "details": blocking.iter().map(|&i| &r.details[i]).collect::<Vec<_>>(),
+    });
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = serde_json::json!({
-        "status": if ok { "ok" } else { "degraded" },
-        "clickhouse": clickhouse,
-        "schema_checked": state.schema.is_ready(),
-        "data_dir_writable": writable,
-        "problems": problems,
-        "spool": {
-            "bytes": spool_bytes,
-            "max_bytes": state.spool_max_bytes,
-            "segments": m.spool_segments.get(),
-            "pending_groups": pending,
-        },
-        "open_sessions": state.pipeline.sessions.len(),
-        "sites": state.pipeline.registry.len(),
-    });
     (status, Json(body))
 }

@@ -10,9 +10,8 @@
 //!   the answer is Matomo's `200 {"status":"success","tracked":N,"invalid":M,
 //!   "invalid_indices":[…]}`. A body that is not a bulk body is a `400` naming `requests`.
 //!   `cdt` is honoured only here, and only when `token_auth` equals `EMC_MATOMO_TOKEN`.
-use super::event::{finish, ingest, read_limited, RequestInfo};
-use super::ApiError;
-use crate::matomo::{self, Answer, Context, Params};
+use crate::ingest::{read_limited, Accepted, Endpoint, Rejection, RequestInfo};
+use crate::matomo::{self, Answer, Params};
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, RawQuery, State};
@@ -33,17 +32,13 @@ pub async fn get_tracking(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response {
-    let mut info = RequestInfo::new(&state, "tracking", peer, &headers);
+) -> Result<Response, Rejection> {
+    let mut info = RequestInfo::new(&state.trusted, Endpoint::Tracking, peer, &headers);
     let query = query.unwrap_or_default();
     info.bytes = query.len();
     if query.len() > state.max_body_bytes {
-        let e = ApiError::new(
-            413,
-            "too_large",
-            format!("query: larger than {} bytes", state.max_body_bytes),
-        );
-        return finish(&state, &info, "", "", Err(e)).await;
+        let r = Rejection::TooLarge(format!("query: larger than {} bytes", state.max_body_bytes));
+        return Err(state.ingest.refuse(&info, "", r));
     }
     track_one(&state, &info, &Params::parse(&query)).await
 }
@@ -54,37 +49,23 @@ pub async fn post_tracking(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Body,
-) -> Response {
-    let mut info = RequestInfo::new(&state, "tracking", peer, &headers);
-    let bytes = match read_limited(body, MAX_BULK_BYTES.max(state.max_body_bytes)).await {
-        Ok(b) => b,
-        Err(e) => return finish(&state, &info, "", "", Err(e)).await,
-    };
+) -> Result<Response, Rejection> {
+    let mut info = RequestInfo::new(&state.trusted, Endpoint::Tracking, peer, &headers);
+    let refuse = |info: &RequestInfo, r| state.ingest.refuse(info, "", r);
+    let bytes = read_limited(body, MAX_BULK_BYTES.max(state.max_body_bytes))
+        .await
+        .map_err(|r| refuse(&info, r))?;
     info.bytes = bytes.len();
     if matomo::is_bulk(&bytes) {
         return track_bulk(&state, &info, &bytes).await;
     }
     if bytes.len() > state.max_body_bytes {
-        let e = ApiError::new(
-            413,
-            "too_large",
-            format!("body: larger than {} bytes", state.max_body_bytes),
-        );
-        return finish(&state, &info, "", "", Err(e)).await;
+        let r = Rejection::TooLarge(format!("body: larger than {} bytes", state.max_body_bytes));
+        return Err(refuse(&info, r));
     }
     let Ok(form) = std::str::from_utf8(&bytes) else {
-        return finish(
-            &state,
-            &info,
-            "",
-            "",
-            Err(ApiError::new(
-                400,
-                "malformed",
-                "body: not UTF-8 form parameters",
-            )),
-        )
-        .await;
+        let r = Rejection::Malformed("body: not UTF-8 form parameters".into());
+        return Err(refuse(&info, r));
     };
     let mut params = Params::parse(query.as_deref().unwrap_or_default());
     params.extend(form);
@@ -92,63 +73,25 @@ pub async fn post_tracking(
 }
 
 /// One request: decode, pipeline, Matomo's answer.
-async fn track_one(state: &AppState, info: &RequestInfo, params: &Params) -> Response {
-    match ingest_params(state, info, params, false).await {
-        Ok(()) => success(Answer::of(params)),
-        Err(res) => res,
-    }
-}
-
-/// Ok when the pipeline accepted the hit (or dropped it as a bot, silently), else the error
-/// answer, already logged and counted.
-async fn ingest_params(
+async fn track_one(
     state: &AppState,
     info: &RequestInfo,
     params: &Params,
-    trusted: bool,
-) -> Result<(), Response> {
-    let ctx = Context {
-        client_ip: info.client_ip,
-        user_agent: info.user_agent.clone(),
-        received: info.received,
-        trusted,
-    };
-    let site = params.get("idsite").unwrap_or_default();
-    let hit = match matomo::decode(params, &ctx) {
-        Ok(h) => h,
-        Err(e) => {
-            return Err(finish(
-                state,
-                info,
-                site,
-                "",
-                Err(ApiError::new(400, "malformed", e.to_string())),
-            )
-            .await)
-        }
-    };
-    let res = ingest(state, info, hit).await;
-    if res.status() == StatusCode::ACCEPTED {
-        Ok(())
-    } else {
-        Err(res)
-    }
+) -> Result<Response, Rejection> {
+    let _: Accepted = state.ingest.matomo(info, params, false).await?;
+    Ok(success(Answer::of(params)))
 }
 
-async fn track_bulk(state: &AppState, info: &RequestInfo, body: &[u8]) -> Response {
-    let bulk = match matomo::parse_bulk(body) {
-        Ok(b) => b,
-        Err(e) => {
-            return finish(
-                state,
-                info,
-                "",
-                "",
-                Err(ApiError::new(400, "malformed", e.to_string())),
-            )
-            .await
-        }
-    };
+async fn track_bulk(
+    state: &AppState,
+    info: &RequestInfo,
+    body: &[u8],
+) -> Result<Response, Rejection> {
+    let bulk = matomo::parse_bulk(body).map_err(|e| {
+        state
+            .ingest
+            .refuse(info, "", Rejection::Malformed(e.to_string()))
+    })?;
     let trusted = match (&state.matomo_token, &bulk.token_auth) {
         (Some(want), Some(got)) => matomo::same_secret(want, got),
         _ => false,
@@ -158,24 +101,22 @@ async fn track_bulk(state: &AppState, info: &RequestInfo, body: &[u8]) -> Respon
     for (i, query) in bulk.requests.iter().enumerate() {
         let one = RequestInfo {
             started: Instant::now(),
-            user_agent: info.user_agent.clone(),
             bytes: query.len(),
-            ..*info
+            ..info.clone()
         };
-        match ingest_params(state, &one, &Params::parse(query), trusted).await {
-            Ok(()) => tracked += 1,
+        match state
+            .ingest
+            .matomo(&one, &Params::parse(query), trusted)
+            .await
+        {
+            Ok(_) => tracked += 1,
             // A full spool or a stopping collector refuses the rest of the bulk too.
-            Err(res)
-                if res.status().is_server_error()
-                    || res.status() == StatusCode::TOO_MANY_REQUESTS =>
-            {
-                return res
-            }
+            Err(r) if r.is_collector_side() => return Err(r),
             Err(_) => invalid.push(i),
         }
     }
     let answer = serde_json::json!({ "status": "success", "tracked": tracked, "invalid": invalid.len(), "invalid_indices": invalid });
-    (StatusCode::OK, Json(answer)).into_response()
+    Ok((StatusCode::OK, Json(answer)).into_response())
 }
 
 fn success(answer: Answer) -> Response {

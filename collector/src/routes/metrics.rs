@@ -8,7 +8,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     state
         .metrics
         .open_sessions
-        .set(state.pipeline.sessions.len() as i64);
+        .set(state.ingest.pipeline().sessions().len() as i64);
     (
         [(
             header::CONTENT_TYPE,

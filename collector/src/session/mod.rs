@@ -9,6 +9,7 @@
 //! (see [`attrs`]) and page paths. A table slot lives while an open visit holds its id; the
 //! sweep frees the rest, so the tables stay as large as the distinct values of open visits.
 mod attrs;
+pub mod persist;
 mod table;
 #[cfg(test)]
 mod tests;
@@ -28,7 +29,9 @@ pub enum HitKind {
     Custom,
 }
 
-/// The outcome of one hit for the session table.
+/// The outcome of one hit for the session table. Not boxed: a `Touch` lives only from the
+/// cache to the rows it becomes, and boxing would cost an allocation per hit.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Touch {
     /// A new session: write `+1`.

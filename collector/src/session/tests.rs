@@ -28,7 +28,20 @@ fn transitions_with_a_controllable_clock() {
         }
     };
     let t0 = 1_700_000_000;
-    let steps: &[(HitKind, u32, &str, u64, u32, u32, u32, u8, &str, usize)] = &[
+    /// (kind, at, path, session id, page views, events, duration, bounce, exit page, rows)
+    type Step<'a> = (
+        HitKind,
+        u32,
+        &'a str,
+        u64,
+        u32,
+        u32,
+        u32,
+        u8,
+        &'a str,
+        usize,
+    );
+    let steps: &[Step] = &[
         (Engagement, 0, "/", 0, 0, 0, 0, 0, "", 0), // no session to extend: orphan
         (PageView, 0, "/a", 101, 1, 1, 0, 1, "/a", 1), // starts, a bounce so far
         (Engagement, 20, "/a", 101, 1, 2, 20, 1, "/a", 2), // extends duration, still one page view

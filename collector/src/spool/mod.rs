@@ -15,6 +15,8 @@
 //! - `max_bytes` bounds the disk: past it a push fails with [`PushError::Full`] (a `429`).
 pub mod reader;
 pub mod record;
+pub mod status;
+pub mod v1;
 pub mod writer;
 
 use crate::metrics::{Metrics, ReasonLabel};
@@ -23,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use reader::{SpoolReader, Spooled};
+pub use status::SpoolStatus;
 pub use writer::SpoolWriter;
 
 /// Spool settings (`EMC_SPOOL_*`).
@@ -130,9 +133,16 @@ pub fn open(
         );
     }
     // Numbers only grow, also past a checkpoint whose segments are all deleted.
-    let (writer, committed) =
-        writer::start(dir, last.max(acked.seq) + 1, cfg, metrics.clone(), lock)?;
-    let reader = SpoolReader::new(dir, committed, acked, last, metrics);
+    let status = Arc::new(SpoolStatus::default());
+    let (writer, committed) = writer::start(
+        dir,
+        last.max(acked.seq) + 1,
+        cfg,
+        metrics.clone(),
+        status.clone(),
+        lock,
+    )?;
+    let reader = SpoolReader::new(dir, committed, acked, last, metrics, status);
     Ok((writer, reader, rec))
 }
 
@@ -152,15 +162,24 @@ fn repair(
         .open(&path)?;
     let size = file.metadata()?.len();
     let mut r = BufReader::new(&file);
-    if !record::read_header(&mut r)? {
-        tracing::warn!(segment = %path.display(), bytes = size, "spool segment without a complete header removed");
-        drop(r);
-        std::fs::remove_file(&path)?;
-        return Ok(());
-    }
+    let version = match record::read_header(&mut r) {
+        Ok(Some(v)) => v,
+        Ok(None) => {
+            tracing::warn!(segment = %path.display(), bytes = size, "spool segment without a complete header removed");
+            drop(r);
+            std::fs::remove_file(&path)?;
+            return Ok(());
+        }
+        Err(e) => {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("spool segment {}: {e}", path.display()),
+            ))
+        }
+    };
     let mut offset = record::HEADER_LEN;
     loop {
-        let next = record::read_next(&mut r)?;
+        let next = record::read_next(&mut r, version)?;
         match next {
             record::Next::Group { len, .. } | record::Next::Undecodable { len } => {
                 if matches!(next, record::Next::Undecodable { .. }) {
@@ -199,5 +218,7 @@ fn repair(
     Ok(())
 }
 
+#[cfg(test)]
+mod golden_tests;
 #[cfg(test)]
 mod tests;

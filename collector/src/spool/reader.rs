@@ -1,6 +1,6 @@
 //! The sink's side: reads groups in order, tailing the active segment up to the committed
 //! position, and frees segments once ClickHouse has acknowledged all they hold.
-use super::{list_segments, record, segment_path, Position};
+use super::{list_segments, record, segment_path, Position, SpoolStatus};
 use crate::metrics::{Metrics, ReasonLabel};
 use crate::queue::Record;
 use std::fs::File;
@@ -27,12 +27,14 @@ pub struct SpoolReader {
     dir: PathBuf,
     committed: watch::Receiver<Position>,
     pos: Position,
-    file: Option<BufReader<File>>,
+    /// The open segment and its format version.
+    file: Option<(BufReader<File>, u32)>,
     acked: Position,
     /// Segments up to this one were written before the spool was opened.
     replay_until: u64,
     closed: bool,
     metrics: Arc<Metrics>,
+    status: Arc<SpoolStatus>,
 }
 
 /// The last acknowledged position, as the sink left it (no fsync: a stale or missing
@@ -53,6 +55,7 @@ impl SpoolReader {
         acked: Position,
         replay_until: u64,
         metrics: Arc<Metrics>,
+        status: Arc<SpoolStatus>,
     ) -> Self {
         let first = list_segments(dir)
             .ok()
@@ -75,6 +78,7 @@ impl SpoolReader {
             replay_until,
             closed: false,
             metrics,
+            status,
         }
     }
 
@@ -113,13 +117,18 @@ impl SpoolReader {
 
     /// One record at `pos`; `None` when the segment was finished (moved to the next).
     fn read_one(&mut self, sealed: bool) -> io::Result<Option<Spooled>> {
-        let file = match self.file.as_mut() {
-            Some(f) => f,
+        let (file, version) = match self.file.as_mut() {
+            Some((f, v)) => (f, *v),
             None => match File::open(segment_path(&self.dir, self.pos.seq)) {
                 Ok(f) => {
                     let mut f = BufReader::with_capacity(256 * 1024, f);
+                    // Checked when the spool was opened, or written by this process.
+                    let version = record::read_header(&mut f)?.ok_or_else(|| {
+                        io::Error::new(io::ErrorKind::UnexpectedEof, "segment header missing")
+                    })?;
                     f.seek(SeekFrom::Start(self.pos.offset))?;
-                    self.file.insert(f)
+                    let (f, v) = self.file.insert((f, version));
+                    (f, *v)
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound && sealed => {
                     self.advance();
@@ -128,7 +137,7 @@ impl SpoolReader {
                 Err(e) => return Err(e),
             },
         };
-        let next = record::read_next(file)?;
+        let next = record::read_next(file, version)?;
         match next {
             record::Next::Group { id, records, len } => {
                 self.pos.offset += len;
@@ -234,6 +243,8 @@ impl SpoolReader {
             match std::fs::remove_file(&path) {
                 Ok(()) => {
                     self.metrics.spool_bytes.dec_by(len as i64);
+                    // Room again: the committer will take the next group it is given.
+                    self.status.set_full(false);
                     self.metrics.spool_segments.dec();
                     tracing::debug!(
                         segment = seq,

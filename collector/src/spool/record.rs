@@ -2,16 +2,34 @@
 //! followed by records; a record is one request group:
 //!
 //! ```text
-//! len: u32 LE | crc32(payload): u32 LE | payload = id: u64 LE ‖ postcard(Vec<Record>)
+//! len: u32 LE | crc32(payload): u32 LE | payload = id: u64 LE ‖ postcard(Vec<record>)
 //! ```
 //!
 //! A record is valid only when all `8 + len` bytes are there and the checksum matches, so a
 //! write torn by a crash or a flipped bit is detected and the segment is cut there.
+//!
+//! **Versions.** postcard is not self-describing: the bytes mean something only with the exact
+//! layout that wrote them. So the version in each segment's header names the layout, and every
+//! layout a release wrote stays readable:
+//!
+//! | version | layout | written by |
+//! |---|---|---|
+//! | 1 | [`super::v1`] (frozen copies of the first release's rows) | the first release |
+//! | 2 | the current `Record` (connection rows carry `count`) | this release |
+//!
+//! Golden segments of every version are committed (`collector/testdata/spool/`) and replayed by
+//! the tests, and a test fails when the current layout no longer encodes its golden records to
+//! the same bytes: a change of the row types is a new version (freeze the old layout as
+//! `vN.rs`, add it here). A segment of a version this binary does not know — written by a newer
+//! collector — is refused with an error naming it and left on disk, never skipped.
 use crate::queue::Record;
 use std::io::{self, Read};
 
 pub const MAGIC: &[u8; 8] = b"EMCSPOOL";
-pub const VERSION: u32 = 1;
+/// The version this binary writes.
+pub const VERSION: u32 = 2;
+/// The oldest version this binary reads.
+pub const OLDEST: u32 = 1;
 pub const HEADER_LEN: u64 = 16;
 pub const FRAME_LEN: usize = 8;
 /// Larger than any group the handlers produce (a Matomo bulk request pushes one group per
@@ -69,8 +87,8 @@ impl Next {
     }
 }
 
-/// Reads one record from `r` (positioned at a record boundary).
-pub fn read_next<R: Read>(r: &mut R) -> io::Result<Next> {
+/// Reads one record from `r` (positioned at a record boundary of a segment of `version`).
+pub fn read_next<R: Read>(r: &mut R, version: u32) -> io::Result<Next> {
     let mut frame = [0u8; FRAME_LEN];
     match read_full(r, &mut frame)? {
         0 => return Ok(Next::End),
@@ -91,7 +109,7 @@ pub fn read_next<R: Read>(r: &mut R) -> io::Result<Next> {
     }
     let total = FRAME_LEN as u64 + u64::from(len);
     let id = u64::from_le_bytes(payload[..8].try_into().expect("8 bytes"));
-    match postcard::from_bytes::<Vec<Record>>(&payload[8..]) {
+    match decode(version, &payload[8..]) {
         Ok(records) => Ok(Next::Group {
             id,
             records,
@@ -101,20 +119,39 @@ pub fn read_next<R: Read>(r: &mut R) -> io::Result<Next> {
     }
 }
 
-/// Checks a segment header; `Ok(false)` when the file is shorter than a header (a segment
-/// created by a crashed process before its header reached the disk).
-pub fn read_header<R: Read>(r: &mut R) -> io::Result<bool> {
+/// A group's records in the layout of `version`.
+fn decode(version: u32, bytes: &[u8]) -> Result<Vec<Record>, postcard::Error> {
+    match version {
+        1 => postcard::from_bytes::<Vec<super::v1::RecordV1>>(bytes)
+            .map(|v| v.into_iter().map(Record::from).collect()),
+        _ => postcard::from_bytes::<Vec<Record>>(bytes),
+    }
+}
+
+/// Checks a segment header and returns its format version; `Ok(None)` when the file is
+/// shorter than a header (a segment created by a crashed process before its header reached
+/// the disk). A version this binary cannot read is an error that names it.
+pub fn read_header<R: Read>(r: &mut R) -> io::Result<Option<u32>> {
     let mut h = [0u8; HEADER_LEN as usize];
     if read_full(r, &mut h)? < h.len() {
-        return Ok(false);
+        return Ok(None);
     }
-    if &h[..8] != MAGIC || u32::from_le_bytes(h[8..12].try_into().expect("4 bytes")) != VERSION {
+    if &h[..8] != MAGIC {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            "not an EMC spool segment of format version 1",
+            "not an EMC spool segment (no EMCSPOOL header)",
         ));
     }
-    Ok(true)
+    let version = u32::from_le_bytes(h[8..12].try_into().expect("4 bytes"));
+    if !(OLDEST..=VERSION).contains(&version) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "spool format version {version}, which this collector cannot read (it reads {OLDEST} to {VERSION}): the segment was written by another release and is left on disk untouched; start the release that wrote it until the spool is drained, or move the segment out of the spool folder"
+            ),
+        ));
+    }
+    Ok(Some(version))
 }
 
 /// Like `read_exact`, but returns how much it read when the input ends first.

@@ -28,7 +28,7 @@ fn small() -> SpoolConfig {
 
 /// Opens the spool, reads everything it holds (closing the reader first so it stops at the
 /// end), and lets the committer go.
-async fn replay(dir: &Path) -> (Vec<Spooled>, Recovery, Arc<Metrics>) {
+pub(super) async fn replay(dir: &Path) -> (Vec<Spooled>, Recovery, Arc<Metrics>) {
     let metrics = Arc::new(Metrics::new());
     let (writer, mut reader, rec) = open(dir, small(), metrics.clone()).expect("opens");
     drop(writer);
@@ -233,8 +233,13 @@ async fn a_full_spool_refuses_then_takes_again_once_inserted() {
             .await
             .expect("room");
     }
+    assert!(!writer.status().is_full(), "room for three groups");
     let full = writer.append(99, &group(99)).await.unwrap_err();
     assert!(matches!(full, PushError::Full { .. }), "{full:?}");
+    assert!(
+        writer.status().is_full(),
+        "the refusal is what /readyz reads"
+    );
     assert!(full.to_string().contains("spool is full"), "{full}");
     assert_eq!(metrics.spool_full.get(), 1);
     // The sink inserts and acknowledges what it read: the sealed segment goes, room returns.
@@ -264,6 +269,8 @@ async fn a_full_spool_refuses_then_takes_again_once_inserted() {
         1,
         "only the new segment is left"
     );
+    assert!(!writer.status().is_full(), "room again");
+    assert_eq!(writer.status().io_error(), None);
 }
 
 #[tokio::test]

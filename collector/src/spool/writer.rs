@@ -3,7 +3,7 @@
 //! committed position and then answers each pusher. There is no timer: while one sync runs,
 //! the next group gathers, so the batch grows with the load and a lone beacon waits for one
 //! sync only.
-use super::{record, segment_path, sync_dir, Position, PushError, SpoolConfig};
+use super::{record, segment_path, sync_dir, Position, PushError, SpoolConfig, SpoolStatus};
 use crate::metrics::Metrics;
 use crate::queue::Record;
 use std::fs::File;
@@ -18,10 +18,19 @@ struct Append {
     reply: oneshot::Sender<Result<(), PushError>>,
 }
 
+/// What the committer is asked to do.
+#[derive(Debug)]
+enum Job {
+    Append(Append),
+    /// After a failed write: try to start a fresh segment, and clear the error if that works.
+    Probe,
+}
+
 /// The handlers' side: cheap to clone. The committer stops when the last clone is dropped.
 #[derive(Debug, Clone)]
 pub struct SpoolWriter {
-    tx: mpsc::Sender<Append>,
+    tx: mpsc::Sender<Job>,
+    status: Arc<SpoolStatus>,
 }
 
 impl std::fmt::Debug for Append {
@@ -41,10 +50,24 @@ impl SpoolWriter {
         // so that it can be freed once inserted.
         let (reply, answer) = oneshot::channel();
         self.tx
-            .send(Append { frame, reply })
+            .send(Job::Append(Append { frame, reply }))
             .await
             .map_err(|_| PushError::Closed)?;
         answer.await.unwrap_or(Err(PushError::Closed))
+    }
+
+    /// Whether the spool can take a group, as the committer last saw it.
+    pub fn status(&self) -> &Arc<SpoolStatus> {
+        &self.status
+    }
+
+    /// Asks the committer to check, off the caller's thread, whether the disk is writable
+    /// again after a failed write. Does nothing when no write failed, or when the committer
+    /// is busy (it then learns the answer from the next commit).
+    pub fn probe(&self) {
+        if self.status.io_error().is_some() {
+            let _ = self.tx.try_send(Job::Probe);
+        }
     }
 }
 
@@ -56,6 +79,7 @@ struct Committer {
     cfg: SpoolConfig,
     metrics: Arc<Metrics>,
     committed: watch::Sender<Position>,
+    status: Arc<SpoolStatus>,
 }
 
 /// Creates segment `seq` and starts the committer thread on it.
@@ -64,6 +88,7 @@ pub(super) fn start(
     seq: u64,
     cfg: SpoolConfig,
     metrics: Arc<Metrics>,
+    status: Arc<SpoolStatus>,
     lock: File,
 ) -> io::Result<(SpoolWriter, watch::Receiver<Position>)> {
     let file = create_segment(dir, seq)?;
@@ -74,7 +99,10 @@ pub(super) fn start(
         offset: record::HEADER_LEN,
     });
     let (tx, rx) = mpsc::channel(4096);
-    let writer = SpoolWriter { tx };
+    let writer = SpoolWriter {
+        tx,
+        status: status.clone(),
+    };
     let mut c = Committer {
         dir: dir.to_owned(),
         seq,
@@ -83,6 +111,7 @@ pub(super) fn start(
         cfg,
         metrics,
         committed,
+        status,
     };
     std::thread::Builder::new()
         .name("spool-committer".into())
@@ -94,27 +123,44 @@ pub(super) fn start(
 }
 
 fn create_segment(dir: &Path, seq: u64) -> io::Result<File> {
+    let path = segment_path(dir, seq);
     let mut file = std::fs::OpenOptions::new()
         .create_new(true)
         .append(true)
-        .open(segment_path(dir, seq))?;
-    file.write_all(&record::segment_header())?;
-    file.sync_all()?;
-    sync_dir(dir)?;
+        .open(&path)?;
+    let written = file
+        .write_all(&record::segment_header())
+        .and_then(|()| file.sync_all())
+        .and_then(|()| sync_dir(dir));
+    if let Err(e) = written {
+        // Not left behind half made: the next attempt creates it again.
+        let _ = std::fs::remove_file(&path);
+        return Err(e);
+    }
     Ok(file)
 }
 
 impl Committer {
-    fn run(&mut self, mut rx: mpsc::Receiver<Append>) {
+    fn run(&mut self, mut rx: mpsc::Receiver<Job>) {
         while let Some(first) = rx.blocking_recv() {
-            let mut batch = vec![first];
-            while batch.len() < self.cfg.group_commit.max(1) {
-                match rx.try_recv() {
-                    Ok(a) => batch.push(a),
-                    Err(_) => break,
+            let mut batch = Vec::new();
+            let mut probe = false;
+            let mut next = Some(first);
+            while let Some(job) = next.take() {
+                match job {
+                    Job::Append(a) => batch.push(a),
+                    Job::Probe => probe = true,
+                }
+                if batch.len() < self.cfg.group_commit.max(1) {
+                    next = rx.try_recv().ok();
                 }
             }
-            self.commit(batch);
+            if !batch.is_empty() {
+                self.commit(batch);
+            } else if probe && self.status.io_error().is_some() && self.roll().is_ok() {
+                tracing::info!(segment = self.seq, "the spool is writable again");
+                self.status.set_io_error(None);
+            }
         }
         tracing::debug!("spool committer stopped");
     }
@@ -159,6 +205,7 @@ impl Committer {
                         seq: self.seq,
                         offset: self.len,
                     });
+                    self.status.set_io_error(None);
                     for r in replies {
                         let _ = r.send(Ok(()));
                     }
@@ -166,6 +213,7 @@ impl Committer {
                 Err(e) => {
                     tracing::error!(error = %e, segment = self.seq, "spool write failed; the groups are refused");
                     let msg = e.to_string();
+                    self.status.set_io_error(Some(msg.clone()));
                     for r in replies {
                         let _ = r.send(Err(PushError::Io(msg.clone())));
                     }
@@ -178,20 +226,21 @@ impl Committer {
                     {
                         tracing::error!(error = %e, segment = self.seq, "could not cut the failed write");
                     }
-                    self.roll();
+                    let _ = self.roll();
                     return;
                 }
             }
         }
+        self.status.set_full(full);
         // A full spool seals a non-empty active segment, so that once the sink has inserted
         // it, it can be deleted and the space given back.
         if self.len >= self.cfg.segment_bytes || (full && self.len > record::HEADER_LEN) {
-            self.roll();
+            let _ = self.roll();
         }
     }
 
     /// Seals the active segment and starts the next one.
-    fn roll(&mut self) {
+    fn roll(&mut self) -> io::Result<()> {
         match create_segment(&self.dir, self.seq + 1) {
             Ok(file) => {
                 self.seq += 1;
@@ -203,9 +252,11 @@ impl Committer {
                     seq: self.seq,
                     offset: self.len,
                 });
+                Ok(())
             }
             Err(e) => {
-                tracing::error!(error = %e, segment = self.seq + 1, "could not start a new spool segment")
+                tracing::error!(error = %e, segment = self.seq + 1, "could not start a new spool segment");
+                Err(e)
             }
         }
     }

@@ -453,7 +453,7 @@ async fn a_client_over_its_rate_gets_429_logged_and_counted() {
     );
     assert_eq!(h.app.state.limits.tracked_clients(), 2);
     let db = h.finish().await;
-    let logged = count(&db, "SELECT count() FROM connection_log WHERE status = 429 AND reason = 'rate_limited' AND client_net = '14.160.12.0/24'").await;
+    let logged = count(&db, "SELECT sum(count) FROM connection_log WHERE status = 429 AND reason = 'rate_limited' AND client_net = '14.160.12.0/24'").await;
     assert_eq!(logged, n, "each 429 is in the connection log");
 }
 

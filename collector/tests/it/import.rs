@@ -7,7 +7,17 @@ use std::collections::BTreeMap;
 const BOT: &str = "Googlebot/2.1 (+http://www.google.com/bot.html)";
 
 /// (client, time, request, status, referrer, user agent, fate: "" = page view, else the skip reason, source if it starts a visit)
-const LINES: &[(&str, &str, &str, u16, &str, &str, &str, &str)] = &[
+type Line = (
+    &'static str,
+    &'static str,
+    &'static str,
+    u16,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+const LINES: &[Line] = &[
     (
         "14.160.12.107",
         "01/Mar/2026:08:00:00 +0700",

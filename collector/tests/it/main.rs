@@ -5,5 +5,6 @@ mod campaigns;
 mod hostile;
 mod import;
 mod matomo;
+mod outage;
 mod scenario;
 mod support;

@@ -3,6 +3,7 @@
 use crate::support::*;
 use chrono::{TimeZone, Utc};
 use emc_collector::beacon::{Meta, Timing};
+use emc_collector::ingest::Accepted;
 use emc_collector::pipeline::{Hit, Origin};
 use std::collections::BTreeMap;
 
@@ -131,8 +132,8 @@ async fn known_visits_give_exact_sessions_bounces_and_durations() {
             origin: Origin::Beacon,
             fields: Default::default(),
         };
-        let accepted = h.app.state.pipeline.process(hit).unwrap();
-        h.app.state.queue.push(accepted.records).await.unwrap();
+        let accepted = h.app.state.ingest.offline(hit).await.unwrap();
+        assert!(matches!(accepted, Accepted::Stored { .. }), "{accepted:?}");
     }
     let db = h.finish().await;
     let (want, want_sources) = truth();

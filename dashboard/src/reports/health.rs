@@ -26,10 +26,11 @@ pub const LAST_SEEN: Statement<Since> = Statement::fixed(
      WHERE reason = 'ok' AND received_at >= toDateTime(:since) GROUP BY site ORDER BY site",
 );
 
-/// Requests per site and reason in a window.
+/// Requests per site and reason in a window. A row may stand for several refused requests
+/// (its `count`).
 pub const BY_REASON: Statement<Between> = Statement::fixed(
     "health.by_reason",
-    "SELECT site, reason, toUInt64(count()) FROM connection_log \
+    "SELECT site, reason, toUInt64(sum(count)) FROM connection_log \
      WHERE received_at >= toDateTime(:start) AND received_at < toDateTime(:end) \
      GROUP BY site, reason ORDER BY site, reason",
 );

@@ -351,6 +351,7 @@ pub fn log(site: &str, at: &str, status: u16, reason: &str) -> ConnectionLogRow 
         endpoint: "/api/event".into(),
         status,
         reason: reason.into(),
+        count: 1,
         ..ConnectionLogRow::default()
     }
 }
@@ -362,7 +363,11 @@ async fn silent_sites_and_rejections_with_a_fixed_clock() {
     let rows = [
         log("101", "2025-03-20 11:00:00", 202, "ok"),
         log("101", "2025-03-18 11:00:00", 202, "ok"),
-        log("101", "2025-03-20 11:30:00", 403, "hostname_mismatch"),
+        // Six refusals of one minute, counted by the collector into one row.
+        ConnectionLogRow {
+            count: 6,
+            ..log("101", "2025-03-20 11:30:00", 403, "hostname_mismatch")
+        },
         log("101", "2025-03-19 11:30:00", 403, "hostname_mismatch"),
         log("101", "2025-03-19 11:40:00", 202, "bot:crawler"),
         log("102", "2025-03-18 12:00:00", 202, "ok"),
@@ -419,11 +424,12 @@ async fn silent_sites_and_rejections_with_a_fixed_clock() {
         .unwrap();
     let by = |s: &str| rej.iter().find(|r| r.site == s).unwrap();
     let a = by("101");
-    assert_eq!((a.requests, a.rejected, a.share), (5, 3, Some(0.6)));
+    // 2 accepted + 7 foreign hostname + 1 bot requests.
+    assert_eq!((a.requests, a.rejected, a.share), (10, 8, Some(0.8)));
     assert_eq!(
         a.reasons,
         vec![
-            ("hostname_mismatch".to_owned(), 2),
+            ("hostname_mismatch".to_owned(), 7),
             ("bot:crawler".to_owned(), 1)
         ]
     );

@@ -73,6 +73,7 @@ pub async fn load_rows(db: &Db) {
             site: "101".into(),
             status: 202,
             reason: "ok".into(),
+            count: 1,
             ..ConnectionLogRow::default()
         })
         .await

@@ -263,8 +263,11 @@ pub async fn load(test: &str) -> (axum::Router, String, emc_sql::Db) {
             time: t0 + chrono::Duration::seconds(at),
             origin: Origin::Beacon,
         };
-        let accepted = app.state.pipeline.process(hit).unwrap();
-        app.state.queue.push(accepted.records).await.unwrap();
+        let accepted = app.state.ingest.offline(hit).await.unwrap();
+        assert!(
+            matches!(accepted, emc_collector::ingest::Accepted::Stored { .. }),
+            "{accepted:?}"
+        );
     }
     app.shutdown().await;
     let log: String = LOG
