@@ -203,5 +203,6 @@ pub fn hit_from_beacon(b: Beacon, info: &RequestInfo, origin: Origin) -> Hit {
         user_agent: info.user_agent.clone(),
         time: info.received,
         origin,
+        fields: Default::default(),
     }
 }
