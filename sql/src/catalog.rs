@@ -25,6 +25,35 @@ impl CatalogQuery {
     }
 }
 
+impl CatalogQuery {
+    /// A `?` statement of this crate with sample SQL literals, one per `?`, substituted here
+    /// (the dashboard's statements bind their samples through their own binder instead).
+    pub fn with_binds(name: &'static str, sql: &'static str, binds: &[&str]) -> CatalogQuery {
+        CatalogQuery {
+            name: Cow::Borrowed(name),
+            sql: Cow::Owned(bind(sql, binds)),
+        }
+    }
+}
+
+/// Substitutes sample literals for `?` placeholders, outside quoted strings.
+fn bind(sql: &str, binds: &[&str]) -> String {
+    let mut out = String::with_capacity(sql.len() + 32);
+    let mut values = binds.iter();
+    let mut in_str = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                in_str = !in_str;
+                out.push(c);
+            }
+            '?' if !in_str => out.push_str(values.next().copied().unwrap_or("NULL")),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Queries that live in this crate (the registry and the migration runner).
 pub fn sql_crate_queries() -> Vec<CatalogQuery> {
     vec![

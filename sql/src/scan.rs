@@ -286,31 +286,15 @@ pub struct Change {
 pub fn catalog() -> Vec<crate::catalog::CatalogQuery> {
     use crate::catalog::CatalogQuery;
     vec![
-        CatalogQuery {
-            name: "scan.latest",
-            sql: LATEST,
-            binds: &["'227'", "'227'", "'227'", "'227'"],
-        },
-        CatalogQuery {
-            name: "scan.history",
-            sql: HISTORY,
-            binds: &["'227'", "1764547200", "1767225599"],
-        },
-        CatalogQuery {
-            name: "scan.changes",
-            sql: CHANGES,
-            binds: &["''", "''"],
-        },
-        CatalogQuery {
-            name: "scan.requests",
-            sql: REQUESTS,
-            binds: &[],
-        },
-        CatalogQuery {
-            name: "scan.last_scans",
-            sql: LAST_SCANS,
-            binds: &[],
-        },
+        CatalogQuery::with_binds("scan.latest", LATEST, &["'227'", "'227'", "'227'", "'227'"]),
+        CatalogQuery::with_binds(
+            "scan.history",
+            HISTORY,
+            &["'227'", "1764547200", "1767225599"],
+        ),
+        CatalogQuery::with_binds("scan.changes", CHANGES, &["''", "''"]),
+        CatalogQuery::with_binds("scan.requests", REQUESTS, &[]),
+        CatalogQuery::with_binds("scan.last_scans", LAST_SCANS, &[]),
     ]
 }
 

@@ -262,6 +262,7 @@ pub async fn load(test: &str) -> (axum::Router, String, emc_sql::Db) {
             user_agent: VISITORS[v].1.into(),
             time: t0 + chrono::Duration::seconds(at),
             origin: Origin::Beacon,
+            fields: Default::default(),
         };
         let accepted = app.state.ingest.offline(hit).await.unwrap();
         assert!(
