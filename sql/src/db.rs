@@ -69,12 +69,22 @@ impl Db {
     }
 
     /// The same handle for a cluster (`EMC_CLICKHOUSE_CLUSTER`): the database is created
-    /// `ON CLUSTER`, and every insert through a `Distributed` table is synchronous
-    /// (`insert_distributed_sync=1`): acknowledged only once the rows are on their shards, so
-    /// an acknowledged batch is one the "already landed" check can see.
+    /// `ON CLUSTER`; every insert through a `Distributed` table is synchronous
+    /// (`insert_distributed_sync=1`: acknowledged only once the rows are on their shards);
+    /// and reads and writes pick the replicas of a shard in the same order
+    /// (`load_balancing=in_order`: the first that answers), so what one statement wrote, the
+    /// next one reads (a replica may lag its twin by a moment: with `random`, a site added
+    /// right after its agency was refused, "agency does not exist"); a report's `IN`/`JOIN`
+    /// subquery on a Distributed table runs once, on the server asked, and its result goes
+    /// to every shard (`distributed_product_mode=global`: what a single server computes; the
+    /// default refuses such queries, code 288).
     pub fn with_topology(mut self, topology: Topology) -> Db {
         if let Topology::Cluster { .. } = topology {
-            self.client = self.client.with_setting("insert_distributed_sync", "1");
+            self.client = self
+                .client
+                .with_setting("insert_distributed_sync", "1")
+                .with_setting("load_balancing", "in_order")
+                .with_setting("distributed_product_mode", "global");
         }
         self.topology = topology;
         self
