@@ -39,7 +39,7 @@ trap cleanup EXIT INT TERM
 "$bin/emc-collector" serve >"$EMC_DATA_DIR/collector.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do
-  curl -fsS "http://$EMC_COLLECTOR_ADDR/healthz" >/dev/null 2>&1 && break
+  curl -fsS "http://$EMC_COLLECTOR_ADDR/readyz" >/dev/null 2>&1 && break
   kill -0 "${pids[0]}" 2>/dev/null || { echo "the collector exited; see $EMC_DATA_DIR/collector.log" >&2; tail -20 "$EMC_DATA_DIR/collector.log" >&2; exit 1; }
   sleep 0.5
 done
@@ -63,7 +63,7 @@ cat <<MSG
 
 EMC is running.
   dashboard:   http://$EMC_DASHBOARD_ADDR/   login: admin / $EMC_ADMIN_PASSWORD
-  collector:   http://$EMC_COLLECTOR_ADDR/   (/healthz, /metrics, /tracker.js)
+  collector:   http://$EMC_COLLECTOR_ADDR/   (/healthz, /readyz, /metrics, /tracker.js)
   clickhouse:  http://127.0.0.1:${ch_port:-?}/  database emc, data in $EMC_DATA_DIR/clickhouse
   demo site:   code $code (demo.gov.vn, localhost)
   tag snippet: <script defer data-site="$code" data-allow-local src="$EMC_COLLECTOR_PUBLIC_URL/tracker.js"></script>
