@@ -173,6 +173,8 @@ impl Committer {
         for a in batch {
             if used + (buf.len() + a.frame.len()) as u64 > self.cfg.max_bytes {
                 self.metrics.spool_full.inc();
+                // Before the answer: whoever is refused sees the spool full, as /readyz does.
+                self.status.set_full(true);
                 let _ = a.reply.send(Err(PushError::Full {
                     max_bytes: self.cfg.max_bytes,
                 }));
@@ -231,7 +233,9 @@ impl Committer {
                 }
             }
         }
-        self.status.set_full(full);
+        if !full {
+            self.status.set_full(false);
+        }
         // A full spool seals a non-empty active segment, so that once the sink has inserted
         // it, it can be deleted and the space given back.
         if self.len >= self.cfg.segment_bytes || (full && self.len > record::HEADER_LEN) {
