@@ -28,6 +28,8 @@ pub struct UserRow {
     pub created_at: u32,
     pub version: u64,
     pub deleted: u8,
+    /// Where alerts and reports are mailed (may be empty).
+    pub email: String,
 }
 
 #[derive(Debug, Clone, clickhouse::Row, Serialize, Deserialize)]
@@ -121,6 +123,8 @@ pub struct NewUser {
     pub password: String,
     pub role: String,
     pub agencies: Vec<String>,
+    /// Empty, or an address (checked).
+    pub email: String,
 }
 
 pub async fn create_user(
@@ -155,6 +159,10 @@ pub async fn create_user(
         }
         _ => {}
     }
+    let email = new.email.trim().to_owned();
+    if !email.is_empty() {
+        crate::notify::email::mailbox(&email).map_err(|e| ApiError::bad("email", e.to_string()))?;
+    }
     if find_user(db, &new.username).await?.is_some() {
         return Err(ApiError::Conflict(format!("user {} exists", new.username)));
     }
@@ -170,6 +178,7 @@ pub async fn create_user(
         created_at: now() as u32,
         version: chrono::Utc::now().timestamp_micros().max(0) as u64,
         deleted: 0,
+        email,
     };
     let mut ins = db.client().insert::<UserRow>("users").await?;
     ins.write(&row).await?;

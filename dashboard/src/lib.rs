@@ -2,15 +2,18 @@
 //!
 //! `router(state)` is the whole HTTP face (tests drive it with `oneshot`); `main.rs` parses
 //! the configuration, opens ClickHouse, creates the first admin and serves it.
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod charts;
 pub mod compliance;
+pub mod digest;
 pub mod error;
 pub mod health;
 pub mod i18n;
 pub mod metrics;
+pub mod notify;
 pub mod open_data;
 pub mod pages;
 pub mod params;
@@ -33,8 +36,9 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use emc_sql::catalog::CatalogQuery;
 use routes::{
-    admin, api, compliance as compliance_routes, csv, open_data as open_data_routes,
-    pages as page_routes, ranking as ranking_routes, retention as retention_routes,
+    admin, alerts as alert_routes, api, compliance as compliance_routes, csv,
+    digest as digest_routes, open_data as open_data_routes, pages as page_routes,
+    ranking as ranking_routes, retention as retention_routes, subscriptions,
 };
 use tower_http::trace::TraceLayer;
 
@@ -58,6 +62,8 @@ pub enum Access {
     Manage,
     /// Admins only.
     Admin,
+    /// The user named by the path (`{name}`), or an admin: otherwise `403`.
+    Account,
 }
 
 /// What an anonymous caller of a non-public route gets: a page redirects to `/login` (`303`),
@@ -72,6 +78,7 @@ pub enum Face {
 pub enum Verb {
     Get,
     Post,
+    Put,
 }
 
 impl Verb {
@@ -79,12 +86,14 @@ impl Verb {
         match self {
             Verb::Get => MethodFilter::GET,
             Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
         }
     }
     pub fn method(self) -> Method {
         match self {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
+            Verb::Put => Method::PUT,
         }
     }
 }
@@ -125,9 +134,9 @@ const fn r(
     }
 }
 
-use Access::{Admin, Manage, Public, Scoped, SignedIn};
+use Access::{Account, Admin, Manage, Public, Scoped, SignedIn};
 use Face::{Api, Page};
-use Verb::{Get, Post};
+use Verb::{Get, Post, Put};
 
 /// Every route of the dashboard: `router()` is built from this table and nothing else.
 #[rustfmt::skip]
@@ -171,6 +180,13 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Get,  "/api/v1/compliance",          Scoped,   Api,  |m| on(m, compliance_routes::api)),
     r(Get,  "/api/v1/health",              Scoped,   Api,  |m| on(m, compliance_routes::health_api)),
     r(Get,  "/healthz",                    Public,   Api,  |m| on(m, || async { "ok" })),
+    r(Get,  "/alerts",                     SignedIn, Page, |m| on(m, alert_routes::page)),
+    r(Get,  "/api/v1/alerts",              SignedIn, Api,  |m| on(m, alert_routes::api)),
+    r(Get,  "/reports/monthly",            Scoped,   Page, |m| on(m, digest_routes::monthly)),
+    r(Get,  "/users/{name}",               Account,  Page, |m| on(m, subscriptions::page)),
+    r(Post, "/users/{name}/subscriptions", Account,  Page, |m| on(m, subscriptions::post_form)),
+    r(Get,  "/api/v1/users/{name}/subscriptions", Account, Api, |m| on(m, subscriptions::get_api)),
+    r(Put,  "/api/v1/users/{name}/subscriptions", Account, Api, |m| on(m, subscriptions::put_api)),
 ];
 
 /// Built from [`ROUTES`]: routes first, layers after (a layer wraps only the routes added
@@ -223,5 +239,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// Every query the dashboard sends, bound with sample values, for the modern-ClickHouse check
 /// (built from the report layer's statements: [`reports::catalog`]).
 pub fn queries() -> Vec<CatalogQuery> {
-    reports::catalog()
+    let mut out = reports::catalog();
+    out.extend(notify::log::queries());
+    out.extend(notify::subscriptions::queries());
+    out.extend(alerts::queries());
+    out.extend(digest::queries());
+    out
 }

@@ -2,6 +2,9 @@
 //! commands (agency, site), `retention` and `bench-reports`.
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use emc_dashboard::alerts::{self, AlertConfig};
+use emc_dashboard::digest::{self, period::ReportPeriod, send::ReportConfig};
+use emc_dashboard::notify::{Notifier, NotifyConfig};
 use emc_dashboard::params::Range;
 use emc_dashboard::ranking::RankingConfig;
 use emc_dashboard::retention::{schedule, Policy};
@@ -66,6 +69,34 @@ enum Command {
     BenchReports(BenchArgs),
     /// Run the retention job once and print what it dropped (or, with --dry-run, would drop).
     Retention(RetentionArgs),
+    /// Scheduled reports.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ReportCommand {
+    /// Builds an agency's monthly report now and mails it to every subscriber of monthly
+    /// reports whose scope covers the agency.
+    Send(ReportSendArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportSendArgs {
+    /// The agency (its id).
+    #[arg(long)]
+    agency: String,
+    /// The month, YYYY-MM.
+    #[arg(long)]
+    month: String,
+    #[command(flatten)]
+    notify: NotifyArgs,
+    #[arg(long, env = "EMC_SILENCE_SECS", default_value_t = emc_dashboard::health::DEFAULT_SILENCE_SECS)]
+    silence_secs: u64,
+    #[arg(long, env = "EMC_RANKING_CONFIG")]
+    ranking_config: Option<PathBuf>,
 }
 
 /// How long data is kept (read by `serve` and `retention`).
@@ -119,6 +150,44 @@ struct ServeArgs {
     ranking_config: Option<PathBuf>,
     #[command(flatten)]
     policy: PolicyArgs,
+    #[command(flatten)]
+    notify: NotifyArgs,
+    /// Seconds between two evaluations of the alert rules.
+    #[arg(long, env = "EMC_ALERT_EVAL_SECS", default_value_t = emc_dashboard::alerts::DEFAULT_EVAL_SECS)]
+    alert_eval_secs: u64,
+}
+
+/// Email and webhooks (read by `serve` and `report send`).
+#[derive(Debug, Clone, Args)]
+struct NotifyArgs {
+    /// SMTP server: smtp://host:port (clear), smtps://user:pass@host:465 (TLS),
+    /// smtp://user:pass@host:587?tls=required (STARTTLS). Unset: no email is sent (logged).
+    #[arg(long, env = "EMC_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The From address of every email.
+    #[arg(long, env = "EMC_MAIL_FROM", default_value = emc_dashboard::notify::DEFAULT_MAIL_FROM)]
+    mail_from: String,
+    /// Key of the HMAC-SHA256 signature of webhooks (X-EMC-Signature). Unset: no webhook is sent (logged).
+    #[arg(long, env = "EMC_WEBHOOK_SECRET", hide_env_values = true)]
+    webhook_secret: Option<String>,
+    /// The dashboard's public address, for links in messages.
+    #[arg(long, env = "EMC_DASHBOARD_PUBLIC_URL", default_value = emc_dashboard::notify::DEFAULT_DASHBOARD_URL)]
+    dashboard_public_url: String,
+    /// The Chromium that prints reports to PDF.
+    #[arg(long, env = "EMC_CHROMIUM", default_value = emc_dashboard::digest::pdf::DEFAULT_CHROMIUM)]
+    chromium: String,
+}
+
+impl NotifyArgs {
+    fn config(&self) -> NotifyConfig {
+        NotifyConfig {
+            smtp_url: self.smtp_url.clone(),
+            mail_from: self.mail_from.clone(),
+            webhook_secret: self.webhook_secret.clone(),
+            dashboard_url: self.dashboard_public_url.clone(),
+            ..NotifyConfig::default()
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -193,9 +262,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(a) => {
             a.policy.policy()?;
             RankingConfig::load(a.ranking_config.as_deref())?;
+            emc_dashboard::notify::email::check_config(&a.notify.config())?;
         }
         Command::Retention(a) => {
             a.policy.policy()?;
+        }
+        Command::Report {
+            command: ReportCommand::Send(a),
+        } => {
+            emc_dashboard::notify::email::check_config(&a.notify.config())?;
+            ReportPeriod::month(&a.month, parse_tz(&cli.common.timezone)?)
+                .map_err(|e| anyhow::anyhow!("--month: {e}"))?;
+            RankingConfig::load(a.ranking_config.as_deref())?;
         }
         _ => {}
     }
@@ -213,7 +291,32 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(db, args, &cli.common).await,
         Command::BenchReports(args) => bench(&db, args, &cli.common.timezone).await,
         Command::Retention(args) => retention(&db, args, &cli.common.timezone).await,
+        Command::Report {
+            command: ReportCommand::Send(args),
+        } => report_send(db, args, &cli.common.timezone).await,
     }
+}
+
+async fn report_send(db: Db, args: ReportSendArgs, tz: &str) -> anyhow::Result<()> {
+    let tz = parse_tz(tz)?;
+    let period =
+        ReportPeriod::month(&args.month, tz).map_err(|e| anyhow::anyhow!("--month: {e}"))?;
+    let notifier = Notifier::new(db, &args.notify.config())?;
+    let cfg = ReportConfig {
+        ranking: RankingConfig::load(args.ranking_config.as_deref())?,
+        silence_secs: args.silence_secs,
+        tz,
+        chromium: args.notify.chromium.clone(),
+    };
+    let now = chrono::Utc::now().timestamp().clamp(0, i64::from(u32::MAX)) as u32;
+    let (recipients, delivered) =
+        digest::send::send_agency(&notifier, &cfg, &args.agency, period, now).await?;
+    println!(
+        "report {} {}: {recipients} subscriber(s) in scope, {delivered} delivery(ies) made (see the delivery log on /admin)",
+        args.agency,
+        period.key()
+    );
+    Ok(())
 }
 
 fn parse_tz(tz: &str) -> anyhow::Result<chrono_tz::Tz> {
@@ -243,6 +346,19 @@ async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", args.addr))?;
     println!("dashboard: http://{}", listener.local_addr()?);
     let job = schedule::spawn_daily(db.clone(), cfg.retention, cfg.tz);
+    let notifier = Notifier::new(db.clone(), &args.notify.config())?;
+    let alert_cfg = AlertConfig {
+        silence_secs: cfg.silence_secs,
+        tz: cfg.tz,
+    };
+    let alert_job = alerts::spawn(notifier.clone(), alert_cfg, args.alert_eval_secs);
+    let report_cfg = ReportConfig {
+        ranking: cfg.ranking.clone(),
+        silence_secs: cfg.silence_secs,
+        tz: cfg.tz,
+        chromium: args.notify.chromium.clone(),
+    };
+    let report_job = digest::send::spawn(notifier, report_cfg);
     let app = emc_dashboard::router(AppState::new(db, cfg));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -251,6 +367,8 @@ async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
         .await
         .context("serving")?;
     job.abort();
+    alert_job.abort();
+    report_job.abort();
     Ok(())
 }
 

@@ -15,8 +15,36 @@ use prometheus_client::metrics::gauge::Gauge;
 
 type Labels = Vec<(String, String)>;
 
-/// The exposition of `health` (pure).
-pub fn render(health: &[health::SiteHealth], silence_secs: u64) -> String {
+/// Alert and delivery counts read at scrape time.
+#[derive(Debug, Clone, Default)]
+pub struct AlertCounts {
+    /// Open alerts per rule key (every rule present, zeros included).
+    pub open: Vec<(&'static str, i64)>,
+    /// Deliveries of the last 24 h per (channel, outcome).
+    pub deliveries: Vec<(String, String, i64)>,
+}
+
+impl AlertCounts {
+    pub async fn load(db: &emc_sql::Db, now: u32) -> Result<AlertCounts, clickhouse::error::Error> {
+        let (open, deliveries) = tokio::try_join!(
+            crate::alerts::state::open(db),
+            crate::notify::log::counts_since(db, now.saturating_sub(86_400))
+        )?;
+        let open = crate::alerts::rules::Rule::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.key(),
+                    open.iter().filter(|a| a.rule == r.key()).count() as i64,
+                )
+            })
+            .collect();
+        Ok(AlertCounts { open, deliveries })
+    }
+}
+
+/// The exposition of `health` and the alert counts (pure).
+pub fn render(health: &[health::SiteHealth], silence_secs: u64, alerts: &AlertCounts) -> String {
     let mut reg = prometheus_client::registry::Registry::default();
     let silent = Gauge::<i64>::default();
     let threshold = Gauge::<i64>::default();
@@ -42,6 +70,25 @@ pub fn render(health: &[health::SiteHealth], silence_secs: u64) -> String {
         "1 when the site is silent",
         site_silent.clone(),
     );
+    let open = Family::<Labels, Gauge>::default();
+    let delivered = Family::<Labels, Gauge>::default();
+    reg.register("emc_alerts_open", "Open alerts by rule", open.clone());
+    reg.register(
+        "emc_deliveries_last_24h",
+        "Emails and webhooks of the last 24 hours by channel and outcome (sent, failed)",
+        delivered.clone(),
+    );
+    for (rule, n) in &alerts.open {
+        open.get_or_create(&vec![("rule".to_owned(), (*rule).to_owned())])
+            .set(*n);
+    }
+    for (channel, outcome, n) in &alerts.deliveries {
+        let labels = vec![
+            ("channel".to_owned(), channel.clone()),
+            ("outcome".to_owned(), outcome.clone()),
+        ];
+        delivered.get_or_create(&labels).set(*n);
+    }
     silent.set(health.iter().filter(|h| h.silent).count() as i64);
     threshold.set(silence_secs.min(i64::MAX as u64) as i64);
     for h in health {
@@ -70,7 +117,8 @@ pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<Re
         crate::routes::compliance::LOOKBACK_DAYS,
     )
     .await?;
-    let body = render(&h, state.cfg.silence_secs);
+    let counts = AlertCounts::load(&state.db, now).await?;
+    let body = render(&h, state.cfg.silence_secs, &counts);
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -94,9 +142,23 @@ mod tests {
             silent_for_secs: None,
             silent,
         };
+        let counts = AlertCounts {
+            open: vec![("silent", 2), ("down", 0)],
+            deliveries: vec![("email".into(), "failed".into(), 3)],
+        };
         let text = render(
             &[h("227", Some(1_700_000_000), false), h("300", None, true)],
             86_400,
+            &counts,
+        );
+        assert!(
+            text.contains("emc_alerts_open{rule=\"silent\"} 2"),
+            "{text}"
+        );
+        assert!(text.contains("emc_alerts_open{rule=\"down\"} 0"), "{text}");
+        assert!(
+            text.contains("emc_deliveries_last_24h{channel=\"email\",outcome=\"failed\"} 3"),
+            "{text}"
         );
         assert!(text.contains("emc_sites_silent 1"), "{text}");
         assert!(

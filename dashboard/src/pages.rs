@@ -198,6 +198,8 @@ pub struct AdminPage {
     pub sites: Vec<emc_sql::registry::SiteRow>,
     pub users: Vec<auth::UserRow>,
     pub audit: Vec<(String, crate::audit::AuditRow)>,
+    /// The newest deliveries (local time, row).
+    pub deliveries: Vec<(String, crate::notify::log::DeliveryRow)>,
     pub contact_fields: Vec<(&'static str, String)>,
 }
 

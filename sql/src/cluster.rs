@@ -53,7 +53,9 @@ pub fn shard_key(table: &str) -> &'static str {
         "sites" => "cityHash64(code)",
         // A site's scans on one shard: its scorecard and "what changed" read one shard's rows.
         "scan_checks" | "scans" | "scan_requests" => "cityHash64(site)",
-        "users" | "api_tokens" => "cityHash64(username)",
+        "users" | "api_tokens" | "subscriptions" => "cityHash64(username)",
+        "alert_settings" => "cityHash64(site, rule)",
+        "alerts" => "cityHash64(id)",
         "schema_migrations" => "version",
         _ => "rand()",
     }

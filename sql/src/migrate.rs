@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "connection_log_count",
         sql: include_str!("../migrations/0014_connection_log_count.sql"),
     },
+    Migration {
+        version: 11,
+        name: "alerts",
+        sql: include_str!("../migrations/0011_alerts.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

@@ -15,13 +15,13 @@ binds! {
 
 pub const USER_BY_NAME: Statement<Username> = Statement::fixed(
     "dashboard.user_by_name",
-    "SELECT username, password_hash, role, agencies, created_at, version, deleted \
+    "SELECT username, password_hash, role, agencies, created_at, version, deleted, email \
      FROM users FINAL WHERE username = :username AND deleted = 0",
 );
 
 pub const LIST_USERS: Statement<NoBinds> = Statement::fixed(
     "dashboard.list_users",
-    "SELECT username, password_hash, role, agencies, created_at, version, deleted \
+    "SELECT username, password_hash, role, agencies, created_at, version, deleted, email \
      FROM users FINAL WHERE deleted = 0 ORDER BY username",
 );
 

@@ -40,12 +40,13 @@ async fn render(
         .await
         .map_err(ApiError::from)?
         .into_iter()
-        .map(|a| {
-            let when = chrono::DateTime::from_timestamp(i64::from(a.at), 0)
-                .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
-                .unwrap_or_default();
-            (when, a)
-        })
+        .map(|a| (local_time(a.at, tz), a))
+        .collect();
+    let deliveries = crate::notify::log::recent(&state.db, 200)
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .map(|d| (local_time(d.at, tz), d))
         .collect();
     let c = Chrome::new(headers, uri, Some(caller));
     let contact_fields = contact_labels(c.t);
@@ -57,9 +58,17 @@ async fn render(
         sites: reg.sites,
         users,
         audit,
+        deliveries,
         contact_fields,
     };
     Ok(Html(page.render()?).into_response())
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS` in `tz`.
+pub(crate) fn local_time(at: u32, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::from_timestamp(i64::from(at), 0)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
 }
 
 pub async fn admin(
@@ -172,6 +181,7 @@ pub async fn create_user(
             .filter(|a| !a.is_empty())
             .map(String::from)
             .collect(),
+        email: field(&pairs, "email").to_owned(),
     };
     let result = match auth::create_user(&state.db, &reg, new).await {
         Ok(u) => {

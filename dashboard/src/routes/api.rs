@@ -32,7 +32,7 @@ pub async fn login(
 }
 
 /// Writes by a cookie session must carry its CSRF token in `X-CSRF-Token`.
-fn check_write(caller: &Caller, headers: &HeaderMap) -> ApiResult<()> {
+pub(crate) fn check_write(caller: &Caller, headers: &HeaderMap) -> ApiResult<()> {
     match &caller.via {
         Via::Bearer => Ok(()),
         Via::Cookie { csrf, .. } => {
@@ -205,6 +205,8 @@ pub struct UserInput {
     role: String,
     #[serde(default)]
     agencies: Vec<String>,
+    #[serde(default)]
+    email: String,
 }
 
 pub async fn create_user(
@@ -221,6 +223,7 @@ pub async fn create_user(
         password: input.password,
         role: input.role,
         agencies: input.agencies,
+        email: input.email,
     };
     let row = auth::create_user(&state.db, &reg, new).await?;
     let detail = format!("role={} agencies={}", row.role, row.agencies.join(","));
@@ -246,7 +249,7 @@ pub async fn list_users(
     let users = auth::list_users(&state.db).await?;
     let out: Vec<Value> = users
         .iter()
-        .map(|u| json!({ "username": u.username, "role": u.role, "agencies": u.agencies }))
+        .map(|u| json!({ "username": u.username, "role": u.role, "agencies": u.agencies, "email": u.email }))
         .collect();
     Ok(Json(out))
 }

@@ -1,13 +1,16 @@
 //! HTTP handlers: `api` (JSON under /api/v1), `csv` (exports), `pages` (HTML), and per feature
 //! `ranking`, `compliance` (with connection health), `retention` (admin page), `open_data` (public).
 pub mod admin;
+pub mod alerts;
 pub mod api;
 pub mod compliance;
 pub mod csv;
+pub mod digest;
 pub mod open_data;
 pub mod pages;
 pub mod ranking;
 pub mod retention;
+pub mod subscriptions;
 
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, PageError};

@@ -32,7 +32,7 @@ pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-fn check_csrf(caller: &Caller, pairs: &[(String, String)]) -> Result<(), ApiError> {
+pub(crate) fn check_csrf(caller: &Caller, pairs: &[(String, String)]) -> Result<(), ApiError> {
     if auth::same_token(field(pairs, "csrf"), caller.csrf()) {
         Ok(())
     } else {

@@ -1,9 +1,14 @@
 //! Dashboard integration tests against a real ClickHouse (one server per test process, one
 //! database per test). Known visits go in through the collector's own pipeline and importer.
+mod alerts;
 mod breakdowns;
 mod compliance;
 mod compliance_api;
+mod digest;
+mod mail;
+mod mailbox;
 mod open_data;
+mod prometheus;
 mod ranking;
 mod ranking_api;
 mod retention;

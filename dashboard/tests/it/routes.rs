@@ -105,7 +105,7 @@ const Q: &str = "from=2026-03-01&to=2026-03-02";
 
 /// The sample requests, keyed by (method, path pattern) exactly as in `ROUTES`.
 fn samples() -> Vec<((Verb, &'static str), Vec<Sample>)> {
-    use Verb::{Get, Post};
+    use Verb::{Get, Post, Put};
     let login_form = format!("csrf=login-token&username=analyst-a&password={PASSWORD}");
     let with_login_cookie = |mut s: Sample| {
         s.cookie = Some("emc_login_csrf=login-token");
@@ -151,6 +151,13 @@ fn samples() -> Vec<((Verb, &'static str), Vec<Sample>)> {
         ((Get, "/api/v1/compliance"), both(|s, _| get(&format!("/api/v1/compliance?site={s}&{Q}"), 200))),
         ((Get, "/api/v1/health"), both(|s, _| get(&format!("/api/v1/health?site={s}&{Q}"), 200))),
         ((Get, "/healthz"), vec![get("/healthz", 200)]),
+        ((Get, "/alerts"), vec![get("/alerts", 200)]),
+        ((Get, "/api/v1/alerts"), vec![get("/api/v1/alerts", 200)]),
+        ((Get, "/reports/monthly"), both(|_, a| get(&format!("/reports/monthly?agency={a}&month=2026-03"), 200))),
+        ((Get, "/users/{name}"), vec![get("/users/analyst-a", 200)]),
+        ((Post, "/users/{name}/subscriptions"), vec![form("/users/analyst-a/subscriptions", "csrf={csrf}&alerts=silent&alerts=down&reports=monthly&webhook=", 303)]),
+        ((Get, "/api/v1/users/{name}/subscriptions"), vec![get("/api/v1/users/analyst-a/subscriptions", 200)]),
+        ((Put, "/api/v1/users/{name}/subscriptions"), vec![json("/api/v1/users/analyst-a/subscriptions", serde_json::json!({"alerts": ["silent"], "reports": ["monthly"], "webhook": null}), 200)]),
     ]
 }
 
@@ -167,6 +174,8 @@ fn allowed(access: Access, role: Role, side: Side) -> bool {
             Side::Neither => panic!("a scoped route's samples name a site or agency of A or B"),
         },
         Access::Manage => role == Role::Admin || (role == Role::OwnerA && side == Side::A),
+        // Every account sample names analyst-a.
+        Access::Account => matches!(role, Role::Admin | Role::AnalystA),
     }
 }
 

@@ -104,6 +104,7 @@ pub async fn user(db: &Db, name: &str, role: &str, agencies: &[&str]) {
         password: PASSWORD.into(),
         role: role.into(),
         agencies: agencies.iter().map(|s| s.to_string()).collect(),
+        email: String::new(),
     };
     auth::create_user(db, &reg, new).await.unwrap();
 }
