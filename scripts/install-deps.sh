@@ -15,8 +15,9 @@ apt_missing=()
 if [ -z "${EMC_CLICKHOUSE_URL:-}" ] && [ ! -x /usr/sbin/clickhouse-server ]; then
   apt_missing+=(clickhouse-server clickhouse-client)
 fi
+# Chromium also at runtime: the dashboard prints its reports to PDF with it (issue 12).
+command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 if ! $runtime_only; then
-  command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
 fi
 # The cluster tests (tests/tests/it/cluster/): a real ZooKeeper (Debian's `zookeeper`, run
@@ -62,4 +63,19 @@ if ! $runtime_only; then
     echo "installing Matomo's own tracking client for the API tests (npm ci)"
     (cd tests/matomo-client && npm ci --no-audit --no-fund --loglevel=error)
   fi
+fi
+
+# Alerts and reports (issue 12): Debian's aiosmtpd, the SMTP server the tests mail through and
+# that `make up` runs as a local mailbox when EMC_SMTP_URL is unset (run as
+# `/usr/bin/python3 -m aiosmtpd`, so it is checked with that interpreter); and, for the tests,
+# `promtool` (Debian's prometheus package) to check deploy/prometheus/alerts.yml.
+mail_missing=()
+/usr/bin/python3 -c "import aiosmtpd" >/dev/null 2>&1 || mail_missing+=(python3-aiosmtpd)
+if ! $runtime_only; then
+  command -v promtool >/dev/null 2>&1 || mail_missing+=(prometheus)
+fi
+if [ ${#mail_missing[@]} -gt 0 ]; then
+  echo "installing from Debian: ${mail_missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${mail_missing[@]}" >/dev/null
 fi

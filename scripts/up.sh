@@ -28,6 +28,13 @@ if [ -z "${EMC_ADMIN_PASSWORD:-}" ]; then
   export EMC_ADMIN_PASSWORD
 fi
 
+# The analyst of the demo agency, subscribed to reports and alerts: same password scheme.
+analyst_pw_file="$EMC_DATA_DIR/analyst-password"
+if [ ! -s "$analyst_pw_file" ]; then
+  (umask 077; head -c 18 /dev/urandom | base64 | tr '+/' 'xy' > "$analyst_pw_file")
+fi
+ANALYST_PASSWORD=$(cat "$analyst_pw_file")
+
 bin=target/release
 pids=()
 cleanup() {
@@ -50,13 +57,43 @@ if ! "$bin/emc-dashboard" site list | grep -q "demo.gov.vn"; then
 fi
 code=$("$bin/emc-dashboard" site list | awk '/demo.gov.vn/ {print $1}')
 
+# Mail: without EMC_SMTP_URL, a local SMTP server (aiosmtpd) keeps every message in a Maildir
+# under $EMC_DATA_DIR/mail, so alerts and reports can be read without a real mail server.
+if [ -z "${EMC_SMTP_URL:-}" ]; then
+  smtp_port="${EMC_LOCAL_SMTP_PORT:-2525}"
+  mkdir -p "$EMC_DATA_DIR/mail"
+  /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$EMC_DATA_DIR/mail/Maildir" \
+    >"$EMC_DATA_DIR/smtp.log" 2>&1 &
+  pids+=($!)
+  export EMC_SMTP_URL="smtp://127.0.0.1:$smtp_port"
+  mail_note="kept in $EMC_DATA_DIR/mail/Maildir/new (a local SMTP server; set EMC_SMTP_URL for a real one)"
+else
+  mail_note="sent through EMC_SMTP_URL"
+fi
+export EMC_MAIL_FROM="${EMC_MAIL_FROM:-EMC <emc@localhost>}"
+export EMC_DASHBOARD_PUBLIC_URL="${EMC_DASHBOARD_PUBLIC_URL:-http://$EMC_DASHBOARD_ADDR}"
+
 "$bin/emc-dashboard" serve >"$EMC_DATA_DIR/dashboard.log" 2>&1 &
 pids+=($!)
+dash_pid=$!
 for _ in $(seq 1 120); do
   curl -fsS -o /dev/null "http://$EMC_DASHBOARD_ADDR/login" 2>/dev/null && break
-  kill -0 "${pids[1]}" 2>/dev/null || { echo "the dashboard exited; see $EMC_DATA_DIR/dashboard.log" >&2; tail -20 "$EMC_DATA_DIR/dashboard.log" >&2; exit 1; }
+  kill -0 "$dash_pid" 2>/dev/null || { echo "the dashboard exited; see $EMC_DATA_DIR/dashboard.log" >&2; tail -20 "$EMC_DATA_DIR/dashboard.log" >&2; exit 1; }
   sleep 0.5
 done
+# The demo analyst (agency `demo`, email analyst@demo.gov.vn) subscribed to the weekly and
+# monthly reports and to every alert; on the first run, last month's report is sent at once.
+api="http://$EMC_DASHBOARD_ADDR/api/v1"
+token=$(curl -fsS -H 'content-type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$EMC_ADMIN_PASSWORD\"}" "$api/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+if curl -fsS -o /dev/null -H "authorization: Bearer $token" -H 'content-type: application/json' \
+  -d "{\"username\":\"analyst\",\"password\":\"$ANALYST_PASSWORD\",\"role\":\"analyst\",\"agencies\":[\"demo\"],\"email\":\"analyst@demo.gov.vn\"}" \
+  "$api/users" 2>/dev/null; then
+  curl -fsS -o /dev/null -X PUT -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d '{"alerts":["silent","down","tls_expiry","broken_tag","traffic_drop","traffic_spike","compliance"],"reports":["weekly","monthly"],"webhook":null}' \
+    "$api/users/analyst/subscriptions"
+  "$bin/emc-dashboard" report send --agency demo --month "$(date -d 'last month' +%Y-%m)" >>"$EMC_DATA_DIR/dashboard.log" 2>&1 &
+fi
 ch_port=$(sed -n 's/.*"http":\([0-9]*\).*/\1/p' "$EMC_DATA_DIR/clickhouse/server.json" 2>/dev/null || true)
 
 cat <<MSG
@@ -67,6 +104,11 @@ EMC is running.
   clickhouse:  http://127.0.0.1:${ch_port:-?}/  database emc, data in $EMC_DATA_DIR/clickhouse
   demo site:   code $code (demo.gov.vn, localhost)
   tag snippet: <script defer data-site="$code" data-allow-local src="$EMC_COLLECTOR_PUBLIC_URL/tracker.js"></script>
+  analyst:     analyst / $ANALYST_PASSWORD (agency demo; subscribed to the weekly and monthly
+               reports and to every alert: http://$EMC_DASHBOARD_ADDR/users/analyst)
+  mail:        $mail_note
+               alerts every ${EMC_ALERT_EVAL_SECS:-300} s; the demo site is "silent" once it has sent
+               nothing for EMC_SILENCE_SECS (${EMC_SILENCE_SECS:-86400} s): try EMC_SILENCE_SECS=120 make up
   registry:    $bin/emc-dashboard site list
   logs:        $EMC_DATA_DIR/*.log
 Ctrl-C stops everything.
