@@ -12,21 +12,6 @@ use emc_dashboard::notify::{Notifier, NotifyConfig};
 use emc_sql::rows::ConnectionLogRow;
 use emc_sql::Db;
 
-/// The scanner's table as RULES.md names it (issue 11 creates it in its migration; created
-/// here when absent so these rules can be tested before it lands).
-pub async fn ensure_scan_checks(db: &Db) {
-    db.client()
-        .query(
-            "CREATE TABLE IF NOT EXISTS scan_checks (scan_id UUID, site String, domain String, \
-             scanned_at DateTime, `check` String, \
-             outcome Enum8('pass' = 1, 'fail' = 2, 'error' = 3, 'n/a' = 4), value String, detail String) \
-             ENGINE = MergeTree() PARTITION BY toYYYYMM(scanned_at) ORDER BY (site, scanned_at)",
-        )
-        .execute()
-        .await
-        .unwrap();
-}
-
 pub async fn insert_scan(
     db: &Db,
     site: &str,
@@ -95,7 +80,6 @@ const ALL_ALERTS: [&str; 7] = [
 #[tokio::test]
 async fn alerts_reach_subscribers_in_scope_once_then_recover() {
     let db = emc_sql::testing::test_db("alerts_flow").await;
-    ensure_scan_checks(&db).await;
     registry_fixture(&db).await;
     user(&db, "admin", "admin", &[]).await;
     let router = dashboard(&db);

@@ -43,7 +43,15 @@ fn families(text: &str) -> Vec<String> {
 
 #[test]
 fn alerts_prometheus_rules_name_real_metrics() {
-    let collector = emc_collector::metrics::Metrics::new().encode();
+    // A family is exposed once it has a label set: give each labelled one a sample, as a
+    // running collector does after its first insert.
+    let m = emc_collector::metrics::Metrics::new();
+    let table = emc_collector::metrics::TableLabel { table: "events" };
+    m.dead_letter_rows.get_or_create(&table).inc();
+    m.insert_retries.get_or_create(&table).inc();
+    m.insert_seconds.get_or_create(&table).observe(0.01);
+    m.spool_full.inc();
+    let collector = m.encode();
     let health = [SiteHealth {
         site: "227".into(),
         name: String::new(),
@@ -51,7 +59,11 @@ fn alerts_prometheus_rules_name_real_metrics() {
         silent_for_secs: Some(1),
         silent: true,
     }];
-    let dashboard = render(&health, 86_400, &AlertCounts::default());
+    let counts = AlertCounts {
+        open: vec![("silent", 1)],
+        deliveries: vec![("email".into(), "failed".into(), 1)],
+    };
+    let dashboard = render(&health, 86_400, &counts);
     let mut known = families(&collector);
     known.extend(families(&dashboard));
     let rules = std::fs::read_to_string(dir().join("alerts.yml")).unwrap();
