@@ -296,6 +296,13 @@ pub struct BenchReportsArgs {
     pub clickhouse_db: String,
     #[arg(long, default_value = "target/bench/reports-var")]
     pub data_dir: PathBuf,
+    /// The native (TCP) port of the ClickHouse at --clickhouse-url, from which the cluster
+    /// loads the base with `remote()` (the bench's own server: known).
+    #[arg(long, default_value_t = 9000)]
+    pub clickhouse_tcp_port: u16,
+    /// Skip the 2 shards × 2 replicas cluster (its section of reports.json is then null).
+    #[arg(long)]
+    pub no_cluster: bool,
     /// The dashboard binary [default: emc-dashboard next to this binary].
     #[arg(long)]
     pub dashboard_bin: Option<PathBuf>,

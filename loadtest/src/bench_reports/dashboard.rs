@@ -28,6 +28,8 @@ pub struct Spec<'a> {
     pub bin: PathBuf,
     pub clickhouse_url: &'a str,
     pub database: &'a str,
+    /// `EMC_CLICKHOUSE_CLUSTER` when the database is on a cluster.
+    pub cluster: Option<&'a str>,
     pub timezone: &'a str,
     pub data_dir: &'a Path,
     pub log: PathBuf,
@@ -53,6 +55,10 @@ impl Dashboard {
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
             ),
         ];
+        let mut env = env.to_vec();
+        if let Some(c) = s.cluster {
+            env.push(("EMC_CLICKHOUSE_CLUSTER", c.to_owned()));
+        }
         let mut child = spawn(&s.bin, &["serve"], &env, &s.log)?;
         let base = format!("http://{addr}");
         wait_healthy(&base, &mut child, "the dashboard", &s.log).await?;
@@ -71,6 +77,25 @@ impl Dashboard {
             .as_str()
             .context("the login answer has no token")?
             .to_owned();
+        // On a cluster the token row is read back through a Distributed table, maybe from a
+        // replica that has not received it yet: wait until the token is known.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let res = reqwest::Client::new()
+                .get(format!("{base}/api/v1/sites"))
+                .bearer_auth(&token)
+                .send()
+                .await?;
+            if res.status().is_success() {
+                break;
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the dashboard still refuses its new API token after 60 s: {}",
+                res.status()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
         Ok(Dashboard { child, base, token })
     }
 

@@ -6,7 +6,7 @@
 //!    collector's pipeline into the base (real sessions, rollups, connection log);
 //! 3. the base's sessions are collapsed (`OPTIMIZE … FINAL`: one row per visit, what merges
 //!    leave of a −1/+1 history), then copied `copies` times into the bench database
-//!    ([`super::multiply`]) and the base dropped;
+//!    ([`super::multiply`]); the base is kept to load the cluster from;
 //! 4. the rollups are merged (`OPTIMIZE … FINAL` on every Summing/Aggregating table), as a
 //!    year-old table is after background merges, and the marker written.
 use super::{fleet, multiply};
@@ -74,19 +74,24 @@ pub async fn ensure(
     a: &BenchReportsArgs,
     url: &str,
     say: &dyn Fn(String),
-) -> anyhow::Result<(Db, Built)> {
+) -> anyhow::Result<Seeded> {
     let base = base_events(a)?;
+    let base_db = format!("{}_base", a.clickhouse_db);
     let db = open_db(&db_args(a, url, &a.clickhouse_db)).await?;
     if !a.reseed {
-        if let Some(built) = marker(&db, a).await? {
+        let staging = Db::from_url(url, &base_db);
+        if let Some(built) = marker(&db, &staging, a).await? {
             say(format!(
                 "reusing the seed in database {} ({} events, {} to {}); --reseed builds it again",
                 a.clickhouse_db, a.events, built.first_day, built.last_day
             ));
-            return Ok((db, built));
+            return Ok(Seeded {
+                db,
+                base: staging,
+                built,
+            });
         }
     }
-    let base_db = format!("{}_base", a.clickhouse_db);
     // A client without a database: the first drop removes the one `db` is bound to.
     let server = emc_sql::db::client(url);
     for name in [&a.clickhouse_db, &base_db] {
@@ -134,14 +139,16 @@ pub async fn ensure(
         .query("OPTIMIZE TABLE sessions FINAL")
         .execute()
         .await?;
-    for (table, secs) in multiply::run(&db, &base_db, a.copies).await? {
+    let copy = multiply::Copy {
+        base: &staging,
+        remote: None,
+        dst: &db,
+        copies: a.copies,
+    };
+    for (table, secs) in copy.run().await? {
         say(format!("{table}: {} copies in {secs:.1} s", a.copies));
     }
     let copies_secs = t.elapsed().as_secs_f64();
-    server
-        .query(&format!("DROP DATABASE {}", quote_ident(&base_db)?))
-        .execute()
-        .await?;
     say(format!("{} copies in {copies_secs:.1} s", a.copies));
 
     let t = Instant::now();
@@ -160,7 +167,19 @@ pub async fn ensure(
         optimize_secs,
     };
     write_marker(&db, a, &built).await?;
-    Ok((db, built))
+    Ok(Seeded {
+        db,
+        base: staging,
+        built,
+    })
+}
+
+/// The bench database, the base it was copied from (kept: the cluster is loaded from it),
+/// and how they were made.
+pub struct Seeded {
+    pub db: Db,
+    pub base: Db,
+    pub built: Built,
 }
 
 fn seed_args(a: &BenchReportsArgs, url: &str, base_db: &str, base: u64) -> SeedArgs {
@@ -212,7 +231,7 @@ const MARKER_TABLE: &str = "CREATE TABLE IF NOT EXISTS bench_seed (shape String,
     first_day String, last_day String, built String, events UInt64, built_at DateTime) ENGINE = TinyLog";
 
 /// The marker's record of a complete seed of this shape, when the events are all there.
-async fn marker(db: &Db, a: &BenchReportsArgs) -> anyhow::Result<Option<Built>> {
+async fn marker(db: &Db, base: &Db, a: &BenchReportsArgs) -> anyhow::Result<Option<Built>> {
     db.client().query(MARKER_TABLE).execute().await?;
     let row: Option<(String, u64)> = db
         .client()
@@ -230,7 +249,13 @@ async fn marker(db: &Db, a: &BenchReportsArgs) -> anyhow::Result<Option<Built>> 
         .query("SELECT count() FROM events")
         .fetch_one()
         .await?;
-    if count != events || events != a.events {
+    let in_base = base
+        .client()
+        .query("SELECT count() FROM events")
+        .fetch_one::<u64>()
+        .await
+        .unwrap_or(0);
+    if count != events || events != a.events || in_base != events / u64::from(a.copies) {
         return Ok(None);
     }
     let mut built: Built = serde_json::from_str(&built).context("reading the bench_seed marker")?;

@@ -60,21 +60,21 @@ fn column(name: &str, ty: &str) -> anyhow::Result<String> {
     })
 }
 
-/// `INSERT INTO dst.table (cols) SELECT exprs FROM src.table ARRAY JOIN keys WHERE part`:
-/// `copies` copies of the rows of one partition (`partition_key = partition`, as
-/// `system.tables` and `system.parts` spell them); `columns` are the stored `(name, type)`.
+/// `INSERT INTO dst (cols) SELECT exprs FROM src ARRAY JOIN keys WHERE part`: `copies`
+/// copies of the rows of one partition (`partition_key = partition`, as `system.tables` and
+/// `system.parts` spell them); `src` is a table expression (`db.t` or `remote(…)`), `dst` a
+/// qualified table; `columns` are the stored `(name, type)`.
 pub fn insert(
     src: &str,
     dst: &str,
-    table: &str,
     columns: &[(String, String)],
     copies: u32,
     partition: (&str, &str),
 ) -> anyhow::Result<String> {
-    anyhow::ensure!(!columns.is_empty(), "table {src}.{table} has no columns");
+    anyhow::ensure!(!columns.is_empty(), "table {src} has no columns");
     anyhow::ensure!(
         partition.1.chars().all(|c| c.is_ascii_digit()) && !partition.1.is_empty(),
-        "partition {:?} of {table} is not a month number",
+        "partition {:?} of {src} is not a month number",
         partition.1
     );
     let names = columns
@@ -88,13 +88,10 @@ pub fn insert(
     let keys: Vec<String> = (0..copies.max(1))
         .map(|k| format!("toUInt64({})", key(k)))
         .collect();
-    let t = quote_ident(table)?;
     Ok(format!(
-        "INSERT INTO {}.{t} ({}) SELECT {} FROM {}.{t} ARRAY JOIN [{}] AS bench_key WHERE {} = {}",
-        quote_ident(dst)?,
+        "INSERT INTO {dst} ({}) SELECT {} FROM {src} ARRAY JOIN [{}] AS bench_key WHERE {} = {}",
         names.join(", "),
         exprs.join(", "),
-        quote_ident(src)?,
         keys.join(", "),
         partition.0,
         partition.1
@@ -141,45 +138,74 @@ async fn partitions(db: &Db, database: &str, table: &str) -> anyhow::Result<(Str
     Ok((key, parts))
 }
 
-/// Copies one table, month by month; returns the seconds it took.
-async fn copy_table(db: &Db, src: &str, table: &str, copies: u32) -> anyhow::Result<f64> {
-    let started = std::time::Instant::now();
-    let cols = columns(db, src, table).await?;
-    let (key, parts) = partitions(db, src, table).await?;
-    // One thread reads the base in key order, so a block holds few (site, day) pairs.
-    let client = db
-        .client()
-        .clone()
-        .with_setting("max_threads", "1")
-        .with_setting("max_block_size", READ_BLOCK_ROWS.to_string())
-        .with_setting(
-            "min_insert_block_size_rows",
-            (READ_BLOCK_ROWS * u64::from(copies)).to_string(),
-        );
-    for p in parts {
-        let sql = insert(src, db.database(), table, &cols, copies, (&key, &p))?;
-        client
-            .query(&sql)
-            .execute()
-            .await
-            .map_err(|e| anyhow::anyhow!("copying {table} partition {p}: {e}"))?;
-    }
-    Ok(started.elapsed().as_secs_f64())
+/// Where the copies are read from and written to.
+pub struct Copy<'a> {
+    /// The database holding the base (its columns and partitions are read there).
+    pub base: &'a Db,
+    /// How the inserting server reaches the base: `None` for the same server, else the base
+    /// server's `host:tcp_port` for `remote()`.
+    pub remote: Option<&'a str>,
+    /// The database receiving the copies (through `Distributed` tables on a cluster).
+    pub dst: &'a Db,
+    pub copies: u32,
 }
 
-/// Copies every raw table, two at a time (each insert runs its views on one core); returns
-/// the seconds each took.
-pub async fn run(db: &Db, src: &str, copies: u32) -> anyhow::Result<Vec<(&'static str, f64)>> {
-    let (events, sessions) = tokio::try_join!(copy_table(db, src, TABLES[0], copies), async {
-        let s = copy_table(db, src, TABLES[1], copies).await?;
-        let c = copy_table(db, src, TABLES[2], copies).await?;
-        Ok::<_, anyhow::Error>((s, c))
-    })?;
-    Ok(vec![
-        (TABLES[0], events),
-        (TABLES[1], sessions.0),
-        (TABLES[2], sessions.1),
-    ])
+impl Copy<'_> {
+    fn source(&self, table: &str) -> anyhow::Result<String> {
+        let (db, t) = (quote_ident(self.base.database())?, quote_ident(table)?);
+        Ok(match self.remote {
+            None => format!("{db}.{t}"),
+            Some(addr) => format!("remote('{addr}', {db}, {t})"),
+        })
+    }
+
+    /// Copies one table, month by month; returns the seconds it took.
+    async fn table(&self, table: &str) -> anyhow::Result<f64> {
+        let started = std::time::Instant::now();
+        let cols = columns(self.base, self.base.database(), table).await?;
+        let (key, parts) = partitions(self.base, self.base.database(), table).await?;
+        // One thread reads the base in key order, so a block holds few (site, day) pairs.
+        let client = self
+            .dst
+            .client()
+            .clone()
+            .with_setting("max_threads", "1")
+            .with_setting("max_block_size", READ_BLOCK_ROWS.to_string())
+            .with_setting(
+                "min_insert_block_size_rows",
+                (READ_BLOCK_ROWS * u64::from(self.copies)).to_string(),
+            );
+        let dst = format!(
+            "{}.{}",
+            quote_ident(self.dst.database())?,
+            quote_ident(table)?
+        );
+        let src = self.source(table)?;
+        for p in parts {
+            let sql = insert(&src, &dst, &cols, self.copies, (&key, &p))?;
+            client
+                .query(&sql)
+                .execute()
+                .await
+                .map_err(|e| anyhow::anyhow!("copying {table} partition {p}: {e}"))?;
+        }
+        Ok(started.elapsed().as_secs_f64())
+    }
+
+    /// Copies every raw table, two at a time (each insert runs its views on one core);
+    /// returns the seconds each took.
+    pub async fn run(&self) -> anyhow::Result<Vec<(&'static str, f64)>> {
+        let (events, rest) = tokio::try_join!(self.table(TABLES[0]), async {
+            let s = self.table(TABLES[1]).await?;
+            let c = self.table(TABLES[2]).await?;
+            Ok::<_, anyhow::Error>((s, c))
+        })?;
+        Ok(vec![
+            (TABLES[0], events),
+            (TABLES[1], rest.0),
+            (TABLES[2], rest.1),
+        ])
+    }
 }
 
 #[cfg(test)]
@@ -208,9 +234,8 @@ mod tests {
         .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
         .collect();
         let sql = insert(
-            "b",
-            "d",
-            "events",
+            "`b`.`events`",
+            "`d`.`events`",
             &cols,
             3,
             ("toYYYYMM(timestamp)", "202601"),
@@ -225,14 +250,6 @@ mod tests {
             key(1),
             key(2)
         )));
-        assert!(insert(
-            "b",
-            "d",
-            "events",
-            &cols,
-            3,
-            ("toYYYYMM(timestamp)", "1; DROP")
-        )
-        .is_err());
+        assert!(insert("b", "d", &cols, 3, ("toYYYYMM(timestamp)", "1; DROP")).is_err());
     }
 }

@@ -11,20 +11,26 @@ pub struct Timing {
     pub name: String,
     pub kind: Kind,
     pub ms: Percentiles,
+    /// Why the figure could not be measured (its requests failed); its times are then NaN.
+    pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ReportMs {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub runs: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct Ms {
     pub p50: f64,
     pub p95: f64,
     pub runs: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The figures of one deployment (the single node, or the cluster).
@@ -59,6 +65,7 @@ impl Figures {
                 p50: t.ms.p50,
                 p95: t.ms.p95,
                 runs: t.ms.runs,
+                error: t.error.clone(),
             };
             match t.kind {
                 Kind::Report => {
@@ -68,6 +75,7 @@ impl Figures {
                             p50_ms: ms.p50,
                             p95_ms: ms.p95,
                             runs: ms.runs,
+                            error: ms.error,
                         },
                     );
                 }
@@ -114,6 +122,17 @@ pub struct ReportsJson {
 /// Every figure over its target, and every cluster figure over twice the single node's.
 pub fn misses(single: &[Timing], cluster: Option<&[Timing]>) -> Vec<String> {
     let mut out = Vec::new();
+    let failed = single.iter().map(|t| (t, "")).chain(
+        cluster
+            .unwrap_or_default()
+            .iter()
+            .map(|t| (t, " on the cluster")),
+    );
+    for (t, on) in failed {
+        if let Some(e) = &t.error {
+            out.push(format!("{}{on}: failed: {e}", t.name));
+        }
+    }
     for t in single {
         if let Some(target) = t.kind.target_ms() {
             if t.ms.p95 >= target {
@@ -163,8 +182,11 @@ pub fn table_of(j: &ReportsJson) -> String {
             .map_or("-".to_owned(), |v| format!("< {v:.0}"));
         let c = cluster
             .and_then(|c| c.iter().find(|c| c.name == s.name))
-            .map_or("-".to_owned(), |c| format!("{:.1}", c.ms.p95));
-        let miss = s.kind.target_ms().is_some_and(|v| s.ms.p95 >= v);
+            .map_or("-".to_owned(), |c| match c.error {
+                Some(_) => "FAILED".to_owned(),
+                None => format!("{:.1}", c.ms.p95),
+            });
+        let miss = s.error.is_some() || s.kind.target_ms().is_some_and(|v| s.ms.p95 >= v);
         t += &format!(
             "  {:<46} {:>9.1} {:>9.1} {:>5} {:>8} {:>12}{}\n",
             s.name,
@@ -219,6 +241,7 @@ mod tests {
                 p95,
                 runs: 5,
             },
+            error: None,
         }
     }
 
@@ -235,11 +258,18 @@ mod tests {
             timing("large/stats", Kind::Report, 198.0),
             timing("site page", Kind::SitePage, 501.0),
         ];
+        let mut broken = timing("large/stats filter=page:/", Kind::Report, f64::NAN);
+        broken.error = Some("answered 500".into());
+        let cluster = [cluster, vec![broken]].concat();
         let m = misses(&single, Some(&cluster));
-        assert_eq!(m.len(), 3, "{m:?}");
-        assert!(m[0].starts_with("large/breakdown page"));
-        assert!(m[1].starts_with("ranking of every portal"));
-        assert!(m[2].starts_with("site page on the cluster"));
+        assert_eq!(m.len(), 4, "{m:?}");
+        assert_eq!(
+            m[0],
+            "large/stats filter=page:/ on the cluster: failed: answered 500"
+        );
+        assert!(m[1].starts_with("large/breakdown page"));
+        assert!(m[2].starts_with("ranking of every portal"));
+        assert!(m[3].starts_with("site page on the cluster"));
         let f = Figures::new(10, 2, 7, &single);
         assert_eq!(f.reports.len(), 2);
         assert_eq!((f.site_page_ms.p95, f.ranking_1000_ms.p95), (250.0, 1200.0));
