@@ -191,6 +191,28 @@ pub async fn run(a: &BenchReportsArgs) -> anyhow::Result<ReportsJson> {
         &say,
     )
     .await?;
+    let interim = |cluster_note: &str| ReportsJson {
+        single: Figures::new(a.events, a.sites, bytes, &single),
+        cluster: None,
+        cluster_note: Some(cluster_note.to_owned()),
+        bytes_per_100m_events: output::per_100m(bytes, a.events),
+        range: output::Range {
+            from: plan.from,
+            to: plan.to,
+        },
+        large_site: plan.large.clone(),
+        typical_site: plan.typical.clone(),
+        build: built.clone(),
+        load_before: load_before.clone(),
+        load_after: load_average(),
+        misses: output::misses(&single, None),
+        timings: single.clone(),
+        cluster_timings: None,
+    };
+    if !a.no_cluster {
+        // The single node's figures stand on their own while the cluster loads.
+        write_json(&a.out.join("reports.json"), &interim("being measured"))?;
+    }
     let (cluster, cluster_timings, cluster_note) = if a.no_cluster {
         (None, None, Some("skipped (--no-cluster)".to_owned()))
     } else {
