@@ -30,9 +30,9 @@ pub const TABLES: [&str; 3] = ["events", "sessions", "connection_log"];
 /// Columns holding ids that a copy renews by XOR.
 const ID_COLUMNS: [&str; 3] = ["visitor_id", "session_id", "batch_id"];
 const KEY_SALT: u64 = 0x454d_4342_454e_4348; // "EMCBENCH"
-/// Base rows per read block: times the copies, one insert block (and one materialized-view
-/// run) of bounded memory.
-pub const READ_BLOCK_ROWS: u64 = 16_384;
+/// Rows of one insert block (base rows read × copies): one materialized-view run each, of
+/// bounded memory (the session dimensions' view multiplies them by 11).
+pub const INSERT_BLOCK_ROWS: u64 = 327_680;
 
 /// The key of copy `k` (0 for the base itself).
 pub fn key(k: u32) -> u64 {
@@ -170,11 +170,13 @@ impl Copy<'_> {
             .client()
             .clone()
             .with_setting("max_threads", "1")
-            .with_setting("max_block_size", READ_BLOCK_ROWS.to_string())
             .with_setting(
-                "min_insert_block_size_rows",
-                (READ_BLOCK_ROWS * u64::from(self.copies)).to_string(),
-            );
+                "max_block_size",
+                (INSERT_BLOCK_ROWS / u64::from(self.copies.max(1)))
+                    .max(1024)
+                    .to_string(),
+            )
+            .with_setting("min_insert_block_size_rows", INSERT_BLOCK_ROWS.to_string());
         let dst = format!(
             "{}.{}",
             quote_ident(self.dst.database())?,
