@@ -12,6 +12,7 @@ pub mod digest;
 pub mod error;
 pub mod health;
 pub mod i18n;
+pub mod map;
 pub mod metrics;
 pub mod notify;
 pub mod open_data;

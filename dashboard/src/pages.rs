@@ -183,6 +183,8 @@ pub struct ReportPage {
     pub csv_timeseries: String,
     pub csv_stats: String,
     pub sections: Vec<Section>,
+    /// The choropleth of visits by province (inline SVG) and the visits outside Vietnam.
+    pub map: Option<(String, String)>,
     pub manage: Option<Manage>,
     /// The tag's connection (a site's report only).
     pub connection: Option<crate::routes::compliance::Connection>,

@@ -119,6 +119,22 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("resolved", "Đã khắc phục", "Resolved"),
     ("still_open", "Đang mở", "Open"),
     ("no", "Không", "No"),
+    (
+        "map_title",
+        "Lượt truy cập theo tỉnh, thành phố (34 đơn vị từ 1/7/2025)",
+        "Visits by province and city (the 34 units since 1 July 2025)",
+    ),
+    ("map_none", "không có", "none"),
+    (
+        "map_outside",
+        "Ngoài Việt Nam hoặc không xác định",
+        "Outside Vietnam or unknown",
+    ),
+    (
+        "map_merged",
+        "Tỉnh, thành phố gồm nhiều tỉnh cũ: lọc theo từng tên cũ trong bảng Tỉnh/Thành phố bên dưới.",
+        "Provinces made of several former ones: filter by each former name in the Province table below.",
+    ),
 ];
 
 impl Texts {

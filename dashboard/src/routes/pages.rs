@@ -1,10 +1,11 @@
 //! HTML pages: sign-in, overview, site and agency reports, the admin page. Forms carry the
 //! session's CSRF token (the sign-in form a double-submit cookie); a post without it is refused.
-use super::{report, PageCaller};
+use super::{report, PageCaller, Report};
 use crate::auth::{self, Caller};
 use crate::charts;
 use crate::error::{ApiError, PageError};
 use crate::i18n::Texts;
+use crate::map;
 use crate::pages::*;
 use crate::params::{self, Filters, Range, ReportParams};
 use crate::registry as ops;
@@ -462,6 +463,7 @@ async fn report_page(
             csv: csv("breakdown", &format!("&by={}&limit=1000", dim.key())),
         });
     }
+    let map = province_map(&state, &r, &base, t).await?;
     let filters = p
         .filters
         .active()
@@ -516,6 +518,7 @@ async fn report_page(
         realtime: rt.visitors,
         cards: cards(t, &now, &prev),
         chart,
+        map,
         csv_timeseries: csv("timeseries", ""),
         csv_stats: csv("stats", ""),
         sections,
@@ -586,4 +589,46 @@ pub fn contact_from(pairs: &[(String, String)]) -> ops::Contact {
         contact_email: f("contact_email"),
         contact_other: f("contact_other"),
     }
+}
+
+/// Visits by province on the map of the 34 units. A unit links to the region
+/// filter when its visits come from one region name; a merged unit whose visits
+/// carry several former names has no single filter (the title says so).
+async fn province_map(
+    state: &AppState,
+    r: &Report,
+    base: &str,
+    t: &'static Texts,
+) -> Result<Option<(String, String)>, ApiError> {
+    let rows = queries::breakdown(&state.db, &r.scope(), "region", 500).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let (values, outside) = map::by_province(
+        rows.iter()
+            .map(|b| (b.key.as_str(), b.visits.max(0) as u64)),
+    );
+    let english = t.lang == "en";
+    let text = map::MapText {
+        title: t.word("map_title"),
+        none: t.word("map_none"),
+        thousands: if english { ',' } else { '.' },
+        english,
+    };
+    let p = &r.params;
+    let svg = map::choropleth_svg(&values, &text, |unit| {
+        let mut names = rows
+            .iter()
+            .filter(|b| map::Province::of_region(&b.key) == Some(unit))
+            .map(|b| b.key.as_str());
+        let (one, more) = (names.next()?, names.next());
+        let mut f = p.filters.clone();
+        (more.is_none() && f.set("region", one).is_ok()).then(|| view_href(base, p, &f))
+    });
+    let outside = format!(
+        "{}: {}",
+        t.word("map_outside"),
+        map::svg::group_digits(outside, text.thousands)
+    );
+    Ok(Some((svg, outside)))
 }

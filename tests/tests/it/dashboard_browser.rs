@@ -94,6 +94,12 @@ async fn sign_in_and_read_a_site_report_with_its_chart() {
         alerts,
         "no inline script (a title holding <script> renders as text)"
     );
+    // The map of the 34 provinces of 2025, each unit titled for hover and screen readers.
+    let units: i64 = page
+        .eval("document.querySelectorAll('svg.vn-map path title').length")
+        .await
+        .unwrap();
+    assert_eq!(units, 34, "the site page shows the map of Vietnam");
     let shot = page.screenshot("dashboard-site-report").await.unwrap();
     assert!(
         std::fs::metadata(&shot).unwrap().len() > 10_000,
