@@ -12,6 +12,9 @@ echo "== deps ready in $(( $(date +%s) - start )) s"
 echo "== tracker-js: build and node tests"
 (cd tracker-js && npm test --silent)
 
+echo "== cargo fmt --check (rustfmt.toml)"
+cargo fmt --all --check
+
 echo "== cargo test --workspace"
 # A failing test prints its message, not a page of frames (set EMC_TEST_BACKTRACE=1 for them).
 export RUST_BACKTRACE="${EMC_TEST_BACKTRACE:-0}"
