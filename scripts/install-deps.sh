@@ -2,6 +2,7 @@
 # Installs what EMC needs and is missing: ClickHouse (Debian's clickhouse-server, 18.16),
 # ZooKeeper and HAProxy for the cluster tests, Chromium and its driver for browser tests, chdb-core (ClickHouse 26.9 as a Python
 # module) to check our SQL on a current engine, and the tag's npm tooling.
+# Chromium and axe-core are also runtime dependencies (the scanner)
 # Usage: scripts/install-deps.sh [--runtime]   (--runtime: only what `make up` needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,8 @@ apt_missing=()
 if [ -z "${EMC_CLICKHOUSE_URL:-}" ] && [ ! -x /usr/sbin/clickhouse-server ]; then
   apt_missing+=(clickhouse-server clickhouse-client)
 fi
-# Chromium also at runtime: the dashboard prints its reports to PDF with it (issue 12).
+# Chromium also at runtime: the dashboard prints its reports to PDF with it (issue 12), and
+# emc-scanner's browser checks load pages in it (issue 11).
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 if ! $runtime_only; then
   command -v chromedriver >/dev/null 2>&1 || apt_missing+=(chromium-driver)
@@ -48,6 +50,18 @@ if ! $runtime_only; then
   fi
   rm -rf "$profile"
   echo "chromium started once in $(( $(date +%s) - chromium_started )) s"
+fi
+
+# emc-scanner's npm tools (scanner/js): axe-core, injected into pages by the a11y check (runtime);
+# Lighthouse 12.2.3, which the scanner's browser test compares lab FCP/LCP with (tests only).
+if $runtime_only; then
+  if [ ! -f scanner/js/node_modules/axe-core/axe.min.js ]; then
+    echo "installing axe-core for the scanner (npm ci --omit=dev)"
+    (cd scanner/js && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+  fi
+elif [ ! -f scanner/js/node_modules/lighthouse/package.json ]; then
+  echo "installing axe-core and Lighthouse for the scanner (npm ci)"
+  (cd scanner/js && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if ! $runtime_only; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make up`: installs what is missing, builds release binaries, starts a local ClickHouse
 # (data under var/clickhouse), the collector (which applies migrations) and the dashboard,
-# creates the admin user and a demo site, and prints where to look.
+# creates the admin user and a demo site, serves a demo homepage for it, starts the scanner
+# (which scans the demo site at once, then daily), and prints where to look.
 # Foreground; Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,6 +95,20 @@ if curl -fsS -o /dev/null -H "authorization: Bearer $token" -H 'content-type: ap
     "$api/users/analyst/subscriptions"
   "$bin/emc-dashboard" report send --agency demo --month "$(date -d 'last month' +%Y-%m)" >>"$EMC_DATA_DIR/dashboard.log" 2>&1 &
 fi
+# The demo site's homepage (tag, label, Dublin Core, footer), served on 127.0.0.1 and reached
+# by the scanner under demo.gov.vn through EMC_SCANNER_CONNECT_TO (port 443 goes nowhere: the
+# demo has no HTTPS, and the scanner says so).
+demo_port="${EMC_DEMO_PORT:-8090}"
+demo_dir="$EMC_DATA_DIR/demo-site"
+mkdir -p "$demo_dir"
+sed "s|{{CODE}}|$code|g; s|{{COLLECTOR}}|$EMC_COLLECTOR_PUBLIC_URL|g" scripts/demo-site.html >"$demo_dir/index.html"
+printf 'User-agent: *\nAllow: /\n' >"$demo_dir/robots.txt"
+python3 -m http.server "$demo_port" --bind 127.0.0.1 --directory "$demo_dir" >"$EMC_DATA_DIR/demo-site.log" 2>&1 &
+pids+=($!)
+export EMC_SCANNER_CONNECT_TO="${EMC_SCANNER_CONNECT_TO:-demo.gov.vn:80:127.0.0.1:$demo_port,demo.gov.vn:443:127.0.0.1:9,localhost:80:127.0.0.1:$demo_port,localhost:443:127.0.0.1:9}"
+EMC_SCANNER_SCAN_AT_START=true "$bin/emc-scanner" serve >"$EMC_DATA_DIR/scanner.log" 2>&1 &
+pids+=($!)
+
 ch_port=$(sed -n 's/.*"http":\([0-9]*\).*/\1/p' "$EMC_DATA_DIR/clickhouse/server.json" 2>/dev/null || true)
 
 cat <<MSG
@@ -102,7 +117,8 @@ EMC is running.
   dashboard:   http://$EMC_DASHBOARD_ADDR/   login: admin / $EMC_ADMIN_PASSWORD
   collector:   http://$EMC_COLLECTOR_ADDR/   (/healthz, /readyz, /metrics, /tracker.js)
   clickhouse:  http://127.0.0.1:${ch_port:-?}/  database emc, data in $EMC_DATA_DIR/clickhouse
-  demo site:   code $code (demo.gov.vn, localhost)
+  demo site:   code $code (demo.gov.vn, localhost), homepage http://127.0.0.1:$demo_port/
+  scanner:     scans the demo site now, then every day; http://$EMC_DASHBOARD_ADDR/sites/$code/scan
   tag snippet: <script defer data-site="$code" data-allow-local src="$EMC_COLLECTOR_PUBLIC_URL/tracker.js"></script>
   analyst:     analyst / $ANALYST_PASSWORD (agency demo; subscribed to the weekly and monthly
                reports and to every alert: http://$EMC_DASHBOARD_ADDR/users/analyst)

@@ -23,6 +23,7 @@ pub mod registry;
 pub mod reports;
 pub mod retention;
 pub mod routes;
+pub mod scans;
 pub mod scope;
 pub mod state;
 pub mod words;
@@ -40,6 +41,7 @@ use routes::{
     admin, alerts as alert_routes, api, compliance as compliance_routes, csv,
     digest as digest_routes, open_data as open_data_routes, pages as page_routes,
     ranking as ranking_routes, retention as retention_routes, subscriptions,
+    scans as scans_routes,
 };
 use tower_http::trace::TraceLayer;
 
@@ -149,6 +151,9 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Get,  "/",                           SignedIn, Page, |m| on(m, page_routes::overview)),
     r(Get,  "/sites/{code}",               Scoped,   Page, |m| on(m, page_routes::site_report)),
     r(Post, "/sites/{code}/contact",       Manage,   Page, |m| on(m, page_routes::site_contact)),
+    r(Get,  "/sites/{code}/scan",          Scoped,   Page, |m| on(m, scans_routes::scorecard)),
+    r(Post, "/sites/{code}/scan",          Manage,   Page, |m| on(m, scans_routes::request_scan)),
+    r(Get,  "/scans",                      SignedIn, Page, |m| on(m, scans_routes::fleet)),
     r(Get,  "/agencies/{id}",              Scoped,   Page, |m| on(m, page_routes::agency_report)),
     r(Get,  "/admin",                      Admin,    Page, |m| on(m, admin::admin)),
     r(Post, "/admin/agencies",             Admin,    Page, |m| on(m, admin::create_agency)),
@@ -180,6 +185,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Get,  "/api/v1/ranking",             SignedIn, Api,  |m| on(m, ranking_routes::api)),
     r(Get,  "/api/v1/compliance",          Scoped,   Api,  |m| on(m, compliance_routes::api)),
     r(Get,  "/api/v1/health",              Scoped,   Api,  |m| on(m, compliance_routes::health_api)),
+    r(Get,  "/api/v1/scans",               Scoped,   Api,  |m| on(m, scans_routes::api)),
+    r(Get,  "/api/v1/scans.csv",           Scoped,   Api,  |m| on(m, scans_routes::csv)),
     r(Get,  "/healthz",                    Public,   Api,  |m| on(m, || async { "ok" })),
     r(Get,  "/alerts",                     SignedIn, Page, |m| on(m, alert_routes::page)),
     r(Get,  "/api/v1/alerts",              SignedIn, Api,  |m| on(m, alert_routes::api)),
@@ -247,3 +254,4 @@ pub fn queries() -> Vec<CatalogQuery> {
     out.extend(digest::queries());
     out
 }
+

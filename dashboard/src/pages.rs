@@ -124,6 +124,8 @@ pub struct OverviewPage {
     pub agencies: Vec<(String, String)>,
     /// Sites in scope silent longer than EMC_SILENCE_SECS: (code, name, last seen or "").
     pub silent: Vec<(String, String, String)>,
+    /// From the latest scans: (flag key, [(code, name)]) — down, untagged, wrongly tagged.
+    pub scan_flags: Vec<(&'static str, Vec<(String, String)>)>,
 }
 
 pub struct Card {

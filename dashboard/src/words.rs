@@ -3,6 +3,62 @@
 use crate::i18n::Texts;
 
 const WORDS: &[(&str, &str, &str)] = &[
+    ("scan", "Kết quả quét", "Scan results"),
+    ("scans", "Quét trang", "Site scans"),
+    (
+        "scan_open_data",
+        "Kết quả lần quét gần nhất của mọi trang đã đăng ký (mỗi dòng một tiêu chí).",
+        "The latest scan of every registered site (one row per check).",
+    ),
+    ("scan_now", "Quét ngay", "Scan now"),
+    (
+        "scan_now_hint",
+        "Máy quét sẽ quét trang trong vài giây tới.",
+        "The scanner picks the request up within seconds.",
+    ),
+    (
+        "scan_changes",
+        "Thay đổi so với lần quét trước",
+        "Changed since the previous scan",
+    ),
+    (
+        "never_scanned",
+        "Trang chưa được quét.",
+        "This site has not been scanned yet.",
+    ),
+    ("check", "Tiêu chí kiểm tra", "Check"),
+    ("outcome", "Kết quả", "Outcome"),
+    ("measured", "Giá trị đo", "Measured"),
+    ("how_to_fix", "Cách khắc phục", "How to fix"),
+    (
+        "history",
+        "Lịch sử (mới nhất trước)",
+        "History (newest first)",
+    ),
+    (
+        "back_to_site",
+        "Về trang thống kê",
+        "Back to the site's report",
+    ),
+    ("failing_check", "Tiêu chí không đạt", "Failing check"),
+    (
+        "failing_by_check",
+        "Số trang không đạt theo tiêu chí",
+        "Sites failing each check",
+    ),
+    ("failing_checks", "Tiêu chí không đạt", "Failing checks"),
+    ("scanned_at", "Thời điểm quét", "Scanned at"),
+    ("scan_down", "Trang không truy cập được", "Sites down"),
+    (
+        "scan_untagged",
+        "Trang chưa gắn mã EMC",
+        "Sites without the EMC tag",
+    ),
+    (
+        "scan_wrong_tag",
+        "Trang gắn mã sai",
+        "Sites with a wrong tag",
+    ),
     ("ranking", "Xếp hạng", "Ranking"),
     (
         "compliance",

@@ -1,5 +1,6 @@
 //! HTTP handlers: `api` (JSON under /api/v1), `csv` (exports), `pages` (HTML), and per feature
-//! `ranking`, `compliance` (with connection health), `retention` (admin page), `open_data` (public).
+//! `ranking`, `compliance` (with connection health), `retention` (admin page), `open_data` (public),
+//! `scans` (the scanner's results).
 pub mod admin;
 pub mod alerts;
 pub mod api;
@@ -11,6 +12,7 @@ pub mod pages;
 pub mod ranking;
 pub mod retention;
 pub mod subscriptions;
+pub mod scans;
 
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, PageError};

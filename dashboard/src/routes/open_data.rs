@@ -102,8 +102,26 @@ pub async fn file(
     let not_found = || ApiError::NotFound(format!("open data file {name}"));
     let (stem, ext) = name.rsplit_once('.').ok_or_else(not_found)?;
     let (kind, year) = stem.split_once('-').ok_or_else(not_found)?;
-    if !matches!(ext, "csv" | "json") || !matches!(kind, "ranking" | "monthly") {
+    if !matches!(ext, "csv" | "json") || !matches!(kind, "ranking" | "monthly" | "scans") {
         return Err(not_found());
+    }
+    if kind == "scans" {
+        // The latest scan of every registered site (`scans-latest.csv|json`).
+        if year != "latest" {
+            return Err(not_found());
+        }
+        let reg = Registry::load(&state.db).await?;
+        let codes: Vec<String> = reg.sites.iter().map(|s| s.code.clone()).collect();
+        let latest = crate::scans::latest(&state.db, &codes).await?;
+        let (body, media) = if ext == "json" {
+            (
+                serde_json::to_string(&latest).map_err(anyhow::Error::from)?,
+                "application/json",
+            )
+        } else {
+            (crate::scans::csv(&latest), "text/csv; charset=utf-8")
+        };
+        return Ok(([(header::CONTENT_TYPE, media)], body).into_response());
     }
     let today = params::today(state.cfg.tz);
     let (from, to) = year_range(year, today).map_err(|_| not_found())?;

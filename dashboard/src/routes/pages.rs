@@ -265,8 +265,10 @@ pub async fn overview(
             )
         })
         .collect();
+    let scan_flags = super::scans::overview_flags(&state, &in_scope).await?;
     let page = OverviewPage {
         c,
+        scan_flags,
         from: range.from_str(),
         to: range.to_str(),
         headers: headers_out,
