@@ -69,8 +69,9 @@ fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The element's text, its text nodes joined by spaces (`<p>a</p><p>b</p>` is "a b", not "ab").
 fn text_of(e: &ElementRef) -> String {
-    collapse(&e.text().collect::<String>())
+    collapse(&e.text().collect::<Vec<_>>().join(" "))
 }
 
 /// Reads the facts of a page served at `base`.

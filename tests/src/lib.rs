@@ -1,5 +1,7 @@
 //! Support for end-to-end tests across real processes: the binaries (`emc-collector`,
 //! `emc-dashboard`) started against the test ClickHouse, and headless Chromium.
+pub mod sites;
+
 use emc_sql::Db;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};

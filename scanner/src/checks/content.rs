@@ -36,7 +36,13 @@ pub fn mixed_content(page_url: &Url, facts: &PageFacts) -> CheckResult {
 
 pub fn domain_gov_vn(domain: &str) -> CheckResult {
     let d = domain.trim_end_matches('.').to_ascii_lowercase();
-    CheckResult::verdict(Check::DomainGovVn, d.ends_with(".gov.vn"), d.clone(), "")
+    let ok = d.ends_with(".gov.vn");
+    let detail = if ok {
+        String::new()
+    } else {
+        format!("{d} is not under .gov.vn")
+    };
+    CheckResult::verdict(Check::DomainGovVn, ok, d, detail)
 }
 
 /// The label as the markup shows it (the browser check decides visibility when it runs).
@@ -233,6 +239,7 @@ mod tests {
         let cases = [
             ("<footer>BỘ XÂY DỰNG. Địa chỉ: 37 Lê Đại Hành. ĐT: 024 3976 0271. Email: vp@moc.gov.vn</footer>", Outcome::Pass, "4/4"),
             ("<footer>Bộ Xây dựng. Địa chỉ: 37 Lê Đại Hành</footer>", Outcome::Fail, "2/4"),
+            ("<footer><p>Bộ Xây dựng</p><p>Địa chỉ: 37 Lê Đại Hành</p><p>ĐT: 024 3976 0271</p><p>vp@moc.gov.vn</p></footer>", Outcome::Pass, "4/4"),
             ("<div id=page-footer>Cơ quan chủ quản: X. Trụ sở: Y. Tel: +84 24 3976 0271 <a href='mailto:a@b.vn'>mail</a></div>", Outcome::Pass, "4/4"),
             ("<p>nothing</p>", Outcome::Fail, "0/4"),
         ];

@@ -47,6 +47,9 @@ impl Trust {
         // for lacking post-quantum key exchange, which certificate checks do not need.
         #[allow(deprecated)]
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        // reqwest builds a TLS config for every client (the http:// one too) from the
+        // process-wide provider: make it ours (a second install is refused, harmlessly).
+        let _ = CryptoProvider::clone(&provider).install_default();
         Ok(Trust {
             roots: Arc::new(roots),
             provider,

@@ -7,3 +7,6 @@ mod matomo_client;
 mod modern_sql;
 mod privacy;
 mod processes;
+mod scanner_browser;
+mod scanner_fleet;
+mod scanner_http;

@@ -1,0 +1,155 @@
+//! The scanner's benchmark (not a test): N fixture portals served on 127.0.0.1 (HTTP and
+//! HTTPS, a CA made here), registered in a scratch database of the test ClickHouse, scanned by
+//! `emc-scanner scan --no-store` — HTTP/HTML checks for all of them, then the browser checks
+//! for the first `BROWSER_SITES`. Prints wall time, sites per second and the peak RSS of the
+//! scanner and its children (Chromium included), sampled from /proc every 100 ms.
+//!
+//! `cargo build --bins && cargo run --release -p emc-e2e --example scanner_bench -- 1000 60`
+use emc_e2e::sites::{Fixtures, Page, Site, TestCa};
+use emc_sql::registry::{self, AgencyGroup, NewAgency, SiteKind};
+use std::time::Instant;
+
+fn portal(i: usize, collector: &str) -> Site {
+    let domain = format!("p{i}.gov.vn");
+    let dc = r#"<meta name="DC.Title" content="T"><meta name="DC.Creator" content="C"><meta name="DC.Date" content="2026-01-01"><meta name="DC.Publisher" content="P"><meta name="DC.Description" content="D"><meta name="DC.Identifier" content="I">"#;
+    let home = format!(
+        r#"<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Cổng {i}</title>{dc}<script defer data-site="{i}" src="{collector}/tracker.js"></script></head><body><main><h1>Cổng {i}</h1><a href="/a">A</a> <a href="/b">B</a><p data-emc-label>Đã kết nối EMC</p></main><footer>Cổng {i}. Địa chỉ: 1 Phố A. ĐT: 024 3823 4567. lienhe@p{i}.gov.vn</footer></body></html>"#
+    );
+    let inner = format!(
+        r#"<!doctype html><html lang="vi"><head><title>x</title>{dc}</head><body><p>x</p></body></html>"#
+    );
+    let mut s = Site::new(&domain)
+        .page("/", Page::html(home))
+        .page("/a", Page::html(inner.clone()))
+        .page("/b", Page::html(inner))
+        .page(
+            "/robots.txt",
+            Page::typed("User-agent: *\nAllow: /\n", "text/plain"),
+        );
+    s.redirect_http = true;
+    s
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sites = args.first().copied().unwrap_or(1000);
+    let browser_sites = args.get(1).copied().unwrap_or(60).min(sites);
+    let collector = "https://emc-collector.gov.vn";
+    let db = emc_sql::testing::test_db("scanner_bench").await;
+    registry::add_agency(
+        &db,
+        NewAgency {
+            id: "bench".into(),
+            name: "Bench".into(),
+            group: AgencyGroup::Other,
+            parent: None,
+        },
+    )
+    .await
+    .unwrap();
+    // One insert for the whole fleet (add_site re-reads the registry for each site).
+    let rows: Vec<emc_sql::registry::SiteRow> = (0..sites)
+        .map(|i| emc_sql::registry::SiteRow {
+            code: i.to_string(),
+            name: format!("Cổng {i}"),
+            domains: vec![format!("p{i}.gov.vn")],
+            kind: SiteKind::Portal.as_str().into(),
+            agency: "bench".into(),
+            version: 1,
+            ..Default::default()
+        })
+        .collect();
+    let mut insert = db
+        .client()
+        .insert::<emc_sql::registry::SiteRow>("sites")
+        .await
+        .unwrap();
+    for r in &rows {
+        insert.write(r).await.unwrap();
+    }
+    insert.end().await.unwrap();
+    let ca = TestCa::new();
+    let web = Fixtures::start(&ca, (0..sites).map(|i| portal(i, collector)).collect()).await;
+    let connect_to = web.connect_to(&[]);
+    let run = |browser: bool, only: Vec<String>| {
+        let mut cmd = tokio::process::Command::new(emc_e2e::bin("emc-scanner"));
+        cmd.arg("scan")
+            .arg("--no-store")
+            .arg("--json")
+            .args(only.iter().flat_map(|c| ["--site".to_owned(), c.clone()]))
+            .env("EMC_CLICKHOUSE_URL", db.url())
+            .env("EMC_CLICKHOUSE_DB", db.database())
+            .env("EMC_SCANNER_CONNECT_TO", &connect_to)
+            .env("EMC_SCANNER_EXTRA_CA", &ca.pem_path)
+            .env("EMC_COLLECTOR_PUBLIC_URL", collector)
+            .env("EMC_SCANNER_BROWSER", browser.to_string())
+            .env(
+                "EMC_SCANNER_AXE",
+                emc_e2e::workspace_root().join("scanner/js/node_modules/axe-core/axe.min.js"),
+            )
+            .env("RUST_LOG", "warn");
+        cmd
+    };
+    for (label, browser, only) in [
+        ("http+html", false, Vec::new()),
+        (
+            "browser",
+            true,
+            (0..browser_sites).map(|i| i.to_string()).collect(),
+        ),
+    ] {
+        let started = Instant::now();
+        let child = run(browser, only).spawn().unwrap();
+        let pid = child.id().unwrap() as i32;
+        let peak = tokio::spawn(peak_rss_kib(pid));
+        let out = child.wait_with_output().await.unwrap();
+        let elapsed = started.elapsed().as_secs_f64();
+        let scanned = String::from_utf8_lossy(&out.stdout).lines().count();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        println!(
+            "{label}: {scanned} sites in {elapsed:.1} s ({:.1} sites/s), peak RSS {} MiB (scanner + children)",
+            scanned as f64 / elapsed,
+            peak.await.unwrap() / 1024
+        );
+    }
+}
+
+/// Samples the RSS of `pid` and its descendants every 100 ms until it exits.
+async fn peak_rss_kib(pid: i32) -> u64 {
+    let mut peak = 0;
+    loop {
+        let mut total = 0;
+        let mut todo = vec![pid];
+        let mut alive = false;
+        while let Some(p) = todo.pop() {
+            if let Ok(status) = std::fs::read_to_string(format!("/proc/{p}/status")) {
+                alive |= p == pid;
+                total += status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmRSS:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+            if let Ok(children) = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")) {
+                todo.extend(
+                    children
+                        .split_whitespace()
+                        .filter_map(|c| c.parse::<i32>().ok()),
+                );
+            }
+        }
+        peak = peak.max(total);
+        if !alive {
+            return peak;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
