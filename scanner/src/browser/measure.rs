@@ -29,6 +29,9 @@ pub const THRESHOLDS: Thresholds = Thresholds {
     load: 5800.0,
 };
 
+/// Where a tag sends its beacons on the collector (EMC's API, the Matomo-compatible ones).
+pub const BEACON_PATHS: [&str; 3] = ["/api/event", "/tracking", "/matomo.php"];
+
 /// How long after `load` the tag's beacon is waited for.
 const BEACON_WAIT: Duration = Duration::from_secs(5);
 
@@ -51,7 +54,7 @@ pub struct Violation {
 /// What only the first load looks at.
 #[derive(Debug, Clone, Default)]
 pub struct FirstLoad {
-    /// Responses from the collector's origin: (url, status).
+    /// The collector's answers to beacons ([`BEACON_PATHS`]): (url, status).
     pub beacons: Vec<(String, i64)>,
     pub label_visible: bool,
     pub axe: Option<Result<Vec<Violation>, String>>,
@@ -134,7 +137,10 @@ async fn measure(
     let collector_origin = collector.clone();
     let listener = tokio::spawn(async move {
         while let Some(e) = responses.next().await {
-            if Url::parse(&e.response.url).is_ok_and(|u| same_origin(&u, &collector_origin)) {
+            let beacon = Url::parse(&e.response.url).is_ok_and(|u| {
+                same_origin(&u, &collector_origin) && BEACON_PATHS.contains(&u.path())
+            });
+            if beacon {
                 sink.lock()
                     .expect("beacon list")
                     .push((e.response.url.clone(), e.response.status));

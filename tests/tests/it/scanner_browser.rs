@@ -12,8 +12,21 @@ use emc_sql::registry::{self, NewSite, SiteKind};
 const LCP_DELAY_MS: u64 = 5_000;
 
 fn browser_sites(collector: &str) -> Vec<Site> {
+    // Chromium leaves "low-entropy" images (under 0.05 bits per pixel) out of LCP: a
+    // 1200×800 picture of 480 coloured tiles, ~30 KB, is a real candidate.
+    let tiles: String = (0..480)
+        .map(|i| {
+            let (x, y) = ((i % 24) * 50, (i / 24) * 40);
+            format!(
+                r##"<rect x="{x}" y="{y}" width="50" height="40" fill="#{:06x}"/>"##,
+                (i * 2_654_435_761u64) & 0xff_ffff
+            )
+        })
+        .collect();
     let big = Page {
-        body: r##"<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="800"><rect width="1200" height="800" fill="#2a6"/></svg>"##.into(),
+        body: format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="800">{tiles}</svg>"#
+        ),
         content_type: "image/svg+xml",
         delay_ms: LCP_DELAY_MS,
     };
@@ -181,8 +194,10 @@ async fn scanner_browser_checks_against_a_real_collector() {
         ("100", "https://portal.gov.vn/"),
         ("950", "https://slow.gov.vn/"),
     ] {
+        // Each page alone (the scan above loaded three sites, two tabs at a time), then Lighthouse.
+        let alone = scan(&db, &env, &["--no-store", "--site", code]).await;
+        let s = &alone[0];
         let (fcp, lcp) = lighthouse(url, &rules.join(",")).await;
-        let s = by(code);
         for (name, lab, ours) in [("fcp", fcp, value(s, "fcp")), ("lcp", lcp, value(s, "lcp"))] {
             let allowed = (0.2 * ours).max(150.0);
             assert!(
