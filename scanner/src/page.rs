@@ -183,7 +183,7 @@ mod tests {
         );
         assert!(f.scripts[1].code.contains("_govaq"));
         let links: Vec<&str> = f.links.iter().map(Url::as_str).collect();
-        assert_eq!(links, ["https://a.gov.vn/x/in", "https://b.gov.vn/"]);
+        assert_eq!(links, ["https://a.gov.vn/in", "https://b.gov.vn/"]);
         assert!(f.label);
         assert_eq!(
             f.dc,
