@@ -231,7 +231,7 @@ mod tests {
 
     fn row(site: &str, check: Check, outcome: Outcome) -> CheckRead {
         CheckRead {
-            scan_id: uuid::Uuid::nil(),
+            scan_id: Default::default(),
             site: site.into(),
             domain: format!("{site}.gov.vn"),
             scanned_at: 1_765_000_000,

@@ -249,7 +249,7 @@ pub const CHANGES: &str = "SELECT site, domain, check, \
 
 /// The newest request per site (binds: none). A site is due when its newest request is later
 /// than its latest scan ([`LAST_SCANS`]).
-pub const REQUESTS: &str = "SELECT site, max(requested_at) AS requested_at, argMax(requested_by, requested_at) AS requested_by \
+pub const REQUESTS: &str = "SELECT site, max(requested_at) AS last_requested, argMax(requested_by, requested_at) AS last_by \
      FROM scan_requests GROUP BY site ORDER BY site";
 
 /// The time of each site's latest scan (binds: none).
