@@ -40,8 +40,7 @@ use emc_sql::catalog::CatalogQuery;
 use routes::{
     admin, alerts as alert_routes, api, compliance as compliance_routes, csv,
     digest as digest_routes, open_data as open_data_routes, pages as page_routes,
-    ranking as ranking_routes, retention as retention_routes, subscriptions,
-    scans as scans_routes,
+    ranking as ranking_routes, retention as retention_routes, scans as scans_routes, subscriptions,
 };
 use tower_http::trace::TraceLayer;
 
@@ -254,4 +253,3 @@ pub fn queries() -> Vec<CatalogQuery> {
     out.extend(digest::queries());
     out
 }
-

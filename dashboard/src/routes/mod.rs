@@ -11,8 +11,8 @@ pub mod open_data;
 pub mod pages;
 pub mod ranking;
 pub mod retention;
-pub mod subscriptions;
 pub mod scans;
+pub mod subscriptions;
 
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, PageError};

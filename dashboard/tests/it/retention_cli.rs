@@ -125,7 +125,7 @@ async fn retention_cli_dry_run_refusal_and_the_admin_page() {
         "rollups still hold 202401 (36 months)"
     );
     assert!(
-        page.body.contains("retention.run") && page.body.contains("dropped=6"),
+        page.body.contains("retention.run") && page.body.contains("dropped=12"),
         "{}",
         page.body
     );
