@@ -79,7 +79,8 @@ pub async fn open_for_serve(common: &CommonConfig) -> anyhow::Result<Opened> {
         "/ping does not answer".to_owned()
     };
     tracing::warn!(url, error = failure, "ClickHouse unreachable at start: accepting into the spool; migrations retried in the background");
-    let db = Db::from_url(&url, &common.clickhouse_db);
+    let db = Db::from_url(&url, &common.clickhouse_db)
+        .with_topology(crate::app::migrate_options(common).topology);
     let (ready, schema) = watch::channel(false);
     let migrator = tokio::spawn(migrate_until_done(
         db.clone(),

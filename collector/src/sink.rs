@@ -319,9 +319,15 @@ impl Sink {
         let (lo, hi) = rows.iter().fold((u32::MAX, 0), |(lo, hi), r| {
             (lo.min(r.row.time()), hi.max(r.row.time()))
         });
+        // A group is one hit: its rows share a visitor, so on a cluster they are on one shard
+        // and land together. Every replica is asked: one may not have fetched its twin's part.
+        let from = self
+            .db
+            .every_replica(T::TABLE)
+            .await
+            .map_err(|e| clickhouse::error::Error::Custom(e.to_string()))?;
         let sql = format!(
-            "SELECT DISTINCT batch_id FROM {} WHERE {time} >= toDateTime(?) AND {time} <= toDateTime(?) AND has(?, batch_id)",
-            T::TABLE,
+            "SELECT DISTINCT batch_id FROM {from} WHERE {time} >= toDateTime(?) AND {time} <= toDateTime(?) AND has(?, batch_id)",
             time = T::TIME
         );
         let mut landed = HashSet::new();

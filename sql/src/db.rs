@@ -153,10 +153,10 @@ impl Db {
         }
         let addresses: Vec<String> = hosts.iter().map(|(h, p)| format!("{h}:{p}")).collect();
         Ok(format!(
-            "remote('{}', {}, {}_local)",
+            "remote('{}', {}, {})",
             addresses.join(","),
             quote_ident(&self.database)?,
-            quote_ident(table)?
+            quote_ident(&format!("{table}_local"))?
         ))
     }
 
