@@ -201,10 +201,9 @@ impl Province {
     }
 }
 
-/// Lower-case ASCII letters and digits only, without a leading "tinh"/"thanh pho"
-/// or a trailing "province". Non-ASCII letters are dropped: the databases
-/// return ASCII names, and a Vietnamese name is matched through [`Province::label`]
-/// by callers that have one.
+/// Lower-case ASCII letters and digits only, without a trailing "province"
+/// ("Ho Chi Minh City" folds to the new unit's English name). Non-ASCII letters
+/// are dropped: the databases return ASCII names.
 fn fold(name: &str) -> String {
     let folded: String = name
         .chars()
