@@ -207,11 +207,13 @@ mod tests {
             .into_iter()
             .filter(|s| s.contains("MATERIALIZED VIEW"))
             .collect();
-        assert_eq!(views.len(), 7);
+        assert_eq!(views.len(), 12);
         for v in views {
             assert!(v.contains(" TO emc.") && v.contains("_local AS"), "{v}");
             assert!(
-                v.contains("FROM emc.events_local") || v.contains("FROM emc.sessions_local"),
+                ["events", "sessions", "connection_log"]
+                    .iter()
+                    .any(|t| v.contains(&format!("FROM emc.{t}_local"))),
                 "{v}"
             );
         }
@@ -251,14 +253,16 @@ mod tests {
             .iter()
             .filter(|s| s.starts_with("INSERT INTO "))
             .collect();
-        assert_eq!(inserts.len(), 3, "{inserts:?}");
+        assert_eq!(inserts.len(), 8, "{inserts:?}");
         for s in &inserts {
             assert!(
                 !s.contains("_local"),
                 "a backfill reads and writes the Distributed tables: {s}"
             );
             assert!(
-                s.contains("FROM sessions\n") || s.contains("FROM events\n"),
+                s.contains("FROM sessions\n")
+                    || s.contains("FROM events\n")
+                    || s.contains("FROM connection_log\n"),
                 "{s}"
             );
         }

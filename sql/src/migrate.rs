@@ -73,6 +73,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "alerts",
         sql: include_str!("../migrations/0011_alerts.sql"),
     },
+    Migration {
+        version: 12,
+        name: "report_rollups",
+        sql: include_str!("../migrations/0012_report_rollups.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

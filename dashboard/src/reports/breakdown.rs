@@ -4,6 +4,7 @@
 use super::dimension::Dimension;
 use super::scope::{daily_where, sessions_where, Daily, Filtered, Scope};
 use super::statement::{binds, Sampled, Statement, With};
+use super::visitors::{distinct, merged};
 use super::{exit_pages, pages, ratio, samples};
 use emc_sql::Db;
 use serde::Serialize;
@@ -48,8 +49,9 @@ pub(crate) fn rows(rows: Rows) -> Vec<BreakdownRow> {
 pub const DIMS_DAILY: Statement<With<Daily, With<Dim, Limit>>> = Statement::fixed(
     "dashboard.breakdown_dims",
     concat!(
-        "SELECT value, toInt64(sum(visits)) AS v, toInt64(uniqCombinedMerge(visitors)), toInt64(sum(pageviews)), ",
-        "toInt64(sum(bounces)) FROM sessions_dims_daily WHERE ",
+        "SELECT value, toInt64(sum(visits)) AS v, ",
+        merged!("visitors"),
+        ", toInt64(sum(pageviews)), toInt64(sum(bounces)) FROM sessions_dims_daily WHERE ",
         daily_where!(),
         " AND dim = :dim AND value IN (SELECT value FROM sessions_dims_daily WHERE ",
         daily_where!(),
@@ -64,12 +66,13 @@ pub fn sessions_raw(d: Dimension) -> Statement<With<Filtered, Limit>> {
     Statement::built(
         format!("dashboard.breakdown_{}", d.key()),
         format!(
-            "SELECT dim_key, toInt64(sum(s)) AS visits, toInt64(uniqExact(visitor_id)) AS visitors, \
+            "SELECT dim_key, toInt64(sum(s)) AS visits, {v} AS visitors, \
              toInt64(sum(pv)) AS pageviews, toInt64(sum(b)) AS bounces FROM (SELECT session_id, visitor_id, \
              {col} AS dim_key, sum(toInt64(sign)) AS s, sum(sign * toInt64(pageviews)) AS pv, \
              sum(sign * toInt64(is_bounce)) AS b FROM sessions WHERE {w} \
              GROUP BY session_id, visitor_id, dim_key HAVING s > 0) \
              GROUP BY dim_key ORDER BY visits DESC, dim_key LIMIT :limit",
+            v = distinct!("visitor_id"),
             col = d.column(),
             w = sessions_where()
         ),

@@ -1,13 +1,12 @@
-//! Circular 22 compliance counts (per site, for a set of sites, failing pages); the shares and
-//! their definitions are in [`crate::compliance`]. The thresholds and DC elements in the SQL
-//! come from [`TIMINGS`] and [`DC_ELEMENTS`].
+//! Circular 22 compliance counts (per site, for a set of sites, failing pages) from the rollups
+//! `compliance_daily` and `failing_pages_daily` (migration 0012); the shares and their
+//! definitions are in [`crate::compliance`]. The rollups' thresholds and DC elements are those
+//! of [`TIMINGS`] and [`DC_ELEMENTS`] (checked by a test below).
 use super::breakdown::Limit;
 use super::samples;
-use super::scope::{Window, SITES_IN};
+use super::scope::{daily_where, Daily, DAILY_WHERE};
 use super::statement::{Sampled, Statement, With};
-use crate::compliance::{
-    build, domain_checks, Compliance, Counts, FailingPage, DC_ELEMENTS, TIMINGS,
-};
+use crate::compliance::{build, domain_checks, Compliance, Counts, FailingPage, TIMINGS};
 use crate::params::Range;
 use crate::ranking::criteria::TimingCount;
 use emc_sql::registry::SiteRow;
@@ -15,22 +14,16 @@ use emc_sql::Db;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// A page view whose page carries every mandatory Dublin Core element.
-fn dc_all() -> String {
-    let list: Vec<String> = DC_ELEMENTS.iter().map(|e| format!("'{e}'")).collect();
-    format!("hasAll(dc_elements, [{}])", list.join(", "))
-}
-
-/// Per timing: loads that reported it, loads under its threshold, p75 of those reported.
+/// Per timing: loads that reported it, loads under its threshold, p75 of those reported (the
+/// rollup's `<timing>_n`, `<timing>_ok`, `<timing>_p75`).
 fn timing_columns() -> String {
     TIMINGS
         .iter()
         .map(|t| {
-            let (c, ms) = (t.name, t.threshold_ms);
-            let m = format!("name = 'engagement' AND fcp > 0 AND {c} > 0");
+            let c = t.name;
             format!(
-                "toUInt64(countIf({m})), toUInt64(countIf({m} AND {c} < {ms})), \
-                 if(countIf({m}) = 0, toFloat64(0), toFloat64(quantileIf(0.75)(toFloat64({c}), {m})))"
+                "toUInt64(sum({c}_n)), toUInt64(sum({c}_ok)), \
+                 if(sum({c}_n) = 0, toFloat64(0), toFloat64(quantileMerge(0.75)({c}_p75)))"
             )
         })
         .collect::<Vec<_>>()
@@ -39,17 +32,14 @@ fn timing_columns() -> String {
 
 fn counts() -> String {
     format!(
-        "toUInt64(countIf(name = 'pageview')), toUInt64(countIf(name = 'pageview' AND emc_label = 1)), \
-         toUInt64(countIf(name = 'pageview' AND {dc})), toUInt64(countIf(name = 'pageview' AND is_https = 1)), \
-         toUInt64(countIf(name = 'engagement' AND fcp > 0)), {t} FROM events WHERE {SITES_IN} \
-         AND timestamp >= toDateTime(:start) AND timestamp < toDateTime(:end)",
-        dc = dc_all(),
-        t = timing_columns()
+        "toUInt64(sum(pageviews)), toUInt64(sum(labelled)), toUInt64(sum(dc_complete)), toUInt64(sum(https)), \
+         toUInt64(sum(loads)), {} FROM compliance_daily WHERE {DAILY_WHERE}",
+        timing_columns()
     )
 }
 
-/// Per site.
-pub fn by_site_statement() -> Statement<Window> {
+/// Per site, from `compliance_daily` (migration 0012).
+pub fn by_site_statement() -> Statement<Daily> {
     Statement::built(
         "compliance.by_site",
         format!("SELECT site, {} GROUP BY site ORDER BY site", counts()),
@@ -57,32 +47,22 @@ pub fn by_site_statement() -> Statement<Window> {
 }
 
 /// All the given sites together.
-pub fn total_statement() -> Statement<Window> {
+pub fn total_statement() -> Statement<Daily> {
     Statement::built("compliance.total", format!("SELECT '', {}", counts()))
 }
 
-/// Pages by failures.
-pub fn failing_statement() -> Statement<With<Window, Limit>> {
-    let slow: Vec<String> = TIMINGS
-        .iter()
-        .map(|t| format!("{} >= {}", t.name, t.threshold_ms))
-        .collect();
-    Statement::built(
-        "compliance.failing_pages",
-        format!(
-            "SELECT site, pathname, toUInt64(countIf(name = 'engagement' AND fcp > 0)), \
-             toUInt64(countIf(name = 'engagement' AND fcp > 0 AND ({slow}))) AS slow_loads, \
-             toUInt64(countIf(name = 'pageview')), toUInt64(countIf(name = 'pageview' AND NOT {dc})) AS missing_dc, \
-             toUInt64(countIf(name = 'pageview' AND emc_label = 0)) AS unlabelled, \
-             toUInt64(countIf(name = 'pageview' AND is_https = 0)) AS insecure \
-             FROM events WHERE {SITES_IN} AND timestamp >= toDateTime(:start) AND timestamp < toDateTime(:end) \
-             GROUP BY site, pathname HAVING slow_loads + missing_dc + unlabelled + insecure > 0 \
-             ORDER BY slow_loads + missing_dc + unlabelled + insecure DESC, site, pathname LIMIT :limit",
-            slow = slow.join(" OR "),
-            dc = dc_all()
-        ),
-    )
-}
+/// Pages by failures, from `failing_pages_daily` (migration 0012).
+pub const FAILING: Statement<With<Daily, Limit>> = Statement::fixed(
+    "compliance.failing_pages",
+    concat!(
+        "SELECT site, pathname, toUInt64(sum(page_loads)), toUInt64(sum(slow_loads)) AS f_slow, ",
+        "toUInt64(sum(pageviews)), toUInt64(sum(missing_dc)) AS f_dc, toUInt64(sum(unlabelled)) AS f_label, ",
+        "toUInt64(sum(insecure)) AS f_http FROM failing_pages_daily WHERE ",
+        daily_where!(),
+        " GROUP BY site, pathname HAVING f_slow + f_dc + f_label + f_http > 0 ",
+        "ORDER BY f_slow + f_dc + f_label + f_http DESC, site, pathname LIMIT :limit"
+    ),
+);
 
 #[derive(Debug, Clone, clickhouse::Row, Deserialize)]
 struct CountsRow {
@@ -147,7 +127,7 @@ pub async fn counts_by_site(
         return Ok(BTreeMap::new()); // an empty array literal has no element type on 18.16
     }
     let rows = by_site_statement()
-        .query(db, &Window::of(sites, range))?
+        .query(db, &Daily::of(sites, range))?
         .fetch_all::<CountsRow>()
         .await?;
     Ok(rows
@@ -185,7 +165,7 @@ pub async fn total(
         return Ok(build("", &Counts::default(), vec![]));
     }
     let row = total_statement()
-        .query(db, &Window::of(&codes(sites), range))?
+        .query(db, &Daily::of(&codes(sites), range))?
         .fetch_one::<CountsRow>()
         .await?;
     Ok(build("", &Counts::from(&row), domain_checks(sites)))
@@ -201,16 +181,43 @@ pub async fn failing_pages(
     if sites.is_empty() {
         return Ok(vec![]);
     }
-    failing_statement()
-        .query(db, &With(Window::of(&codes(sites), range), Limit { limit }))?
+    FAILING
+        .query(db, &With(Daily::of(&codes(sites), range), Limit { limit }))?
         .fetch_all::<FailingPage>()
         .await
 }
 
 pub fn catalog() -> Vec<Sampled> {
     vec![
-        by_site_statement().sampled(samples::window()),
-        total_statement().sampled(samples::window()),
-        failing_statement().sampled(With(samples::window(), Limit { limit: 20 })),
+        by_site_statement().sampled(samples::daily()),
+        total_statement().sampled(samples::daily()),
+        FAILING.sampled(With(samples::daily(), Limit { limit: 20 })),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::compliance::{DC_ELEMENTS, TIMINGS};
+
+    /// The rollups count with the thresholds and elements the shares are defined with.
+    #[test]
+    fn the_rollups_use_the_thresholds_and_elements_of_compliance_rs() {
+        let m = emc_sql::migrate::MIGRATIONS
+            .iter()
+            .find(|m| m.name == "report_rollups")
+            .expect("the report rollups migration");
+        for t in TIMINGS {
+            let (c, ms) = (t.name, t.threshold_ms);
+            // compliance_daily (view and backfill) and failing_pages_daily (view and backfill).
+            assert_eq!(
+                m.sql.matches(&format!("{c} > 0 AND {c} < {ms})")).count(),
+                2,
+                "{c}"
+            );
+            assert_eq!(m.sql.matches(&format!("{c} >= {ms}")).count(), 2, "{c}");
+        }
+        let list: Vec<String> = DC_ELEMENTS.iter().map(|e| format!("'{e}'")).collect();
+        let dc = format!("hasAll(dc_elements, [{}])", list.join(", "));
+        assert_eq!(m.sql.matches(&dc).count(), 4);
+    }
 }

@@ -1,9 +1,11 @@
-//! The unfiltered exit-page breakdown: the rollup ranks the pages and gives visits, page views
-//! and bounces; the visitors of the pages shown come from `sessions` (a sketch cannot forget a
-//! superseded exit), in a second query bound to exactly those pages.
+//! The unfiltered exit-page breakdown: `sessions_dims_daily` ranks the pages and gives visits,
+//! page views and bounces; the visitors of the pages shown come from `exit_visitors_daily` (a
+//! sketch cannot forget a superseded exit, a sum can), in a second query bound to exactly those
+//! pages.
 use super::breakdown::{BreakdownRow, Dim, Limit};
-use super::scope::{daily_where, Daily, Scope, Window};
+use super::scope::{daily_where, Daily, Scope};
 use super::statement::{binds, Sampled, Statement, With};
+use super::visitors::distinct_if;
 use super::{ratio, samples};
 use emc_sql::Db;
 use std::collections::BTreeMap;
@@ -24,16 +26,21 @@ pub const SUMS_DAILY: Statement<With<Daily, With<Dim, Limit>>> = Statement::fixe
     ),
 );
 
-/// Raw: visitors whose visits (started in the window) ended on each of `:pages`. A visit's
-/// rows net to one live state, so a visitor counts for a page when the sign-weighted sum of
-/// their rows on it is positive: exact whatever the background merges did. Only the rows of the
-/// shown pages are read (PREWHERE on site, start and page), and the page is grouped as its
-/// 1-based position in the array (a small integer key, cheaper to hash than the path).
-pub const VISITORS_RAW: Statement<With<Pages, Window>> = Statement::fixed(
-    "dashboard.exit_visitors_raw",
-    "SELECT toInt64(p), toInt64(countIf(n > 0)) FROM (SELECT indexOf(:pages, exit_page) AS p, visitor_id, \
-     sum(sign) AS n FROM sessions PREWHERE site IN (SELECT arrayJoin(:sites)) AND start >= toDateTime(:start) \
-     AND start < toDateTime(:end) AND exit_page IN (SELECT arrayJoin(:pages)) GROUP BY p, visitor_id) GROUP BY p",
+/// Rollup: visitors whose visits (started in the range) ended on each of `:pages`, from
+/// `exit_visitors_daily` (migration 0012): a visitor counts for a page when the sign-weighted
+/// sum of their rows on it is positive, exact whatever the background merges did. Only the rows
+/// of the shown pages are read (the sort key starts with site and page), and the page is
+/// grouped as its 1-based position in the array (a small integer key, cheaper to hash).
+pub const VISITORS_DAILY: Statement<With<Pages, Daily>> = Statement::fixed(
+    "dashboard.exit_visitors_daily",
+    concat!(
+        "SELECT toInt64(p), ",
+        distinct_if!("visitor_id", "n > 0"),
+        " FROM (SELECT indexOf(:pages, exit_page) AS p, visitor_id, sum(visits) AS n ",
+        "FROM exit_visitors_daily PREWHERE site IN (SELECT arrayJoin(:sites)) ",
+        "AND exit_page IN (SELECT arrayJoin(:pages)) AND day >= toDate(:from) AND day <= toDate(:to) ",
+        "GROUP BY p, visitor_id) GROUP BY p"
+    ),
 );
 
 pub async fn daily(
@@ -57,8 +64,8 @@ pub async fn daily(
     let pages = Pages {
         pages: rows.iter().map(|r| r.0.clone()).collect(),
     };
-    let counted: Vec<(i64, i64)> = VISITORS_RAW
-        .query(db, &With(pages, s.window()))?
+    let counted: Vec<(i64, i64)> = VISITORS_DAILY
+        .query(db, &With(pages, s.daily()))?
         .fetch_all()
         .await?;
     // p is the page's 1-based position in `pages`.
@@ -85,11 +92,11 @@ pub fn catalog() -> Vec<Sampled> {
             samples::daily(),
             With(Dim { dim: "exit_page" }, Limit { limit: 10 }),
         )),
-        VISITORS_RAW.sampled(With(
+        VISITORS_DAILY.sampled(With(
             Pages {
                 pages: vec!["/".into(), "/tin-tuc".into()],
             },
-            samples::window(),
+            samples::daily(),
         )),
     ]
 }

@@ -1,5 +1,5 @@
-//! Connection health from the connection log: when each site's tag was last heard, and each
-//! site's requests by reason. The definitions (silence, rejections) are in [`crate::health`].
+//! Connection health from the connection log's daily rollup (`connections_daily`): when each
+//! site's tag was last heard, and each site's requests by reason. The definitions (silence, rejections) are in [`crate::health`].
 use super::samples;
 use super::statement::{binds, Sampled, Statement};
 use crate::health::{assess, summarize, Rejections, SiteHealth};
@@ -15,24 +15,29 @@ binds! {
 }
 
 binds! {
-    /// A half-open window of Unix seconds.
-    pub struct Between { start: u32, end: u32 }
+    /// Days (`YYYY-MM-DD`, both included), of every site.
+    pub struct Days { from: String, to: String }
 }
 
-/// Newest accepted request per site since a time.
+/// Newest accepted request per site since a moment, from `connections_daily` (migration
+/// 0012): the newest of the days from the day before `:since` (UTC; the rollup's days are cut
+/// in `EMC_TIMEZONE`, at most a day apart) is the newest of all, kept when it is at or after
+/// `:since`.
 pub const LAST_SEEN: Statement<Since> = Statement::fixed(
     "health.last_seen",
-    "SELECT site, toUInt32(max(received_at)) FROM connection_log \
-     WHERE reason = 'ok' AND received_at >= toDateTime(:since) GROUP BY site ORDER BY site",
+    "SELECT site, toUInt32(maxMerge(last_at)) AS at FROM connections_daily \
+     WHERE reason = 'ok' AND day >= toDate(toDateTime(:since)) - 1 \
+     GROUP BY site HAVING at >= :since ORDER BY site",
 );
 
-/// Requests per site and reason in a window. A row may stand for several refused requests
-/// (its `count`).
-pub const BY_REASON: Statement<Between> = Statement::fixed(
+/// Requests per site and reason over days, from `connections_daily` (a connection-log row may
+/// stand for several refused requests: the rollup sums its `count`).
+pub const BY_REASON: Statement<Days> = Statement::fixed(
     "health.by_reason",
-    "SELECT site, reason, toUInt64(sum(count)) FROM connection_log \
-     WHERE received_at >= toDateTime(:start) AND received_at < toDateTime(:end) \
-     GROUP BY site, reason ORDER BY site, reason",
+    concat!(
+        "SELECT site, reason, toUInt64(sum(requests)) FROM connections_daily WHERE ",
+        "day >= toDate(:from) AND day <= toDate(:to) GROUP BY site, reason ORDER BY site, reason"
+    ),
 );
 
 #[derive(Debug, clickhouse::Row, Deserialize)]
@@ -81,9 +86,9 @@ pub async fn rejections(
     db: &Db,
     range: &Range,
 ) -> Result<Vec<Rejections>, clickhouse::error::Error> {
-    let p = Between {
-        start: range.start_ts(),
-        end: range.end_ts(),
+    let p = Days {
+        from: range.from_str(),
+        to: range.to_str(),
     };
     let rows = BY_REASON.query(db, &p)?.fetch_all::<ReasonRow>().await?;
     let rows: Vec<(String, String, u64)> =
@@ -95,9 +100,9 @@ pub fn catalog() -> Vec<Sampled> {
     let w = samples::window();
     vec![
         LAST_SEEN.sampled(Since { since: w.start }),
-        BY_REASON.sampled(Between {
-            start: w.start,
-            end: w.end,
+        BY_REASON.sampled(Days {
+            from: "2026-03-01".into(),
+            to: "2026-03-31".into(),
         }),
     ]
 }

@@ -25,6 +25,7 @@ pub mod statement;
 pub mod stats;
 pub mod timeseries;
 pub mod users;
+pub mod visitors;
 
 pub use breakdown::{breakdown, BreakdownRow};
 pub use dimension::Dimension;
@@ -124,6 +125,11 @@ mod tests {
             assert_eq!(s.check, Ok(()));
             assert!(!s.query.sql.contains('?'), "{}", s.query.name);
             assert!(names.insert(s.query.name.clone()), "{} twice", s.query.name);
+            assert!(
+                super::visitors::one_definition(&s.query.sql),
+                "{} counts distinct values another way",
+                s.query.name
+            );
         }
     }
 }

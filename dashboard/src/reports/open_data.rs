@@ -4,6 +4,7 @@
 use super::samples;
 use super::scope::{daily_where, Daily};
 use super::statement::{Sampled, Statement};
+use super::visitors::merged;
 use crate::params::Range;
 use crate::scope::Registry;
 use emc_sql::Db;
@@ -25,7 +26,9 @@ pub const MONTHLY_SESSIONS: Statement<Daily> = Statement::fixed(
 pub const MONTHLY_EVENTS: Statement<Daily> = Statement::fixed(
     "open_data.monthly_events",
     concat!(
-        "SELECT site, toUInt32(toYYYYMM(day)), toInt64(uniqMerge(visitors)) FROM events_daily WHERE ",
+        "SELECT site, toUInt32(toYYYYMM(day)), ",
+        merged!("visitors"),
+        " FROM visitors_daily WHERE ",
         daily_where!(),
         " GROUP BY site, toYYYYMM(day) ORDER BY site, toYYYYMM(day)"
     ),

@@ -1,6 +1,7 @@
 //! The overview: headline figures of every site in scope, one row each, from the daily rollups.
 use super::scope::{daily_where, Daily};
 use super::statement::{Sampled, Statement};
+use super::visitors::merged;
 use super::{ratio, samples};
 use crate::params::Range;
 use emc_sql::Db;
@@ -35,7 +36,9 @@ pub const SESSIONS: Statement<Daily> = Statement::fixed(
 pub const EVENTS: Statement<Daily> = Statement::fixed(
     "dashboard.overview_events",
     concat!(
-        "SELECT site, toInt64(sum(hits)), toInt64(uniqCombinedMerge(visitors)) FROM visitors_daily WHERE ",
+        "SELECT site, toInt64(sum(hits)), ",
+        merged!("visitors"),
+        " FROM visitors_daily WHERE ",
         daily_where!(),
         " GROUP BY site"
     ),

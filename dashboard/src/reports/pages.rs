@@ -5,6 +5,7 @@ use super::breakdown::{self, BreakdownRow, Limit};
 use super::dimension::Dimension;
 use super::scope::{daily_where, events_where, Daily, Filtered, Scope};
 use super::statement::{Sampled, Statement, With};
+use super::visitors::{distinct, merged};
 use super::{ratio, samples};
 use emc_sql::Db;
 use std::collections::BTreeMap;
@@ -14,8 +15,11 @@ use std::collections::BTreeMap;
 pub const DAILY: Statement<With<Daily, Limit>> = Statement::fixed(
     "dashboard.page_breakdown_daily",
     concat!(
-        "SELECT pathname, toInt64(uniqCombinedMerge(visits)), toInt64(uniqCombinedMerge(visitors)), toInt64(sum(pageviews)) AS pv ",
-        "FROM pages_daily WHERE ",
+        "SELECT pathname, ",
+        merged!("visits"),
+        ", ",
+        merged!("visitors"),
+        ", toInt64(sum(pageviews)) AS pv FROM pages_daily WHERE ",
         daily_where!(),
         " AND pathname IN (SELECT pathname FROM pages_daily WHERE ",
         daily_where!(),
@@ -42,9 +46,11 @@ pub fn raw_statement() -> Statement<With<Filtered, Limit>> {
     Statement::built(
         "dashboard.page_breakdown",
         format!(
-            "SELECT pathname AS dim_key, toInt64(uniqExact(session_id)) AS visits, \
-             toInt64(uniqExact(visitor_id)) AS visitors, toInt64(count()) AS pageviews FROM events \
-             WHERE name = 'pageview' AND {} GROUP BY dim_key ORDER BY pageviews DESC, dim_key LIMIT :limit",
+            "SELECT pathname AS dim_key, {} AS visits, {} AS visitors, toInt64(count()) AS pageviews \
+             FROM events WHERE name = 'pageview' AND {} GROUP BY dim_key ORDER BY pageviews DESC, dim_key \
+             LIMIT :limit",
+            distinct!("session_id"),
+            distinct!("visitor_id"),
             events_where()
         ),
     )

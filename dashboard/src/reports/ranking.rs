@@ -1,9 +1,10 @@
 //! The ranking's inputs per site over a range: visits, bounces, duration (`sessions_daily`),
-//! visitors and the days with hits (`events_daily`), and the compliance counts
+//! visitors and the days with hits (`visitors_daily`), and the compliance counts
 //! ([`super::compliance`]). The scoring is in [`crate::ranking`].
 use super::samples;
 use super::scope::{daily_where, Daily};
 use super::statement::{Sampled, Statement};
+use super::visitors::merged;
 use crate::params::Range;
 use crate::ranking::SiteInputs;
 use emc_sql::Db;
@@ -24,7 +25,9 @@ pub const SESSIONS: Statement<Daily> = Statement::fixed(
 pub const EVENTS: Statement<Daily> = Statement::fixed(
     "ranking.events",
     concat!(
-        "SELECT site, toUInt64(uniqMerge(visitors)), groupUniqArray(day) FROM events_daily WHERE ",
+        "SELECT site, ",
+        merged!("visitors"),
+        ", groupUniqArray(day) FROM visitors_daily WHERE ",
         daily_where!(),
         " GROUP BY site"
     ),
@@ -42,7 +45,7 @@ struct SessionsRow {
 #[derive(Debug, clickhouse::Row, Deserialize)]
 pub struct EventsRow {
     pub site: String,
-    pub visitors: u64,
+    pub visitors: i64,
     pub days: Vec<u16>,
 }
 
@@ -83,7 +86,7 @@ pub async fn load_inputs(
     }
     for r in events {
         let i = out.entry(r.site).or_default();
-        i.visitors = r.visitors;
+        i.visitors = r.visitors.max(0) as u64;
         i.days = r.days.into_iter().collect();
     }
     for (site, c) in counts {

@@ -1,6 +1,7 @@
 //! Visitors and hits of the last five minutes, from the raw hits (a few minutes of rows).
 use super::samples;
 use super::statement::{binds, Sampled, Statement};
+use super::visitors::distinct;
 use emc_sql::Db;
 use serde::Serialize;
 
@@ -18,8 +19,12 @@ binds! {
 
 pub const REALTIME: Statement<Since> = Statement::fixed(
     "dashboard.realtime",
-    "SELECT toInt64(uniq(visitor_id)), toInt64(count()) FROM events \
-     WHERE site IN (SELECT arrayJoin(:sites)) AND timestamp >= toDateTime(:since) AND session_id != 0",
+    concat!(
+        "SELECT ",
+        distinct!("visitor_id"),
+        ", toInt64(count()) FROM events WHERE site IN (SELECT arrayJoin(:sites)) ",
+        "AND timestamp >= toDateTime(:since) AND session_id != 0"
+    ),
 );
 
 pub async fn realtime(

@@ -5,6 +5,7 @@ use super::scope::{
     daily_where, events_where, sessions_where, Daily, Filtered, Scope, DAILY_WHERE,
 };
 use super::statement::{binds, Sampled, Statement, With};
+use super::visitors::{distinct, merged};
 use super::{ratio, rollup_filter};
 use crate::reports::dimension::Dimension;
 use emc_sql::Db;
@@ -53,8 +54,9 @@ pub const SESSIONS_DAILY: Statement<Daily> = Statement::fixed(
 pub const EVENTS_DAILY: Statement<Daily> = Statement::fixed(
     "dashboard.stats_events_daily",
     concat!(
-        "SELECT toInt64(sum(hits)), toInt64(sum(pageviews)), toInt64(uniqCombinedMerge(visitors)) ",
-        "FROM visitors_daily WHERE ",
+        "SELECT toInt64(sum(hits)), toInt64(sum(pageviews)), ",
+        merged!("visitors"),
+        " FROM visitors_daily WHERE ",
         daily_where!()
     ),
 );
@@ -66,8 +68,9 @@ pub fn dims() -> Statement<With<Daily, DimValue>> {
         "dashboard.stats_dims",
         format!(
             "SELECT toInt64(sum(visits)), toInt64(sum(bounces)), toInt64(sum(duration)), toInt64(sum(pageviews)), \
-             toInt64(sum(hits)), toInt64(uniqCombinedMerge(visitors)) FROM sessions_dims_daily WHERE {DAILY_WHERE} \
-             AND dim = :dim AND value = :value"
+             toInt64(sum(hits)), {v} FROM sessions_dims_daily WHERE {DAILY_WHERE} \
+             AND dim = :dim AND value = :value",
+            v = merged!("visitors")
         ),
     )
 }
@@ -90,8 +93,8 @@ pub fn events_raw() -> Statement<Filtered> {
     Statement::built(
         "dashboard.stats_events_raw",
         format!(
-            "SELECT toInt64(count()), toInt64(countIf(name = 'pageview')), toInt64(uniq(visitor_id)) \
-             FROM events WHERE {}",
+            "SELECT toInt64(count()), toInt64(countIf(name = 'pageview')), {} FROM events WHERE {}",
+            distinct!("visitor_id"),
             events_where()
         ),
     )

@@ -7,6 +7,7 @@ use super::scope::DAILY_WHERE;
 use super::scope::{daily_where, events_where, sessions_where, Daily, Filtered, Scope, Window};
 use super::statement::{binds, Sampled, Statement, With};
 use super::stats::DimValue;
+use super::visitors::{distinct, merged};
 use crate::params::{Interval, Range};
 use emc_sql::Db;
 use serde::Serialize;
@@ -53,7 +54,8 @@ pub const EVENTS_DAILY: Statement<With<Every, Daily>> = Statement::fixed(
     "dashboard.ts_events_daily",
     concat!(
         "SELECT if(:interval = 'month', toString(toStartOfMonth(day)), toString(day)) AS t, ",
-        "toInt64(uniqCombinedMerge(visitors)) FROM visitors_daily WHERE ",
+        merged!("visitors"),
+        " FROM visitors_daily WHERE ",
         daily_where!(),
         " GROUP BY t"
     ),
@@ -65,10 +67,15 @@ pub const SESSIONS_HOURLY: Statement<With<Zone, Window>> = Statement::fixed(
      WHERE site IN (SELECT arrayJoin(:sites)) AND hour >= toDateTime(:start) AND hour < toDateTime(:end) GROUP BY t",
 );
 
+/// Visitors per hour from `visitors_hourly` (migration 0012: the same sketch as every report).
 pub const EVENTS_HOURLY: Statement<With<Zone, Window>> = Statement::fixed(
     "dashboard.ts_events_hourly",
-    "SELECT toString(hour, :tz) AS t, toInt64(uniqMerge(visitors)) FROM events_hourly \
-     WHERE site IN (SELECT arrayJoin(:sites)) AND hour >= toDateTime(:start) AND hour < toDateTime(:end) GROUP BY t",
+    concat!(
+        "SELECT toString(hour, :tz) AS t, ",
+        merged!("visitors"),
+        " FROM visitors_hourly WHERE site IN (SELECT arrayJoin(:sites)) AND hour >= toDateTime(:start) ",
+        "AND hour < toDateTime(:end) GROUP BY t"
+    ),
 );
 
 /// Rollup: a day or month series of the visits with one session-dimension value
@@ -78,8 +85,9 @@ pub fn dims() -> Statement<With<Every, With<Daily, DimValue>>> {
         "dashboard.ts_dims",
         format!(
             "SELECT if(:interval = 'month', toString(toStartOfMonth(day)), toString(day)) AS t, toInt64(sum(visits)), \
-             toInt64(sum(pageviews)), toInt64(uniqCombinedMerge(visitors)) FROM sessions_dims_daily WHERE {DAILY_WHERE} \
-             AND dim = :dim AND value = :value GROUP BY t"
+             toInt64(sum(pageviews)), {v} FROM sessions_dims_daily WHERE {DAILY_WHERE} \
+             AND dim = :dim AND value = :value GROUP BY t",
+            v = merged!("visitors")
         ),
     )
 }
@@ -106,8 +114,9 @@ pub fn events_raw() -> Statement<With<Bucketing, Filtered>> {
     Statement::built(
         "dashboard.ts_events_raw",
         format!(
-            "SELECT {} AS t, toInt64(uniq(visitor_id)), toInt64(countIf(name = 'pageview')) FROM events WHERE {} GROUP BY t",
+            "SELECT {} AS t, {}, toInt64(countIf(name = 'pageview')) FROM events WHERE {} GROUP BY t",
             raw_bucket("timestamp"),
+            distinct!("visitor_id"),
             events_where()
         ),
     )

@@ -23,7 +23,7 @@ pub const RAW_TABLES: [&str; 6] = [
     "scans",
     "scan_requests",
 ];
-pub const ROLLUP_TABLES: [&str; 7] = [
+pub const ROLLUP_TABLES: [&str; 12] = [
     "events_hourly",
     "events_daily",
     "sessions_hourly",
@@ -31,6 +31,11 @@ pub const ROLLUP_TABLES: [&str; 7] = [
     "sessions_dims_daily",
     "pages_daily",
     "visitors_daily",
+    "compliance_daily",
+    "failing_pages_daily",
+    "connections_daily",
+    "visitors_hourly",
+    "exit_visitors_daily",
 ];
 pub const DEFAULT_MONTHS: u32 = 13;
 pub const MIN_MONTHS: u32 = 12;

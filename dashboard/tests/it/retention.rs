@@ -8,7 +8,7 @@ use emc_sql::scan::{ScanCheckRow, ScanRequestRow, ScanRow};
 use emc_sql::Db;
 use std::collections::BTreeSet;
 
-const TABLES: [&str; 13] = [
+const TABLES: [&str; 18] = [
     "events",
     "sessions",
     "connection_log",
@@ -19,6 +19,11 @@ const TABLES: [&str; 13] = [
     "sessions_dims_daily",
     "pages_daily",
     "visitors_daily",
+    "compliance_daily",
+    "failing_pages_daily",
+    "connections_daily",
+    "visitors_hourly",
+    "exit_visitors_daily",
     "scan_checks",
     "scans",
     "scan_requests",
@@ -198,7 +203,7 @@ async fn drops_exactly_the_expired_partitions_of_raw_and_rollup_tables() {
         text.contains("would drop sessions_daily partition 202509"),
         "{text}"
     );
-    assert!(text.contains("would drop 26 partitions;"), "{text}");
+    assert!(text.contains("would drop 36 partitions;"), "{text}");
     let straddle = dry
         .decisions
         .iter()

@@ -63,7 +63,7 @@ async fn retention_cli_dry_run_refusal_and_the_admin_page() {
         out.contains("would drop connection_log partition 202509"),
         "{out}"
     );
-    assert!(out.contains("would drop 26 partitions;"), "{out}");
+    assert!(out.contains("would drop 36 partitions;"), "{out}");
     assert_eq!(count(&db, events).await, 5, "a dry run drops nothing");
 
     // Refused policies: a clear message, non-zero exit, nothing dropped.
