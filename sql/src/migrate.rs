@@ -61,12 +61,12 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 9,
         name: "scans",
-        sql: include_str!("../migrations/0010_scans.sql"),
+        sql: include_str!("../migrations/0009_scans.sql"),
     },
     Migration {
         version: 10,
         name: "connection_log_count",
-        sql: include_str!("../migrations/0014_connection_log_count.sql"),
+        sql: include_str!("../migrations/0010_connection_log_count.sql"),
     },
     Migration {
         version: 11,
