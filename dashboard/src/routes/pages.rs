@@ -602,7 +602,7 @@ async fn province_map(
     base: &str,
     t: &'static Texts,
 ) -> Result<Option<(String, String)>, ApiError> {
-    let rows = queries::breakdown(&state.db, &r.scope(), "region", 500).await?;
+    let rows = reports::breakdown::breakdown(&state.db, &r.scope(), Dimension::Region, 500).await?;
     if rows.is_empty() {
         return Ok(None);
     }
@@ -625,7 +625,7 @@ async fn province_map(
             .map(|b| b.key.as_str());
         let (one, more) = (names.next()?, names.next());
         let mut f = p.filters.clone();
-        (more.is_none() && f.set("region", one).is_ok()).then(|| view_href(base, p, &f))
+        (more.is_none() && f.set(Dimension::Region, one).is_ok()).then(|| view_href(base, p, &f))
     });
     let outside = format!(
         "{}: {}",
