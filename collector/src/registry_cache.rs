@@ -22,6 +22,9 @@ pub const SNAPSHOT_FILE: &str = "registry.json";
 pub struct SiteEntry {
     pub code: String,
     pub domains: Vec<String>,
+    /// The site's own site-search parameters; empty: Matomo's defaults.
+    #[serde(default)]
+    pub search_params: Vec<String>,
 }
 
 impl SiteEntry {
@@ -196,6 +199,7 @@ impl RegistryCache {
             .map(|s| SiteEntry {
                 code: s.code,
                 domains: s.domains,
+                search_params: s.search_params,
             })
             .collect();
         let n = entries.len();
@@ -250,6 +254,7 @@ mod tests {
         let site = SiteEntry {
             code: "1".into(),
             domains: vec!["hanoi.gov.vn".into()],
+            search_params: vec![],
         };
         for (host, ok) in [
             ("hanoi.gov.vn", true),
@@ -269,6 +274,7 @@ mod tests {
             .map(|c| SiteEntry {
                 code: (*c).into(),
                 domains: vec![format!("s{c}.gov.vn"), format!("www.s{c}.gov.vn")],
+                search_params: vec![],
             })
             .collect()
     }

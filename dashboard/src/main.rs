@@ -243,6 +243,10 @@ enum SiteCommand {
         /// Keep an existing EMC site id (e.g. 227) instead of a new code.
         #[arg(long)]
         code: Option<String>,
+        /// A query parameter that makes a page view a site search (repeat for several);
+        /// none: Matomo's defaults q, query, s, search, searchword, k, keyword.
+        #[arg(long = "search-param")]
+        search_params: Vec<String>,
     },
     /// Lists sites.
     List,
@@ -455,9 +459,11 @@ async fn site(db: &Db, command: SiteCommand, collector_url: &str) -> anyhow::Res
             parent,
             agency,
             code,
+            search_params,
         } => {
             let kind = SiteKind::parse(&kind)?;
-            let row = registry::add_site(
+            registry::normalize_search_params(&search_params)?;
+            let mut row = registry::add_site(
                 db,
                 NewSite {
                     name,
@@ -469,6 +475,10 @@ async fn site(db: &Db, command: SiteCommand, collector_url: &str) -> anyhow::Res
                 },
             )
             .await?;
+            if !search_params.is_empty() {
+                row = registry::set_search_params(db, &row, &search_params).await?;
+                println!("site search parameters: {}", row.search_params.join(", "));
+            }
             println!("code: {}", row.code);
             println!("snippet: {}", registry::snippet(collector_url, &row.code));
         }

@@ -152,6 +152,16 @@ pub struct Row {
     pub bounce: String,
 }
 
+/// One row of the site-search table.
+pub struct SearchLine {
+    pub keyword: String,
+    pub category: String,
+    pub searches: i64,
+    pub visits: i64,
+    pub no_result: i64,
+    pub exit_share: String,
+}
+
 pub struct Section {
     pub dim: &'static str,
     pub title: &'static str,
@@ -187,6 +197,9 @@ pub struct ReportPage {
     pub sections: Vec<Section>,
     /// The choropleth of visits by province (inline SVG) and the visits outside Vietnam.
     pub map: Option<(String, String)>,
+    /// Site search: top keywords (no filter applies to it) and its CSV.
+    pub searches: Vec<SearchLine>,
+    pub csv_searches: String,
     pub manage: Option<Manage>,
     /// The tag's connection (a site's report only).
     pub connection: Option<crate::routes::compliance::Connection>,

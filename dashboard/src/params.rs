@@ -79,6 +79,31 @@ impl Interval {
     }
 }
 
+/// What a breakdown (`by=`) is of: a dimension, or the keywords of site searches (not a
+/// session dimension: its own report, [`crate::reports::site_search`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Dimension(Dimension),
+    SearchKeyword,
+}
+
+impl By {
+    pub fn key(self) -> &'static str {
+        match self {
+            By::Dimension(d) => d.key(),
+            By::SearchKeyword => crate::reports::site_search::BY,
+        }
+    }
+
+    fn parse(v: &str) -> Option<By> {
+        if v == crate::reports::site_search::BY {
+            Some(By::SearchKeyword)
+        } else {
+            Dimension::parse(v).map(By::Dimension)
+        }
+    }
+}
+
 /// A date range in the configured timezone, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
@@ -133,7 +158,7 @@ pub struct ReportParams {
     pub range: Range,
     pub filters: Filters,
     pub interval: Interval,
-    pub by: Dimension,
+    pub by: By,
     pub limit: u32,
     pub compare: bool,
     /// Overview sort column and direction.
@@ -185,7 +210,7 @@ impl ReportParams {
         let mut include_components = false;
         let mut filters = Filters::default();
         let mut interval = None;
-        let mut by = Dimension::Page;
+        let mut by = By::Dimension(Dimension::Page);
         let mut limit = 10u32;
         let mut compare = false;
         let mut sort = "visits";
@@ -218,8 +243,15 @@ impl ReportParams {
                     })
                 }
                 "by" => {
-                    by = Dimension::parse(v).ok_or_else(|| {
-                        ApiError::bad("by", format!("{v:?}: use one of {}", Dimension::keys()))
+                    by = By::parse(v).ok_or_else(|| {
+                        ApiError::bad(
+                            "by",
+                            format!(
+                                "{v:?}: use one of {}, {}",
+                                Dimension::keys(),
+                                crate::reports::site_search::BY
+                            ),
+                        )
                     })?
                 }
                 "limit" => {
@@ -276,6 +308,12 @@ impl ReportParams {
             },
             t => t,
         };
+        if by == By::SearchKeyword && !filters.is_empty() {
+            return Err(ApiError::bad(
+                "filter",
+                "the site-search report (by=search_keyword) takes no filter",
+            ));
+        }
         let range = Range { from, to, tz };
         let interval = interval.unwrap_or(if range.days() == 1 {
             Interval::Hour
@@ -341,6 +379,7 @@ mod tests {
             "site=1&limit=0",
             "site=1&interval=week",
             "site=1&include_components=maybe",
+            "site=1&by=search_keyword&filter=source:organic",
         ];
         for q in bad {
             assert_eq!(parse(q).err(), Some(400), "{q}");

@@ -26,6 +26,9 @@ pub struct SiteInput {
     pub parent: Option<String>,
     pub agency: String,
     pub code: Option<String>,
+    /// Query parameters that make a page view a site search; none: Matomo's defaults.
+    #[serde(default)]
+    pub search_params: Vec<String>,
     #[serde(flatten)]
     pub contact: Contact,
 }
@@ -101,6 +104,8 @@ pub async fn add_site(db: &Db, who: &Principal, input: SiteInput) -> Result<Site
     for d in &input.domains {
         reg::normalize_domain(d).map_err(|e| ApiError::bad("domains", e.to_string()))?;
     }
+    reg::normalize_search_params(&input.search_params)
+        .map_err(|e| ApiError::bad("search_params", e.to_string()))?;
     let new = NewSite {
         name: input.name,
         domains: input
@@ -114,6 +119,9 @@ pub async fn add_site(db: &Db, who: &Principal, input: SiteInput) -> Result<Site
         code: none_if_empty(input.code),
     };
     let mut row = reg::add_site(db, new).await?;
+    if !input.search_params.is_empty() {
+        row = reg::set_search_params(db, &row, &input.search_params).await?;
+    }
     if input.contact != Contact::default() {
         input.contact.apply(&mut row);
         row.version += 1;

@@ -78,6 +78,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "report_rollups",
         sql: include_str!("../migrations/0012_report_rollups.sql"),
     },
+    Migration {
+        version: 13,
+        name: "site_search",
+        sql: include_str!("../migrations/0013_site_search.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

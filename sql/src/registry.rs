@@ -89,6 +89,46 @@ pub struct SiteRow {
     pub contact_other: String,
     pub version: u64,
     pub deleted: u8,
+    /// Query parameters that make a page view a site search here; empty: [`DEFAULT_SEARCH_PARAMS`].
+    pub search_params: Vec<String>,
+}
+
+/// Matomo's default site-search parameters, used by a site that names none of its own.
+pub const DEFAULT_SEARCH_PARAMS: [&str; 7] =
+    ["q", "query", "s", "search", "searchword", "k", "keyword"];
+
+/// Checks site-search parameter names (1-64 of `[A-Za-z0-9_.[]-]`), dropping blanks and repeats.
+pub fn normalize_search_params(params: &[String]) -> Result<Vec<String>, SqlError> {
+    let mut out: Vec<String> = Vec::new();
+    for p in params.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+        let ok = p.len() <= 64
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.[]-".contains(&b));
+        if !ok {
+            return Err(bad(format!(
+                "search parameter {p:?}: 1-64 letters, digits or _ . [ ] -"
+            )));
+        }
+        if !out.iter().any(|o| o == p) {
+            out.push(p.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// A new version of the site with these site-search parameters (empty: the defaults).
+pub async fn set_search_params(
+    db: &Db,
+    site: &SiteRow,
+    params: &[String],
+) -> Result<SiteRow, SqlError> {
+    let mut row = site.clone();
+    row.search_params = normalize_search_params(params)?;
+    row.version = version_now().max(site.version + 1);
+    let mut insert = db.client().insert::<SiteRow>("sites").await?;
+    insert.write(&row).await?;
+    insert.end().await?;
+    Ok(row)
 }
 
 #[derive(Debug, Clone)]
@@ -156,7 +196,7 @@ pub const LIST_AGENCIES: &str =
 
 pub const LIST_SITES: &str = "SELECT code, name, domains, kind, parent, agency, created_at, \
      legal_rep_name, legal_rep_title, contact_name, contact_title, contact_address, contact_phone, \
-     contact_email, contact_other, version, deleted \
+     contact_email, contact_other, version, deleted, search_params \
      FROM sites FINAL WHERE deleted = 0 ORDER BY length(code), code";
 
 pub async fn list_agencies(db: &Db) -> Result<Vec<AgencyRow>, SqlError> {

@@ -49,6 +49,11 @@ pub struct EventRow {
     pub dc_elements: Vec<String>,
     pub props_keys: Vec<String>,
     pub props_values: Vec<String>,
+    /// Site search (`name = 'site_search'`): the keyword, its category, and the number of
+    /// results the site reported (`None`: not reported). Empty on other hits.
+    pub search_keyword: String,
+    pub search_category: String,
+    pub search_count: Option<u32>,
 }
 
 /// One state of a session; written as a `-1`/`+1` pair on every change.

@@ -137,6 +137,11 @@
         setCustomUrl: (u) => (customUrl = u),
         setDocumentTitle: (t) => (customTitle = t),
         trackPageView: pageview,
+        // Matomo's trackSiteSearch(keyword, category, resultCount): a site_search event whose
+        // props are those of trackEvent (name = keyword, value = result count), which gzip
+        // already knows; the collector stores it as a site search, not a page view.
+        trackSiteSearch: (keyword, category, count) =>
+          event('site_search', { category: category, name: keyword, value: count }),
         trackEvent: (category, action, name, value) =>
           event(action || 'event', { category: category, action: action, name: name, value: value }),
         // trackDVC(serviceCode, flag, "dossierId;ddMMyyyy;applicantName;applicantIdNo"):

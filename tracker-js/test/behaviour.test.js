@@ -161,6 +161,15 @@ for (const which of ['src', 'dist']) {
         assert.deepEqual(b.beacons[2].body.props, { category: 'Menu', action: 'click' });
       });
 
+      test('trackSiteSearch is a site_search event: keyword as name, result count as value', () => {
+        const b = legacy().load(which);
+        b.window._govaq.push(['trackSiteSearch', 'hộ chiếu', 'Thủ tục', 0]);
+        b.window._govaq.push(['trackSiteSearch', 'visa']);
+        assert.deepEqual(b.names(), ['pageview', 'site_search', 'site_search']);
+        assert.deepEqual(b.beacons[1].body.props, { category: 'Thủ tục', name: 'hộ chiếu', value: '0' });
+        assert.deepEqual(b.beacons[2].body.props, { name: 'visa' });
+      });
+
       test('trackEvent without an action is named "event"', () => {
         const b = legacy().load(which);
         b.window._govaq.push(['trackEvent', 'Cat']);

@@ -2,5 +2,6 @@
 pub mod bots;
 pub mod geo;
 pub mod referrer;
+pub mod site_search;
 pub mod user_agent;
 pub mod utm;

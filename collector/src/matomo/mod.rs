@@ -21,6 +21,7 @@
 //! | `cvar`, `_cvar` | only values in the legacy DVC form `dossierId;ddMMyyyy;name;idNo`, which `put_dvc` turns into `dossier_hash` + `date` | every other custom variable is dropped (they are where portals put personal data) |
 //! | `cdt` | `time` | only in a bulk request whose `token_auth` equals `EMC_MATOMO_TOKEN`; Unix seconds or `YYYY-MM-DD HH:MM:SS` UTC, 2000-01-01 … now; otherwise ignored |
 //! | `_rcn`, `_rck` | campaign name, keyword | fill what the page URL's campaign parameters leave blank (`enrich/utm.rs`) |
+//! | `search`, `search_cat`, `search_count` | a `site_search` hit: keyword, category, result count | `search` non-blank makes the request a site search, not a page view (as Matomo's `trackSiteSearch`); `search_count` a whole number |
 //! | `ua` | `user_agent` | overrides the header, as in Matomo (server-side clients send the browser's) |
 //! | `send_image` | the answer | `0` → `204`; absent or anything else → `200` with a 1×1 GIF (Matomo's default) |
 //! | `_id`, `uid`, `cid`, `_idts`, `_idvc`, `_viewts`, `_ref`, `cip`, `token_auth`, `h`/`m`/`s`, `r`, `lang`, `cookie`, plug-in flags, … | — | ignored: the visitor is the server-side salted hash only |
@@ -34,6 +35,7 @@ pub use bulk::{is_bulk, parse as parse_bulk, Bulk, MAX_REQUESTS};
 pub use params::{same_secret, Params};
 
 use crate::beacon::{self, DecodeError, Meta, Timing};
+use crate::enrich::site_search::SiteSearch;
 use crate::enrich::utm::Utm;
 use crate::pipeline::{Hit, Origin, RequestFields};
 use chrono::{DateTime, Utc};
@@ -110,6 +112,7 @@ pub fn decode(p: &Params, ctx: &Context) -> Result<Hit, DecodeError> {
         origin: Origin::Matomo,
         fields: RequestFields {
             campaign: Utm::from_tracker(p.get("_rcn"), p.get("_rck")),
+            search: site_search(p)?,
         },
     })
 }
@@ -160,6 +163,26 @@ fn kind(p: &Params) -> Result<(String, Vec<(String, String)>), DecodeError> {
         return Ok(("engagement".to_owned(), vec![]));
     }
     Ok(("pageview".to_owned(), vec![]))
+}
+
+/// Matomo's site-search fields: a non-blank `search` makes the request a site search.
+fn site_search(p: &Params) -> Result<Option<SiteSearch>, DecodeError> {
+    let Some(keyword) = p.get("search").filter(|k| !k.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let count = p
+        .get("search_count")
+        .map(|c| {
+            c.trim()
+                .parse::<u32>()
+                .map_err(|_| fail("search_count", "a whole number from 0"))
+        })
+        .transpose()?;
+    Ok(Some(SiteSearch::new(
+        keyword,
+        p.get("search_cat").unwrap_or(""),
+        count,
+    )))
 }
 
 const PF: [&str; 6] = ["pf_net", "pf_srv", "pf_tfr", "pf_dm1", "pf_dm2", "pf_onl"];

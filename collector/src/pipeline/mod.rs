@@ -9,6 +9,7 @@ pub use steps::{parse_page_url, DropReason};
 
 use crate::beacon::{Meta, Timing};
 use crate::enrich::geo::GeoDb;
+use crate::enrich::site_search::SiteSearch;
 use crate::enrich::user_agent::UaParser;
 use crate::enrich::utm::Utm;
 use crate::metrics::Metrics;
@@ -66,6 +67,8 @@ pub struct Hit {
 pub struct RequestFields {
     /// Matomo's `_rcn` / `_rck`: campaign name and keyword, filling what the URL leaves blank.
     pub campaign: Utm,
+    /// Matomo's `search`, `search_cat`, `search_count`: the hit is a site search.
+    pub search: Option<SiteSearch>,
 }
 
 impl Hit {
@@ -177,6 +180,7 @@ impl Pipeline {
         let site = self.validate_site(&hit.site)?;
         let url = steps::parse_page_url(&hit.url)?;
         let hostname = steps::check_hostname(&site, &url)?;
+        let search = steps::put_site_search(&mut hit, &url, &site)?;
         let ua = self.put_user_agent(&hit.user_agent)?;
         let geo = self.geo.lookup(hit.client_ip);
         let utm = crate::enrich::utm::utm_from_url(&url).or(&hit.fields.campaign);
@@ -192,6 +196,7 @@ impl Pipeline {
             geo: &geo,
             utm: &utm,
             referrer: &referrer,
+            search: search.as_ref(),
             visitor_id,
         };
         let touch = self.register_session(&ctx, now);

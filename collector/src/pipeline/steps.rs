@@ -2,6 +2,7 @@
 use super::{Hit, Pipeline};
 use crate::enrich::geo::GeoInfo;
 use crate::enrich::referrer::ReferrerInfo;
+use crate::enrich::site_search::{self, SiteSearch};
 use crate::enrich::user_agent::{BotKind, UaInfo, UaVerdict};
 use crate::enrich::utm::Utm;
 use crate::registry_cache::SiteEntry;
@@ -74,6 +75,7 @@ pub struct EventContext<'a> {
     pub geo: &'a GeoInfo,
     pub utm: &'a Utm,
     pub referrer: &'a ReferrerInfo,
+    pub search: Option<&'a SiteSearch>,
     pub visitor_id: u64,
 }
 
@@ -104,6 +106,31 @@ pub fn check_hostname(site: &SiteEntry, url: &Url) -> Result<String, DropReason>
             site: site.code.clone(),
         })
     }
+}
+
+/// `put_site_search`: Matomo's search fields, a `site_search` event, or a page view whose URL
+/// carries one of the site's search parameters make the hit a site search (renamed
+/// `site_search`: not a page view); the keyword, category and count are returned for its row.
+pub fn put_site_search(
+    hit: &mut Hit,
+    url: &Url,
+    site: &SiteEntry,
+) -> Result<Option<SiteSearch>, DropReason> {
+    let found = match hit.fields.search.take() {
+        Some(s) => Some(s),
+        None if hit.name == site_search::EVENT => {
+            let (search, rest) = site_search::from_props(std::mem::take(&mut hit.props))
+                .map_err(|message| DropReason::malformed("props.name", message))?;
+            hit.props = rest;
+            Some(search)
+        }
+        None if hit.name == "pageview" => site_search::from_url(url, &site.search_params),
+        None => None,
+    };
+    if found.is_some() {
+        site_search::EVENT.clone_into(&mut hit.name);
+    }
+    Ok(found)
 }
 
 fn cut(s: &str, max: usize) -> String {
@@ -240,5 +267,8 @@ pub fn event_row(ctx: &EventContext<'_>, session_id: u64) -> EventRow {
         dc_elements: hit.meta.dc.clone(),
         props_keys: keys,
         props_values: values,
+        search_keyword: ctx.search.map(|s| s.keyword.clone()).unwrap_or_default(),
+        search_category: ctx.search.map(|s| s.category.clone()).unwrap_or_default(),
+        search_count: ctx.search.and_then(|s| s.count),
     }
 }

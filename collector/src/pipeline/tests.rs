@@ -13,10 +13,18 @@ fn pipeline() -> Pipeline {
     ))])
     .unwrap();
     Pipeline {
-        registry: RegistryCache::from_entries([SiteEntry {
-            code: "227".into(),
-            domains: vec!["portal.gov.vn".into()],
-        }]),
+        registry: RegistryCache::from_entries([
+            SiteEntry {
+                code: "227".into(),
+                domains: vec!["portal.gov.vn".into()],
+                search_params: vec![],
+            },
+            SiteEntry {
+                code: "60".into(),
+                domains: vec!["dichvucong.tinh.gov.vn".into()],
+                search_params: vec!["tu-khoa".into()],
+            },
+        ]),
         ua: UaParser::new(),
         geo,
         salts: SaltSource::Ephemeral(Arc::new(EphemeralSalts::new())),
@@ -135,6 +143,131 @@ fn an_accepted_page_view_is_enriched() {
     assert_eq!(event.is_https, 1);
     assert_ne!(event.visitor_id, 0);
     assert_eq!(event.session_id, accepted.session_id);
+}
+
+fn event_of(a: &Accepted) -> &emc_sql::rows::EventRow {
+    a.records
+        .iter()
+        .find_map(|r| match r {
+            crate::queue::Record::Event(e) => Some(&**e),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn site_searches_are_not_page_views() {
+    use crate::enrich::site_search::SiteSearch;
+    let p = pipeline();
+    let search = |site: &str, url: &str, name: &str, props: &[(&str, &str)], fields| {
+        let mut h = hit(site, url, CHROME);
+        h.name = name.into();
+        h.props = props
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        h.fields = fields;
+        p.process(h).map(|a| {
+            let e = event_of(&a);
+            let keys = e.props_keys.join(",");
+            let found = (
+                e.search_keyword.clone(),
+                e.search_category.clone(),
+                e.search_count,
+            );
+            (e.name.clone(), found, keys)
+        })
+    };
+    let none = RequestFields::default();
+    let matomo = RequestFields {
+        search: Some(SiteSearch::new("Hộ chiếu", "Thủ tục", Some(0))),
+        ..RequestFields::default()
+    };
+    let s = |k: &str, c: &str, n: Option<u32>| (k.to_owned(), c.to_owned(), n);
+    let cases = [
+        // (site, url, name, props, fields) → (name, search, props left)
+        (
+            search(
+                "227",
+                "https://portal.gov.vn/tim?q=Visa&page=2",
+                "pageview",
+                &[],
+                none.clone(),
+            ),
+            ("site_search", s("visa", "", None), ""),
+        ),
+        (
+            search(
+                "227",
+                "https://portal.gov.vn/tim?page=2",
+                "pageview",
+                &[],
+                none.clone(),
+            ),
+            ("pageview", s("", "", None), ""),
+        ),
+        (
+            search("227", "https://portal.gov.vn/a", "pageview", &[], matomo),
+            ("site_search", s("hộ chiếu", "Thủ tục", Some(0)), ""),
+        ),
+        (
+            search(
+                "227",
+                "https://portal.gov.vn/a",
+                "site_search",
+                &[("name", "đất đai"), ("value", "3"), ("x", "y")],
+                none.clone(),
+            ),
+            ("site_search", s("đất đai", "", Some(3)), "x"),
+        ),
+        // A custom event keeps its name even with ?q= in the page URL.
+        (
+            search(
+                "227",
+                "https://portal.gov.vn/a?q=x",
+                "download",
+                &[],
+                none.clone(),
+            ),
+            ("download", s("", "", None), ""),
+        ),
+        // Site 60 names its own parameter: `tu-khoa` counts, the defaults do not.
+        (
+            search(
+                "60",
+                "https://dichvucong.tinh.gov.vn/?tu-khoa=cccd",
+                "pageview",
+                &[],
+                none.clone(),
+            ),
+            ("site_search", s("cccd", "", None), ""),
+        ),
+        (
+            search(
+                "60",
+                "https://dichvucong.tinh.gov.vn/?q=cccd",
+                "pageview",
+                &[],
+                none.clone(),
+            ),
+            ("pageview", s("", "", None), ""),
+        ),
+    ];
+    for (i, (got, (name, found, keys))) in cases.into_iter().enumerate() {
+        assert_eq!(
+            got,
+            Ok((name.to_owned(), found, keys.to_owned())),
+            "case {i}"
+        );
+    }
+    let err = search(
+        "227",
+        "https://portal.gov.vn/a",
+        "site_search",
+        &[("category", "c")],
+        none,
+    );
+    assert_eq!(err.map(|_| ()).map_err(|e| e.reason()), Err("malformed"));
 }
 
 #[test]

@@ -57,15 +57,53 @@ async fn version_1_segments_replay_into_todays_rows() {
     for (g, want) in groups.iter().zip(want) {
         assert!(g.replay);
         let mut got = as_json(g);
-        // The column added since version 1: one request per row, as version 1 wrote them.
+        // The columns added since version 1: one request per row, as version 1 wrote them,
+        // and no site search.
         for r in got["records"].as_array_mut().unwrap() {
             if let Some(c) = r.get_mut("connection") {
                 let count = c.as_object_mut().unwrap().remove("count");
                 assert_eq!(count, Some(serde_json::json!(1)));
             }
+            if let Some(e) = r.get_mut("event") {
+                let e = e.as_object_mut().unwrap();
+                assert_eq!(e.remove("search_keyword"), Some(serde_json::json!("")));
+                assert_eq!(e.remove("search_category"), Some(serde_json::json!("")));
+                assert_eq!(e.remove("search_count"), Some(serde_json::Value::Null));
+            }
         }
         assert_eq!(got, want);
     }
+}
+
+#[tokio::test]
+async fn version_2_segments_replay_into_todays_rows() {
+    let dir = spool_of(2);
+    let (groups, rec, metrics) = replay(dir.path()).await;
+    assert_eq!(rec.cuts, 0, "{}", metrics.encode());
+    assert!(
+        !metrics.encode().contains("undecodable"),
+        "{}",
+        metrics.encode()
+    );
+    let want = expected(2);
+    assert_eq!(groups.len(), want.len());
+    let mut events = 0;
+    for (g, want) in groups.iter().zip(want) {
+        assert!(g.replay);
+        let mut got = as_json(g);
+        // The columns added since version 2: no site search, as version 2 knew none.
+        for r in got["records"].as_array_mut().unwrap() {
+            if let Some(e) = r.get_mut("event") {
+                let e = e.as_object_mut().unwrap();
+                assert_eq!(e.remove("search_keyword"), Some(serde_json::json!("")));
+                assert_eq!(e.remove("search_category"), Some(serde_json::json!("")));
+                assert_eq!(e.remove("search_count"), Some(serde_json::Value::Null));
+                events += 1;
+            }
+        }
+        assert_eq!(got, want);
+    }
+    assert!(events > 0, "the version 2 golden segment holds events");
 }
 
 #[tokio::test]

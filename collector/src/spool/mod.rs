@@ -17,6 +17,7 @@ pub mod reader;
 pub mod record;
 pub mod status;
 pub mod v1;
+pub mod v2;
 pub mod writer;
 
 use crate::metrics::{Metrics, ReasonLabel};

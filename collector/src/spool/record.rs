@@ -15,7 +15,8 @@
 //! | version | layout | written by |
 //! |---|---|---|
 //! | 1 | [`super::v1`] (frozen copies of the first release's rows) | the first release |
-//! | 2 | the current `Record` (connection rows carry `count`) | this release |
+//! | 2 | [`super::v2`] (connection rows carry `count`) | the second release |
+//! | 3 | the current `Record` (event rows carry the site-search columns) | this release |
 //!
 //! Golden segments of every version are committed (`collector/testdata/spool/`) and replayed by
 //! the tests, and a test fails when the current layout no longer encodes its golden records to
@@ -26,8 +27,9 @@ use crate::queue::Record;
 use std::io::{self, Read};
 
 pub const MAGIC: &[u8; 8] = b"EMCSPOOL";
-/// The version this binary writes.
-pub const VERSION: u32 = 2;
+/// The version this binary writes. 3: `EventRow` gained the site-search columns
+/// (`search_keyword`, `search_category`, `search_count`).
+pub const VERSION: u32 = 3;
 /// The oldest version this binary reads.
 pub const OLDEST: u32 = 1;
 pub const HEADER_LEN: u64 = 16;
@@ -123,6 +125,8 @@ pub fn read_next<R: Read>(r: &mut R, version: u32) -> io::Result<Next> {
 fn decode(version: u32, bytes: &[u8]) -> Result<Vec<Record>, postcard::Error> {
     match version {
         1 => postcard::from_bytes::<Vec<super::v1::RecordV1>>(bytes)
+            .map(|v| v.into_iter().map(Record::from).collect()),
+        2 => postcard::from_bytes::<Vec<super::v2::RecordV2>>(bytes)
             .map(|v| v.into_iter().map(Record::from).collect()),
         _ => postcard::from_bytes::<Vec<Record>>(bytes),
     }

@@ -160,6 +160,10 @@ impl From<EventV1> for EventRow {
             dc_elements: e.dc_elements,
             props_keys: e.props_keys,
             props_values: e.props_values,
+            // Site search came with version 3.
+            search_keyword: String::new(),
+            search_category: String::new(),
+            search_count: None,
         }
     }
 }

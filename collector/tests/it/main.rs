@@ -7,4 +7,5 @@ mod import;
 mod matomo;
 mod outage;
 mod scenario;
+mod site_search;
 mod support;

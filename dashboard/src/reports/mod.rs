@@ -21,6 +21,7 @@ pub mod partitions;
 pub mod ranking;
 pub mod realtime;
 pub mod scope;
+pub mod site_search;
 pub mod statement;
 pub mod stats;
 pub mod timeseries;
@@ -103,6 +104,7 @@ pub fn sampled() -> Vec<Sampled> {
         partitions::catalog(),
         users::catalog(),
         audit::catalog(),
+        site_search::catalog(),
     ]
     .into_iter()
     .flatten()

@@ -144,6 +144,12 @@ pub async fn create_site(
         parent: Some(field(&pairs, "parent").to_owned()),
         agency: field(&pairs, "agency").trim().to_owned(),
         code: Some(field(&pairs, "code").to_owned()),
+        search_params: field(&pairs, "search_params")
+            .split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect(),
         contact: contact_from(&pairs),
     };
     let collector = state.cfg.collector_url.clone();

@@ -3,6 +3,7 @@
 use super::{report, ApiJson};
 use crate::auth::{self, Caller, Via};
 use crate::error::ApiError;
+use crate::params::By;
 use crate::registry::{self as ops, AgencyInput, SiteInput};
 use crate::reports::{self, Stats};
 use crate::scope::{self, Registry};
@@ -83,9 +84,17 @@ pub async fn breakdown(
     RawQuery(q): RawQuery,
 ) -> ApiResult<impl IntoResponse> {
     let r = report(&state, &caller, q.as_deref(), None).await?;
-    Ok(Json(
-        reports::breakdown(&state.db, &r.scope(), r.params.by, r.params.limit).await?,
-    ))
+    let json = match r.params.by {
+        By::SearchKeyword => {
+            Json(reports::site_search::keywords(&state.db, &r.scope(), r.params.limit).await?)
+                .into_response()
+        }
+        By::Dimension(by) => {
+            Json(reports::breakdown(&state.db, &r.scope(), by, r.params.limit).await?)
+                .into_response()
+        }
+    };
+    Ok(json)
 }
 
 pub async fn timeseries(

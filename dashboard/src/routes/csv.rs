@@ -84,12 +84,20 @@ pub async fn export(
                         line(&mut out, &[k.to_owned(), v]);
                     }
                 }
-                "breakdown" => {
-                    line(&mut out, &[r.params.by.key(), "visits", "visitors", "pageviews", "bounce_rate"].map(String::from));
-                    for b in reports::breakdown(&state.db, &s, r.params.by, r.params.limit).await? {
-                        line(&mut out, &[cell(&b.key), b.visits.to_string(), b.visitors.to_string(), b.pageviews.to_string(), format!("{:.4}", b.bounce_rate)]);
+                "breakdown" => match r.params.by {
+                    params::By::SearchKeyword => {
+                        line(&mut out, &["search_keyword", "category", "searches", "visits", "no_result", "exits", "exit_share"].map(String::from));
+                        for k in reports::site_search::keywords(&state.db, &s, r.params.limit).await? {
+                            line(&mut out, &[cell(&k.key), cell(&k.category), k.searches.to_string(), k.visits.to_string(), k.no_result.to_string(), k.exits.to_string(), format!("{:.4}", k.exit_share)]);
+                        }
                     }
-                }
+                    params::By::Dimension(by) => {
+                        line(&mut out, &[by.key(), "visits", "visitors", "pageviews", "bounce_rate"].map(String::from));
+                        for b in reports::breakdown(&state.db, &s, by, r.params.limit).await? {
+                            line(&mut out, &[cell(&b.key), b.visits.to_string(), b.visitors.to_string(), b.pageviews.to_string(), format!("{:.4}", b.bounce_rate)]);
+                        }
+                    }
+                },
                 _ => {
                     line(&mut out, &["t", "visits", "visitors", "pageviews"].map(String::from));
                     for p in reports::timeseries(&state.db, &s, r.params.interval).await? {

@@ -466,6 +466,24 @@ async fn report_page(
         });
     }
     let map = province_map(&state, &r, &base, t).await?;
+    let searches = reports::site_search::keywords(&state.db, &r.scope(), 10)
+        .await?
+        .into_iter()
+        .map(|k| crate::pages::SearchLine {
+            keyword: k.key,
+            category: k.category,
+            searches: k.searches,
+            visits: k.visits,
+            no_result: k.no_result,
+            exit_share: fmt_pct(k.exit_share),
+        })
+        .collect();
+    let csv_searches = format!(
+        "/api/v1/export.csv?report=breakdown&by={}&limit=1000&{target_q}&from={}&to={}",
+        reports::site_search::BY,
+        p.range.from_str(),
+        p.range.to_str()
+    );
     let filters = p
         .filters
         .active()
@@ -524,6 +542,8 @@ async fn report_page(
         csv_timeseries: csv("timeseries", ""),
         csv_stats: csv("stats", ""),
         sections,
+        searches,
+        csv_searches,
         manage,
         connection,
     };

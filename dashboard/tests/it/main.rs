@@ -17,5 +17,6 @@ mod routes;
 mod scope;
 mod security;
 mod sign_in;
+mod site_search;
 mod stats;
 mod support;

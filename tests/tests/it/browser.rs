@@ -10,14 +10,14 @@ const STEP: Duration = Duration::from_secs(5);
 
 /// Serves a fixture page (any path, as an SPA's server does) on `portal.gov.vn`, a PDF under
 /// `*.pdf`, and another site on `other.gov.vn`; both names resolve to 127.0.0.1 in the browser.
-struct Fixtures {
-    portal: String,
+pub(crate) struct Fixtures {
+    pub(crate) portal: String,
     other: String,
     server: tokio::task::JoinHandle<()>,
 }
 
 impl Fixtures {
-    async fn start(file: &str, collector: &str) -> Fixtures {
+    pub(crate) async fn start(file: &str, collector: &str) -> Fixtures {
         use axum::http::{header, HeaderMap, StatusCode, Uri};
         use axum::response::IntoResponse;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -77,14 +77,14 @@ impl Drop for Fixtures {
 }
 
 /// A test database with site 227 on portal.gov.vn.
-async fn portal_db(name: &str) -> Db {
+pub(crate) async fn portal_db(name: &str) -> Db {
     let db = emc_sql::testing::test_db(name).await;
     emc_e2e::register_portal_227(&db, "Cổng A").await;
     db
 }
 
 /// Polls `sql` (a count) until it reaches `want`; the collector flushes every 200 ms.
-async fn wait_count(db: &Db, sql: &str, want: u64, collector: &Collector) {
+pub(crate) async fn wait_count(db: &Db, sql: &str, want: u64, collector: &Collector) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let n: u64 = db.client().query(sql).fetch_one().await.unwrap();
@@ -100,7 +100,7 @@ async fn wait_count(db: &Db, sql: &str, want: u64, collector: &Collector) {
     }
 }
 
-async fn sent(page: &Page, n: usize) {
+pub(crate) async fn sent(page: &Page, n: usize) {
     page.wait_for(
         &format!("window.__sent && window.__sent.length >= {n}"),
         STEP,

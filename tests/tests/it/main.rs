@@ -10,3 +10,4 @@ mod processes;
 mod scanner_browser;
 mod scanner_fleet;
 mod scanner_http;
+mod search_browser;
