@@ -170,7 +170,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("channel", "Kênh", "Channel"),
     ("recipient", "Người nhận", "Recipient"),
     ("subject", "Tiêu đề", "Subject"),
-    ("outcome", "Kết quả", "Outcome"),
     ("attempts", "Số lần thử", "Attempts"),
     ("report_weekly", "Báo cáo hằng tuần", "Weekly report"),
     ("report_monthly", "Báo cáo hằng tháng", "Monthly report"),

@@ -24,7 +24,7 @@ pub const KEYWORDS: Statement<With<Window, Limit>> = Statement::fixed(
     "dashboard.site_search_keywords",
     "SELECT k, c, toInt64(searches), toInt64(visits), toInt64(no_result), toInt64(exits) FROM (\
      SELECT search_keyword AS k, search_category AS c, count() AS searches, \
-     uniqExact(session_id) AS visits, \
+     uniqCombined(session_id) AS visits, \
      countIf(isNotNull(search_count) AND assumeNotNull(search_count) = 0) AS no_result \
      FROM events \
      WHERE site IN (SELECT arrayJoin(:sites)) AND timestamp >= toDateTime(:start) AND timestamp < toDateTime(:end) \
