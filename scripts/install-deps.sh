@@ -93,3 +93,11 @@ if [ ${#mail_missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${mail_missing[@]}" >/dev/null
 fi
+
+# The style checks in `make test` (`cargo fmt --check`, `cargo clippy -D warnings`): rustup's
+# components, added when the toolchain came without them.
+if ! $runtime_only && command -v rustup >/dev/null 2>&1; then
+  for component in rustfmt clippy; do
+    cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 || rustup component add "$component"
+  done
+fi

@@ -15,6 +15,9 @@ echo "== tracker-js: build and node tests"
 echo "== cargo fmt --check (rustfmt.toml)"
 cargo fmt --all --check
 
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
 echo "== cargo test --workspace"
 # A failing test prints its message, not a page of frames (set EMC_TEST_BACKTRACE=1 for them).
 export RUST_BACKTRACE="${EMC_TEST_BACKTRACE:-0}"

@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod map;
 pub mod metrics;
 pub mod notify;
+pub mod numbers;
 pub mod open_data;
 pub mod pages;
 pub mod params;

@@ -357,7 +357,7 @@ async fn serve(db: Db, args: ServeArgs, common: &Common) -> anyhow::Result<()> {
     };
     let alert_job = alerts::spawn(notifier.clone(), alert_cfg, args.alert_eval_secs);
     let report_cfg = ReportConfig {
-        ranking: cfg.ranking.clone(),
+        ranking: cfg.ranking,
         silence_secs: cfg.silence_secs,
         tz: cfg.tz,
         chromium: args.notify.chromium.clone(),

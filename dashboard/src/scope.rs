@@ -277,7 +277,8 @@ mod tests {
             include_components: false,
         };
         // (principal, target, expected: Ok(sites) or Err(status))
-        let cases: Vec<(Principal, Target, Result<Vec<&str>, u16>)> = vec![
+        type Case<'a> = (Principal, Target, Result<Vec<&'a str>, u16>);
+        let cases: Vec<Case> = vec![
             (who(Role::Admin, &[]), site_t("3"), Ok(vec!["3"])),
             (who(Role::Analyst, &["a"]), site_t("2"), Ok(vec!["2"])),
             (who(Role::Analyst, &["a"]), site_t("3"), Err(403)),

@@ -185,7 +185,7 @@ fn series(scans: &[ScanResult]) -> BTreeMap<(&str, &str, &str), Vec<&ScanResult>
             .push(r);
     }
     for v in by.values_mut() {
-        v.sort_by(|a, b| b.scanned_at.cmp(&a.scanned_at));
+        v.sort_by_key(|r| std::cmp::Reverse(r.scanned_at));
     }
     by
 }

@@ -22,19 +22,7 @@ pub struct Row {
 
 /// `1234567` → `1.234.567` (Vietnamese digit grouping).
 pub fn num(n: i64) -> String {
-    let s = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    crate::numbers::group_digits_signed(n, '.')
 }
 
 pub fn rows(d: &Digest) -> Vec<Row> {

@@ -41,17 +41,7 @@ pub fn class_range(i: usize, max: u64) -> Option<(u64, u64)> {
     (lower <= upper).then_some((lower as u64, upper as u64))
 }
 
-pub fn group_digits(n: u64, sep: char) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(sep);
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::numbers::group_digits;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -190,14 +180,6 @@ mod tests {
             let (lo, hi) = class_range(class_of(v, 3), 3).unwrap();
             assert!(lo <= v && v <= hi, "{v} lies in its class's range");
         }
-    }
-
-    #[test]
-    fn digits_are_grouped() {
-        assert_eq!(group_digits(0, '.'), "0");
-        assert_eq!(group_digits(999, '.'), "999");
-        assert_eq!(group_digits(1000, '.'), "1.000");
-        assert_eq!(group_digits(1234567, ','), "1,234,567");
     }
 
     fn text() -> MapText<'static> {

@@ -338,7 +338,8 @@ async fn stats_breakdowns_and_series_match_the_truth() {
     }
 
     // Filtered views against the truth of their subset.
-    let cases: Vec<(&str, Box<dyn Fn(&Visit) -> bool>, Option<&str>)> = vec![
+    type Case<'a> = (&'a str, Box<dyn Fn(&Visit) -> bool>, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "filter=source:organic",
             Box::new(|v: &Visit| v.source == "organic"),

@@ -207,7 +207,8 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 
 /// `ttfb`, `fcp`, `lcp`, `load`: the median of the loads against the thresholds.
 pub fn timing_checks(loads: &[Load], t: &Thresholds) -> Vec<CheckResult> {
-    let metrics: [(Check, fn(&Load) -> Option<f64>, f64); 4] = [
+    type Metric = fn(&Load) -> Option<f64>;
+    let metrics: [(Check, Metric, f64); 4] = [
         (Check::Ttfb, |l| l.ttfb, t.ttfb),
         (Check::Fcp, |l| l.fcp, t.fcp),
         (Check::Lcp, |l| l.lcp, t.lcp),

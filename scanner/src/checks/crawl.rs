@@ -195,7 +195,7 @@ mod tests {
             )
         );
         let idx = r#"<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>https://a.gov.vn/s1.xml</loc></sitemap></sitemapindex>"#;
-        assert_eq!(sitemap_locs(idx).unwrap().0, true);
+        assert!(sitemap_locs(idx).unwrap().0);
         assert!(sitemap_locs("<html></html>").is_err());
         assert!(sitemap_locs("not xml").is_err());
     }

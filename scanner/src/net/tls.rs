@@ -139,11 +139,14 @@ pub async fn inspect(
     Ok(facts)
 }
 
+/// webpki's verdict on the chain and the leaf certificate's DER bytes.
+type Seen = (Result<(), String>, Vec<u8>);
+
 /// Records webpki's verdict and the leaf, then lets the handshake go on.
 #[derive(Debug)]
 struct Recorder {
     inner: Arc<WebPkiServerVerifier>,
-    seen: Mutex<Option<(Result<(), String>, Vec<u8>)>>,
+    seen: Mutex<Option<Seen>>,
 }
 
 impl ServerCertVerifier for Recorder {

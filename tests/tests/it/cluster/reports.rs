@@ -81,7 +81,7 @@ fn scenario(now: u64) -> (Vec<(String, String)>, usize) {
             for p in 0..views {
                 let page = PAGES[(v + p * 5) % PAGES.len()];
                 let mut url = format!("https://{host}{page}");
-                if v % 7 == 0 && p == 0 {
+                if v.is_multiple_of(7) && p == 0 {
                     url.push_str(if page.contains('?') { "&" } else { "?" });
                     url.push_str("utm_source=bao&utm_medium=email&utm_campaign=dvc-2026");
                 }
@@ -105,7 +105,7 @@ fn scenario(now: u64) -> (Vec<(String, String)>, usize) {
                 requests.push((start + p as u64 * 30, q));
                 hits += 1;
             }
-            if v % 5 == 0 {
+            if v.is_multiple_of(5) {
                 let q = format!(
                     "idsite={site}&rec=1&url={}&e_c=dich-vu&e_a=tai-ve&e_n=mau-1&cdt={}&ua={}",
                     enc(&format!("https://{host}/dich-vu-cong")),
