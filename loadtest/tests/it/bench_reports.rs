@@ -184,11 +184,40 @@ async fn bench_reports_seeds_the_requested_events_and_writes_every_key() {
         );
     }
 
-    // A second run finds the seed complete and times it again. (The cluster section is not
-    // exercised here: loading the 2 × 2 cluster failed on 18.16 with "Code: 49, Unknown log
-    // entry type: 0" in the merged build; it stays behind `--no-cluster` until that is fixed.)
-    let again = emc_loadtest::bench_reports::run(&args).await.unwrap();
+    // A second run finds the seed complete, times it again, and this time loads the same data
+    // into the 2 × 2 cluster and times it there too.
+    let with_cluster = BenchReportsArgs {
+        no_cluster: false,
+        ..args.clone()
+    };
+    let again = emc_loadtest::bench_reports::run(&with_cluster)
+        .await
+        .unwrap();
     assert!(again.build.reused);
     assert_eq!(count(&db, "SELECT count() FROM events").await, EVENTS);
     assert_eq!(again.range.from, first.range.from);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let cluster = &json["cluster"];
+    assert_eq!(
+        cluster["events"], EVENTS,
+        "the cluster holds the same events"
+    );
+    assert!(cluster["bytes_on_disk"].as_u64().unwrap() > 0);
+    for key in [
+        "site_page_ms",
+        "overview_ms",
+        "ranking_1000_ms",
+        "compliance_fleet_ms",
+    ] {
+        assert!(cluster[key]["p95"].as_f64().unwrap() > 0.0, "cluster {key}");
+    }
+    assert_eq!(
+        cluster["reports"].as_object().unwrap().len(),
+        reports.len(),
+        "every report timed on the cluster too"
+    );
+    for (name, r) in cluster["reports"].as_object().unwrap() {
+        assert!(r["error"].is_null(), "{name} on the cluster: {r}");
+    }
 }
