@@ -5,7 +5,6 @@
 pub mod alerts;
 pub mod audit;
 pub mod auth;
-pub mod bench;
 pub mod charts;
 pub mod compliance;
 pub mod digest;

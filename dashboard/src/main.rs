@@ -1,5 +1,5 @@
 //! `emc-dashboard`: `serve` (pages, JSON API, CSV, the daily retention job), the registry
-//! commands (agency, site), `retention` and `bench-reports`.
+//! commands (agency, site), and `retention`.
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use emc_dashboard::alerts::{self, AlertConfig};
@@ -65,8 +65,6 @@ enum Command {
     },
     /// Serve the pages, the JSON API and CSV exports.
     Serve(ServeArgs),
-    /// Time every report query against this database; prints p50/p95 per report.
-    BenchReports(BenchArgs),
     /// Run the retention job once and print what it dropped (or, with --dry-run, would drop).
     Retention(RetentionArgs),
     /// Scheduled reports.
@@ -190,22 +188,6 @@ impl NotifyArgs {
     }
 }
 
-#[derive(Debug, Args)]
-struct BenchArgs {
-    /// The site to report on (repeat for several: an agency-like set).
-    #[arg(long = "site", required = true)]
-    sites: Vec<String>,
-    /// First day (YYYY-MM-DD, EMC_TIMEZONE).
-    #[arg(long)]
-    from: String,
-    /// Last day, inclusive.
-    #[arg(long)]
-    to: String,
-    /// Runs per report.
-    #[arg(long, default_value_t = 20)]
-    runs: usize,
-}
-
 #[derive(Debug, Subcommand)]
 enum AgencyCommand {
     /// Registers an agency.
@@ -293,7 +275,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Agency { command } => agency(&db, command).await,
         Command::Site { command } => site(&db, command, &cli.common.collector_url).await,
         Command::Serve(args) => serve(db, args, &cli.common).await,
-        Command::BenchReports(args) => bench(&db, args, &cli.common.timezone).await,
         Command::Retention(args) => retention(&db, args, &cli.common.timezone).await,
         Command::Report {
             command: ReportCommand::Send(args),
@@ -385,34 +366,6 @@ async fn retention(db: &Db, args: RetentionArgs, tz: &str) -> anyhow::Result<()>
     };
     let report = schedule::run_recorded(db, &policy, today, args.dry_run).await?;
     println!("{report}");
-    Ok(())
-}
-
-async fn bench(db: &Db, args: BenchArgs, tz: &str) -> anyhow::Result<()> {
-    let tz = parse_tz(tz)?;
-    let day = |s: &str, name: &str| {
-        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .with_context(|| format!("--{name} {s:?}: YYYY-MM-DD"))
-    };
-    let range = Range {
-        from: day(&args.from, "from")?,
-        to: day(&args.to, "to")?,
-        tz,
-    };
-    let all: Vec<(String, String)> = registry::list_sites(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.code, s.name))
-        .collect();
-    println!(
-        "{} runs per report, sites {}, {} .. {}",
-        args.runs,
-        args.sites.join(","),
-        args.from,
-        args.to
-    );
-    let timings = emc_dashboard::bench::run(db, &args.sites, &all, range, args.runs).await?;
-    print!("{}", emc_dashboard::bench::render(&timings));
     Ok(())
 }
 
