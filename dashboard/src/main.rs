@@ -5,7 +5,6 @@ use clap::{Args, Parser, Subcommand};
 use emc_dashboard::alerts::{self, AlertConfig};
 use emc_dashboard::digest::{self, period::ReportPeriod, send::ReportConfig};
 use emc_dashboard::notify::{Notifier, NotifyConfig};
-use emc_dashboard::params::Range;
 use emc_dashboard::ranking::RankingConfig;
 use emc_dashboard::retention::{schedule, Policy};
 use emc_dashboard::{auth, AppState, WebConfig};
