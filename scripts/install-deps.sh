@@ -24,9 +24,13 @@ if ! $runtime_only; then
 fi
 # The cluster tests (tests/tests/it/cluster/): a real ZooKeeper (Debian's `zookeeper`, run
 # by emc-sql as `java … QuorumPeerMain zoo.cfg`; its Java comes with it) for the 2 × 2
-# ClickHouse cluster, and HAProxy in front of two collectors. Not needed by `make up`.
+# ClickHouse cluster. Not needed by `make up`.
 if ! $runtime_only; then
   [ -e /usr/share/java/zookeeper.jar ] || apt_missing+=(zookeeper)
+fi
+# HAProxy (Debian's `haproxy`, 2.6): tests/tests/it/haproxy.rs runs deploy/haproxy/haproxy.cfg
+# in front of two collectors. Not needed by `make up`.
+if ! $runtime_only; then
   command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || apt_missing+=(haproxy)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then

@@ -50,6 +50,19 @@ impl TrustedProxies {
     }
 }
 
+/// Every `X-Forwarded-For` line of a request, in order, as one comma-separated chain (RFC 9110
+/// §5.3: repeated lines are one list). A balancer such as HAProxy (`option forwardfor`) adds
+/// its own line after any the client sent: reading only the first line would believe the
+/// client's own claim.
+pub fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<String> {
+    let lines: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    (!lines.is_empty()).then(|| lines.join(", "))
+}
+
 /// IPv4-mapped IPv6 addresses as plain IPv4.
 pub fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -92,6 +105,22 @@ mod tests {
             assert_eq!(trusted.client_ip(ip(peer), xff), ip(want), "{peer} {xff:?}");
         }
         assert!(TrustedProxies::parse(&["nope".into()]).is_err());
+    }
+
+    #[test]
+    fn every_forwarded_for_line_is_read_in_order() {
+        let trusted = TrustedProxies::parse(&["127.0.0.1".into()]).unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        assert_eq!(forwarded_for(&headers), None);
+        // The client's own claim first, the balancer's line after it.
+        headers.append("x-forwarded-for", "6.6.6.6".parse().unwrap());
+        headers.append("x-forwarded-for", "203.0.113.7".parse().unwrap());
+        let chain = forwarded_for(&headers);
+        assert_eq!(chain.as_deref(), Some("6.6.6.6, 203.0.113.7"));
+        assert_eq!(
+            trusted.client_ip(ip("127.0.0.1"), chain.as_deref()),
+            ip("203.0.113.7")
+        );
     }
 
     #[test]

@@ -156,11 +156,11 @@ pub async fn rate_limit(
     req: Request,
     next: Next,
 ) -> Response {
-    let xff = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    if state.limits.allow(state.trusted.client_ip(peer.ip(), xff)) {
+    let xff = crate::client_ip::forwarded_for(req.headers());
+    if state
+        .limits
+        .allow(state.trusted.client_ip(peer.ip(), xff.as_deref()))
+    {
         return next.run(req).await;
     }
     let endpoint = Endpoint::of_path(req.uri().path());

@@ -56,12 +56,12 @@ impl RequestInfo {
         peer: SocketAddr,
         headers: &HeaderMap,
     ) -> Self {
-        let xff = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        let xff = crate::client_ip::forwarded_for(headers);
         RequestInfo {
             endpoint,
             started: Instant::now(),
             received: Utc::now(),
-            client_ip: trusted.client_ip(peer.ip(), xff),
+            client_ip: trusted.client_ip(peer.ip(), xff.as_deref()),
             user_agent: headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())

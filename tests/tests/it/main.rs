@@ -3,6 +3,7 @@ mod browser;
 mod cluster;
 mod dashboard_browser;
 mod faults;
+mod haproxy;
 mod matomo_client;
 mod modern_sql;
 mod privacy;

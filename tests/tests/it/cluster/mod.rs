@@ -4,4 +4,4 @@
 mod faults;
 mod migrations;
 mod reports;
-mod support;
+pub(crate) mod support;
