@@ -28,7 +28,7 @@ impl CatalogQuery {
 impl CatalogQuery {
     /// A `?` statement of this crate with sample SQL literals, one per `?`, substituted here
     /// (the dashboard's statements bind their samples through their own binder instead).
-    pub fn with_binds(name: &'static str, sql: &'static str, binds: &[&str]) -> CatalogQuery {
+    pub fn with_binds(name: &'static str, sql: &str, binds: &[&str]) -> CatalogQuery {
         CatalogQuery {
             name: Cow::Borrowed(name),
             sql: Cow::Owned(bind(sql, binds)),
@@ -63,5 +63,6 @@ pub fn sql_crate_queries() -> Vec<CatalogQuery> {
     ]
     .into_iter()
     .chain(crate::scan::catalog())
+    .chain(crate::replicas::catalog())
     .collect()
 }

@@ -129,37 +129,6 @@ impl Db {
         self._server.is_some()
     }
 
-    /// What to read `table` from so that every replica answers: the table itself on a single
-    /// server; on a cluster, `remote()` over every replica of every shard (as if each were a
-    /// shard of its own) reading `table_local`. A read through the Distributed table asks one
-    /// replica per shard, which may not have fetched a part its twin acknowledged yet; the
-    /// collector's "already landed" check must see every acknowledged row, so it reads this.
-    /// On a cluster it fails while any replica is down (the check is then retried).
-    pub async fn every_replica(&self, table: &str) -> Result<String, SqlError> {
-        let Topology::Cluster { name } = &self.topology else {
-            return Ok(table.to_owned());
-        };
-        let hosts: Vec<(String, u16)> = self
-            .client
-            .query("SELECT host_address, toUInt16(port) FROM system.clusters WHERE cluster = ? ORDER BY shard_num, replica_num")
-            .bind(name.as_str())
-            .fetch_all()
-            .await?;
-        if hosts.is_empty() {
-            return Err(SqlError::Server(format!(
-                "cluster {name} is not in system.clusters of {}",
-                self.url
-            )));
-        }
-        let addresses: Vec<String> = hosts.iter().map(|(h, p)| format!("{h}:{p}")).collect();
-        Ok(format!(
-            "remote('{}', {}, {})",
-            addresses.join(","),
-            quote_ident(&self.database)?,
-            quote_ident(&format!("{table}_local"))?
-        ))
-    }
-
     pub async fn ensure_database(&self) -> Result<(), SqlError> {
         let on_cluster = match &self.topology {
             Topology::Single => String::new(),

@@ -58,3 +58,81 @@ async fn cluster_collector_killed_during_distributed_inserts_replays_without_dup
     let landed = settle(&db, &ledger, load, &[&collector]).await;
     assert!(landed >= 1200, "{landed}");
 }
+
+/// `SELECT count() FROM table` on one server of the cluster (its own local table).
+async fn count_on(
+    cluster: &Cluster,
+    db: &Db,
+    (shard, replica): (usize, usize),
+    table: &str,
+) -> u64 {
+    Db::from_url(&cluster.url(shard, replica), db.database())
+        .client()
+        .query(&format!("SELECT count() FROM {table}"))
+        .fetch_one::<u64>()
+        .await
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_replica_killed_under_load_catches_up_and_counts_every_202_once() {
+    let (mut cluster, db, collector, _tmp) = rig("cluster_fault_replica").await;
+    let ledger = Arc::new(Ledger::default());
+    // 12 visitors: both shards get some (they are placed by a hash of the visitor id).
+    let load = clients(&collector.base, &ledger, 12);
+    ledger.wait_more(300).await;
+    until(Duration::from_secs(20), "shard 2 takes rows", || async {
+        (count_on(&cluster, &db, (2, 1), "events_local").await > 0).then_some(())
+    })
+    .await;
+    // The first replica of shard 2 is where the Distributed inserts go (`in_order`): killed,
+    // they must go to its twin, and the replay check must work without it.
+    cluster.kill(2, 1);
+    let at_kill = count_on(&cluster, &db, (2, 2), "events_local").await;
+    ledger.wait_more(600).await;
+    until(
+        Duration::from_secs(30),
+        "inserts go on into shard 2's live replica",
+        || async {
+            let now = count_on(&cluster, &db, (2, 2), "events_local").await;
+            (now > at_kill + 50).then_some(())
+        },
+    )
+    .await;
+    cluster.restart(2, 1).await.expect("the replica restarts");
+    ledger.wait_more(300).await;
+    let landed = settle(&db, &ledger, load, &[&collector]).await;
+    assert!(landed >= 1200, "{landed}");
+    let log = collector.log();
+    eprintln!(
+        "replica kill: {landed} landed; {} insert retries, {} replay checks skipped groups",
+        log.matches("insert failed; retrying").count(),
+        log.matches("already in ClickHouse skipped").count()
+    );
+    for line in log.lines().filter(|l| l.contains("retrying")).take(5) {
+        eprintln!("  {line}");
+    }
+    // The replica caught up: nothing queued, no delay, the same rows as its twin.
+    let restarted = Db::from_url(&cluster.url(2, 1), db.database());
+    until(Duration::from_secs(60), "the replica catches up", || async {
+        let behind: u64 = restarted
+            .client()
+            .query("SELECT count() FROM system.replicas WHERE database = ? AND (queue_size > 0 OR absolute_delay > 0)")
+            .bind(db.database())
+            .fetch_one()
+            .await
+            .ok()?;
+        if behind > 0 {
+            return None;
+        }
+        for table in ["events_local", "sessions_local", "connection_log_local"] {
+            let a = count_on(&cluster, &db, (2, 1), table).await;
+            let b = count_on(&cluster, &db, (2, 2), table).await;
+            if a != b || a == 0 {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+}
