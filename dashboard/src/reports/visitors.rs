@@ -33,6 +33,11 @@ macro_rules! merged {
 }
 pub(crate) use merged;
 
+/// The definition as reports write it over raw rows of `visitor_id`, and merged from a
+/// rollup's `visitors` sketches: what `dashboard/tests/it/visitors_error.rs` measures.
+pub const OVER_ROWS: &str = distinct!("visitor_id");
+pub const OVER_SKETCHES: &str = merged!("visitors");
+
 /// The aggregate functions of the definition; anything else that counts distinct values
 /// (`uniq`, `uniqExact`, `uniqHLL12`, `uniqMerge`, …) is refused in report statements.
 pub const FUNCTIONS: [&str; 3] = ["uniqCombined(", "uniqCombinedIf(", "uniqCombinedMerge("];

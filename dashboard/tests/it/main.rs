@@ -20,3 +20,4 @@ mod sign_in;
 mod site_search;
 mod stats;
 mod support;
+mod visitors_error;
