@@ -100,6 +100,13 @@ impl TableRow for ConnectionLogRow {
     }
 }
 
+/// Why the "already landed" check gave no answer.
+enum Landed {
+    /// A replica is down with a part no live replica has fetched (`emc_sql::replicas`).
+    Unfetched(String),
+    Failed(clickhouse::error::Error),
+}
+
 /// A row with the group it belongs to.
 struct Tagged<T> {
     id: u64,
@@ -241,6 +248,9 @@ impl Sink {
         let label = TableLabel { table };
         let mut check: Vec<u64> = unique(rows.iter().filter(|r| r.replay).map(|r| r.id));
         let mut delay = Duration::from_millis(100);
+        // Whether `rows` were sent before, exactly as they are now (only a check that
+        // answered changes them, and an attempt follows it at once).
+        let mut attempted = false;
         for attempt in 1u32.. {
             if rows.is_empty() {
                 return true;
@@ -251,9 +261,19 @@ impl Sink {
                     if rows.is_empty() {
                         return true;
                     }
+                    attempted = true;
                     self.insert_once(&rows).await
                 }
-                Err(e) => Err(e),
+                // A replica is down with a part nobody fetched: the last attempt may be in
+                // it. Sent again unchanged, its blocks are the same, and the replicated
+                // tables drop a block they already hold (insert deduplication), so it cannot
+                // count twice. Groups replayed from the spool and never checked wait instead.
+                Err(Landed::Unfetched(why)) if attempted => {
+                    tracing::warn!(table, why, "resending the last attempt unchanged");
+                    self.insert_once(&rows).await
+                }
+                Err(Landed::Unfetched(why)) => Err(clickhouse::error::Error::Custom(why)),
+                Err(Landed::Failed(e)) => Err(e),
             };
             match result {
                 Ok(elapsed) => {
@@ -312,7 +332,7 @@ impl Sink {
         &self,
         rows: &mut Vec<Tagged<T>>,
         ids: &[u64],
-    ) -> Result<(), clickhouse::error::Error> {
+    ) -> Result<(), Landed> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -321,11 +341,10 @@ impl Sink {
         });
         // A group is one hit: its rows share a visitor, so on a cluster they are on one shard
         // and land together. Every replica is asked: one may not have fetched its twin's part.
-        let from = self
-            .db
-            .every_replica(T::TABLE)
-            .await
-            .map_err(|e| clickhouse::error::Error::Custom(e.to_string()))?;
+        let from = self.db.every_replica(T::TABLE).await.map_err(|e| match e {
+            emc_sql::SqlError::PartsUnfetched(why) => Landed::Unfetched(why),
+            other => Landed::Failed(clickhouse::error::Error::Custom(other.to_string())),
+        })?;
         let sql = format!(
             "SELECT DISTINCT batch_id FROM {from} WHERE {time} >= toDateTime(?) AND {time} <= toDateTime(?) AND has(?, batch_id)",
             time = T::TIME
@@ -340,7 +359,8 @@ impl Sink {
                 .bind(hi)
                 .bind(chunk)
                 .fetch_all()
-                .await?;
+                .await
+                .map_err(Landed::Failed)?;
             landed.extend(found);
         }
         if !landed.is_empty() {

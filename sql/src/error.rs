@@ -41,6 +41,10 @@ pub enum SqlError {
     },
     #[error("clickhouse server: {0}")]
     Server(String),
+    /// A replica is down and wrote a part that no live replica has fetched yet: whether a
+    /// group is in that part cannot be known until the replica is back (`replicas.rs`).
+    #[error("cannot tell which groups landed: {0}")]
+    PartsUnfetched(String),
     #[error("registry: {0}")]
     Registry(String),
 }

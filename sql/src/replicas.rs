@@ -10,7 +10,9 @@
 //! replication log and has no part left to fetch (`system.replicas`: `log_pointer >
 //! log_max_index`, `inserts_in_queue = 0`), so whatever the dead one acknowledged, the live one
 //! has. Otherwise — the dead replica wrote a part nobody has fetched — no answer can be exact
-//! and the check fails; the caller keeps the groups and asks again.
+//! and the check fails with [`SqlError::PartsUnfetched`]: the collector resends an insert it
+//! just attempted unchanged (insert deduplication drops its blocks if they are in that part),
+//! and keeps groups replayed from its spool until the replica is back.
 use crate::catalog::CatalogQuery;
 use crate::db::quote_ident;
 use crate::migrate::Topology;
@@ -81,7 +83,7 @@ impl Db {
                 }
             }
             if !down.is_empty() && !self.any_holds_every_part(&live, &local).await {
-                return Err(SqlError::Server(format!(
+                return Err(SqlError::PartsUnfetched(format!(
                     "shard {shard} of {name}: {} not answering, and no live replica has fetched every part of {local} yet",
                     down.join(", ")
                 )));
