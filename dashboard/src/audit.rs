@@ -3,8 +3,11 @@
 use emc_sql::Db;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, clickhouse::Row, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, clickhouse::Row, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct AuditRow {
+    /// Unix seconds.
     pub at: u32,
     pub actor: String,
     pub action: String,

@@ -68,7 +68,7 @@ pub struct Counts {
     pub p75_ms: [Option<f64>; 4],
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TimingCompliance {
     pub name: &'static str,
     pub threshold_ms: u32,
@@ -78,14 +78,14 @@ pub struct TimingCompliance {
     pub p75_ms: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DomainCheck {
     pub site: String,
     pub domain: String,
     pub under_gov_vn: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Compliance {
     /// The site code, or `""` for a set of sites (the fleet).
     pub site: String,
@@ -103,7 +103,9 @@ pub struct Compliance {
     pub all_domains_gov_vn: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, clickhouse::Row, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, clickhouse::Row, Serialize, Deserialize, utoipa::ToSchema,
+)]
 pub struct FailingPage {
     pub site: String,
     pub pathname: String,

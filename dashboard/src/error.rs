@@ -77,14 +77,43 @@ impl From<askama::Error> for ApiError {
     }
 }
 
-/// JSON: `{"error": "...", "param": "..."}` (param only for a 400).
+/// The JSON body of every API error: `{"error": "...", "param": "..."}`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for a person to read (a 5xx says only `internal error`).
+    pub error: String,
+    /// The parameter or body field at fault; only on a `400`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+}
+
+/// The error answers every API operation documents (`ErrorBody` each).
+#[derive(utoipa::IntoResponses)]
+pub enum ApiErrors {
+    /// A parameter or the body is malformed; `param` names it.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No valid token or session (or a wrong password at sign-in).
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Outside the caller's scope or role, or a cookie write without its CSRF token.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// The site, agency, portal or user named is not registered.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let mut body = serde_json::json!({ "error": self.public_message() });
-        if let ApiError::BadParam { param, .. } = &self {
-            body["param"] = serde_json::Value::from(*param);
-        }
+        let body = ErrorBody {
+            error: self.public_message(),
+            param: match &self {
+                ApiError::BadParam { param, .. } => Some((*param).to_owned()),
+                _ => None,
+            },
+        };
         (
             status,
             [(header::CACHE_CONTROL, "no-store")],

@@ -17,7 +17,7 @@ pub const DEFAULT_SILENCE_SECS: u64 = 24 * 3600;
 /// The reason the collector writes for an accepted request.
 pub const ACCEPTED: &str = "ok";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SiteHealth {
     pub site: String,
     pub name: String,
@@ -28,7 +28,7 @@ pub struct SiteHealth {
     pub silent: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Rejections {
     pub site: String,
     pub requests: u64,

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod notify;
 pub mod numbers;
 pub mod open_data;
+pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod ranking;
@@ -192,6 +193,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Get,  "/reports/monthly",            Scoped,   Page, |m| on(m, digest_routes::monthly)),
     r(Get,  "/users/{name}",               Account,  Page, |m| on(m, subscriptions::page)),
     r(Post, "/users/{name}/subscriptions", Account,  Page, |m| on(m, subscriptions::post_form)),
+    r(Get,  "/api/v1/openapi.json",        Public,   Api,  |m| on(m, openapi::openapi_json)),
     r(Get,  "/api/v1/users/{name}/subscriptions", Account, Api, |m| on(m, subscriptions::get_api)),
     r(Put,  "/api/v1/users/{name}/subscriptions", Account, Api, |m| on(m, subscriptions::put_api)),
 ];

@@ -70,6 +70,8 @@ pub enum Interval {
 }
 
 impl Interval {
+    pub const ALL: [Interval; 3] = [Interval::Hour, Interval::Day, Interval::Month];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Interval::Hour => "hour",
@@ -230,17 +232,10 @@ impl ReportParams {
                     filters.set_key(key, value)?;
                 }
                 "interval" => {
-                    interval = Some(match v.as_str() {
-                        "hour" => Interval::Hour,
-                        "day" => Interval::Day,
-                        "month" => Interval::Month,
-                        _ => {
-                            return Err(ApiError::bad(
-                                "interval",
-                                format!("{v:?}: use hour, day or month"),
-                            ))
-                        }
-                    })
+                    let found = Interval::ALL.into_iter().find(|i| i.as_str() == v);
+                    interval = Some(found.ok_or_else(|| {
+                        ApiError::bad("interval", format!("{v:?}: use hour, day or month"))
+                    })?)
                 }
                 "by" => {
                     by = By::parse(v).ok_or_else(|| {

@@ -5,26 +5,31 @@ use crate::error::ApiError;
 use crate::scope::Principal;
 use emc_sql::registry::{self as reg, AgencyGroup, NewAgency, NewSite, SiteKind, SiteRow};
 use emc_sql::Db;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct AgencyInput {
     pub id: String,
     pub name: String,
+    /// `ministry`, `province` or `other`.
     pub group: String,
+    /// The parent agency's id.
     #[serde(default)]
     pub parent: Option<String>,
 }
 
 /// Circular 22 Appendix I: the site, its agency, the legal representative and the person responsible.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct SiteInput {
     pub name: String,
     pub domains: Vec<String>,
+    /// `portal` or `component`.
     pub kind: String,
+    /// The portal of a component.
     pub parent: Option<String>,
     pub agency: String,
+    /// Chosen by the registry when absent.
     pub code: Option<String>,
     /// Query parameters that make a page view a site search; none: Matomo's defaults.
     #[serde(default)]
@@ -33,7 +38,7 @@ pub struct SiteInput {
     pub contact: Contact,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Contact {
     pub legal_rep_name: String,

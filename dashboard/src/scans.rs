@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One check of a scan, as the API and the pages show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CheckOut {
     pub check: &'static str,
     pub outcome: &'static str,
@@ -16,7 +16,7 @@ pub struct CheckOut {
 }
 
 /// The latest scan of one (site, domain): the CLI's `--json` object.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScanOut {
     pub site: String,
     pub domain: String,

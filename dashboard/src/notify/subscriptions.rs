@@ -42,14 +42,26 @@ pub struct SubscriptionRow {
 }
 
 /// The body of `PUT /api/v1/users/{name}/subscriptions`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionInput {
+    /// Alert rules to receive (their keys).
     #[serde(default)]
     pub alerts: Vec<String>,
+    /// `weekly`, `monthly`.
     #[serde(default)]
     pub reports: Vec<String>,
+    /// An `http(s)` URL that receives signed alert deliveries; empty or null: none.
     #[serde(default)]
+    pub webhook: Option<String>,
+}
+
+/// What a user receives, as `GET|PUT /api/v1/users/{name}/subscriptions` answer it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Subscriptions {
+    pub alerts: Vec<String>,
+    pub reports: Vec<String>,
+    /// `null` when none.
     pub webhook: Option<String>,
 }
 
@@ -106,13 +118,13 @@ impl SubscriptionInput {
 }
 
 impl SubscriptionRow {
-    /// The JSON shape of the API (`webhook` null when none).
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "alerts": self.alerts,
-            "reports": self.reports,
-            "webhook": (!self.webhook.is_empty()).then_some(&self.webhook),
-        })
+    /// The API's view (`webhook` null when none).
+    pub fn view(&self) -> Subscriptions {
+        Subscriptions {
+            alerts: self.alerts.clone(),
+            reports: self.reports.clone(),
+            webhook: (!self.webhook.is_empty()).then(|| self.webhook.clone()),
+        }
     }
 }
 
@@ -247,7 +259,10 @@ mod tests {
         .validate("u")
         .unwrap();
         assert_eq!(ok.alerts, ["silent", "down"]);
-        assert_eq!(ok.to_json()["webhook"], "https://hooks.example.gov.vn/x");
+        assert_eq!(
+            ok.view().webhook.as_deref(),
+            Some("https://hooks.example.gov.vn/x")
+        );
         let param = |i: SubscriptionInput| match i.validate("u") {
             Err(ApiError::BadParam { param, .. }) => param,
             other => panic!("{other:?}"),
@@ -268,7 +283,7 @@ mod tests {
         };
         assert_eq!(param(bad_hook), "webhook");
         let none = SubscriptionInput::default().validate("u").unwrap();
-        assert_eq!(none.to_json()["webhook"], serde_json::Value::Null);
+        assert_eq!(none.view().webhook, None);
     }
 
     fn user(name: &str, role: &str, agencies: &[&str], email: &str) -> UserRow {

@@ -98,7 +98,7 @@ impl SiteInputs {
 }
 
 /// The eight criteria of one site, each 0–100 (unrounded).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Criteria {
     pub traffic: f64,
     pub engagement: f64,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::cmp::Ordering;
 
 /// How a group is ordered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     /// The weighted sum of the eight criteria (the 2025 criteria).
@@ -16,7 +16,7 @@ pub enum Method {
 }
 
 /// Grade bands of public-service systems.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 pub enum Grade {
     A,
     B,

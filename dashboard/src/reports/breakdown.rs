@@ -10,7 +10,7 @@ use emc_sql::Db;
 use serde::Serialize;
 
 /// One row of a breakdown.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct BreakdownRow {
     pub key: String,
     pub visits: i64,

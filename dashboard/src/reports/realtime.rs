@@ -6,7 +6,7 @@ use emc_sql::Db;
 use serde::Serialize;
 
 /// Visitors and hits in the 5 minutes before now.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Realtime {
     pub visitors: i64,
     pub hits: i64,

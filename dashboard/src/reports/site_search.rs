@@ -45,7 +45,7 @@ pub const KEYWORDS: Statement<With<Window, Limit>> = Statement::fixed(
 );
 
 /// One row of the site-search report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SearchRow {
     /// The keyword as searched (trimmed; Matomo lower-cases it, we keep what was typed).
     pub key: String,

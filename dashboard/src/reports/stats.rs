@@ -11,7 +11,7 @@ use crate::reports::dimension::Dimension;
 use emc_sql::Db;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Sources {
     pub direct: i64,
     pub organic: i64,
@@ -21,7 +21,7 @@ pub struct Sources {
 }
 
 /// The headline figures, as `GET /api/v1/stats` returns them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub visits: i64,
     pub sessions: i64,

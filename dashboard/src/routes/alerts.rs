@@ -18,13 +18,14 @@ use serde::Serialize;
 pub const RECENT_DAYS: u32 = 30;
 const LIMIT: u32 = 1_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AlertView {
     pub id: String,
     pub rule: String,
     pub site: String,
     pub site_name: String,
     /// `open` or `resolved`.
+    #[schema(value_type = String, pattern = "^(open|resolved)$")]
     pub state: &'static str,
     /// RFC 3339.
     pub opened_at: String,
@@ -89,6 +90,9 @@ async fn in_scope(state: &AppState, caller: &Caller, vi: bool) -> Result<Vec<Ale
     Ok(out)
 }
 
+/// Open alerts and those opened in the last 30 days, of the sites in scope; open first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "monitoring", operation_id = "alerts",
+    responses((status = 200, description = "Alerts", body = Vec<AlertView>), crate::error::ApiErrors))]
 pub async fn api(
     State(state): State<AppState>,
     caller: Caller,

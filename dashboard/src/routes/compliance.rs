@@ -4,8 +4,9 @@
 use super::PageCaller;
 use crate::auth::Caller;
 use crate::compliance::{Compliance, FailingPage};
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, ApiErrors, PageError};
 use crate::health::{self, Rejections, SiteHealth};
+use crate::openapi::query::FleetQuery;
 use crate::pages::Chrome;
 use crate::params::{self, Range, ReportParams};
 use crate::reports;
@@ -26,7 +27,7 @@ pub const LOOKBACK_DAYS: u32 = 90;
 /// Failing pages listed.
 pub const FAILING_LIMIT: u32 = 20;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SiteCompliance {
     #[serde(flatten)]
     pub compliance: Compliance,
@@ -40,7 +41,7 @@ pub struct SiteCompliance {
     pub silent: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ComplianceReport {
     pub from: String,
     pub to: String,
@@ -172,15 +173,18 @@ pub async fn report(
     Ok((r, reg))
 }
 
+/// Circular 22 compliance of a site (or the caller's fleet) over a range.
+#[utoipa::path(get, path = "/api/v1/compliance", tag = "monitoring", operation_id = "compliance", params(FleetQuery),
+    responses((status = 200, description = "The report", body = ComplianceReport), ApiErrors))]
 pub async fn api(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
-    Ok(Json(report(&state, &caller, q.as_deref()).await?.0).into_response())
+) -> Result<Json<ComplianceReport>, ApiError> {
+    Ok(Json(report(&state, &caller, q.as_deref()).await?.0))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HealthReport {
     pub silence_secs: u64,
     pub from: String,
@@ -192,11 +196,13 @@ pub struct HealthReport {
 }
 
 /// `GET /api/v1/health[?site=CODE][&from=&to=]`: last seen, silence and rejections, in scope.
+#[utoipa::path(get, path = "/api/v1/health", tag = "monitoring", operation_id = "health", params(FleetQuery),
+    responses((status = 200, description = "Connection health", body = HealthReport), ApiErrors))]
 pub async fn health_api(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(q): RawQuery,
-) -> Result<Response, ApiError> {
+) -> Result<Json<HealthReport>, ApiError> {
     let (p, sites, _) = resolve(&state, &caller, q.as_deref()).await?;
     let (h, mut rejections) = tokio::try_join!(
         reports::health::connection_health(
@@ -221,7 +227,7 @@ pub async fn health_api(
         silent_sites,
         rejections,
     };
-    Ok(Json(out).into_response())
+    Ok(Json(out))
 }
 
 /// The silent sites among `sites` (for the overview).

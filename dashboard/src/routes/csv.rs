@@ -6,7 +6,8 @@ use super::compliance::ComplianceReport;
 use super::report;
 use crate::auth::Caller;
 use crate::compliance::{self, FailingPage};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiErrors};
+use crate::openapi::query::ExportQuery;
 use crate::params;
 use crate::ranking::Criterion;
 use crate::reports;
@@ -35,6 +36,9 @@ fn line(out: &mut String, cells: &[String]) {
     out.push_str("\r\n");
 }
 
+/// A report as CSV (`report=`, then that report's parameters).
+#[utoipa::path(get, path = "/api/v1/export.csv", tag = "reports", operation_id = "export_csv", params(ExportQuery),
+    responses((status = 200, description = "The report's rows", content_type = "text/csv", body = String), ApiErrors))]
 pub async fn export(
     State(state): State<AppState>,
     caller: Caller,

@@ -6,7 +6,8 @@
 use super::PageCaller;
 use crate::auth::Caller;
 use crate::charts;
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, ApiErrors, PageError};
+use crate::openapi::query::RankingQuery;
 use crate::pages::Chrome;
 use crate::params::{self, parse_bool, parse_date, Range};
 use crate::ranking::{self, Criteria, Criterion, Grade, Group, Method, Ranking, RankingRequest};
@@ -109,7 +110,7 @@ pub fn year_range(v: &str, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), A
 }
 
 /// One row of `GET /api/v1/ranking` (CONTRACT keys, then the rest).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RankRow<'a> {
     pub rank: u32,
     pub site: &'a str,
@@ -171,6 +172,9 @@ pub(crate) async fn ranked(
     Ok((r, reg))
 }
 
+/// The ranking of a group of sites over a range; rows outside the caller's scope removed.
+#[utoipa::path(get, path = "/api/v1/ranking", tag = "monitoring", operation_id = "ranking", params(RankingQuery),
+    responses((status = 200, description = "Best first", body = Vec<RankRow>), ApiErrors))]
 pub async fn api(
     State(state): State<AppState>,
     caller: Caller,

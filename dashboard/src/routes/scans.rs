@@ -4,7 +4,8 @@
 use super::pages::{check_csrf, field, form};
 use super::PageCaller;
 use crate::auth::Caller;
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, ApiErrors, PageError};
+use crate::openapi::query::ScansQuery;
 use crate::pages::Chrome;
 use crate::scans::{self, Flag, ScanOut};
 use crate::scope::{self, Registry, Target};
@@ -210,6 +211,9 @@ async fn in_scope(
     Ok((reg, latest))
 }
 
+/// The latest scan of each domain of a site, or of every site in scope.
+#[utoipa::path(get, path = "/api/v1/scans", tag = "monitoring", operation_id = "scans", params(ScansQuery),
+    responses((status = 200, description = "Latest scans", body = Vec<ScanOut>), ApiErrors))]
 pub async fn api(
     State(state): State<AppState>,
     caller: Caller,
@@ -218,6 +222,9 @@ pub async fn api(
     Ok(Json(in_scope(&state, &caller, query.as_deref()).await?.1))
 }
 
+/// The latest scans as CSV.
+#[utoipa::path(get, path = "/api/v1/scans.csv", tag = "monitoring", operation_id = "scans_csv", params(ScansQuery),
+    responses((status = 200, description = "One row per check", content_type = "text/csv", body = String), ApiErrors))]
 pub async fn csv(
     State(state): State<AppState>,
     caller: Caller,

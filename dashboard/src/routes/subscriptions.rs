@@ -3,8 +3,10 @@
 use super::{ApiJson, PageCaller};
 use crate::alerts::rules::Rule;
 use crate::auth::{self, Caller};
-use crate::error::{ApiError, PageError};
-use crate::notify::subscriptions::{self as subs, Period, SubscriptionInput, SubscriptionRow};
+use crate::error::{ApiError, ApiErrors, PageError};
+use crate::notify::subscriptions::{
+    self as subs, Period, SubscriptionInput, SubscriptionRow, Subscriptions,
+};
 use crate::pages::Chrome;
 use crate::state::AppState;
 use askama::Template;
@@ -48,27 +50,35 @@ async fn save(state: &AppState, caller: &Caller, row: &SubscriptionRow) -> Resul
     Ok(())
 }
 
+/// What the user receives (the user themself, or an admin).
+#[utoipa::path(get, path = "/api/v1/users/{name}/subscriptions", tag = "access",
+    params(("name" = String, Path, description = "Username")),
+    responses((status = 200, description = "Subscriptions", body = Subscriptions), ApiErrors))]
 pub async fn get_api(
     State(state): State<AppState>,
     caller: Caller,
     Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Subscriptions>, ApiError> {
     let user = account(&state, &caller, &name).await?;
-    Ok(Json(subs::get(&state.db, &user.username).await?.to_json()))
+    Ok(Json(subs::get(&state.db, &user.username).await?.view()))
 }
 
+/// Replaces what the user receives.
+#[utoipa::path(put, path = "/api/v1/users/{name}/subscriptions", tag = "access",
+    params(("name" = String, Path, description = "Username")), request_body = SubscriptionInput,
+    responses((status = 200, description = "Saved", body = Subscriptions), ApiErrors))]
 pub async fn put_api(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(name): Path<String>,
     ApiJson(input): ApiJson<SubscriptionInput>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Subscriptions>, ApiError> {
     super::api::check_write(&caller, &headers)?;
     let user = account(&state, &caller, &name).await?;
     let row = input.validate(&user.username)?;
     save(&state, &caller, &row).await?;
-    Ok(Json(row.to_json()))
+    Ok(Json(row.view()))
 }
 
 /// A checkbox of the form: (value, label, checked).

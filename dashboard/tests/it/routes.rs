@@ -158,6 +158,7 @@ fn samples() -> Vec<((Verb, &'static str), Vec<Sample>)> {
         ((Get, "/healthz"), vec![get("/healthz", 200)]),
         ((Get, "/alerts"), vec![get("/alerts", 200)]),
         ((Get, "/api/v1/alerts"), vec![get("/api/v1/alerts", 200)]),
+        ((Get, "/api/v1/openapi.json"), vec![get("/api/v1/openapi.json", 200)]),
         ((Get, "/reports/monthly"), both(|_, a| get(&format!("/reports/monthly?agency={a}&month=2026-03"), 200))),
         ((Get, "/users/{name}"), vec![get("/users/analyst-a", 200)]),
         ((Post, "/users/{name}/subscriptions"), vec![form("/users/analyst-a/subscriptions", "csrf={csrf}&alerts=silent&alerts=down&reports=monthly&webhook=", 303)]),
