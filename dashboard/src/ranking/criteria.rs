@@ -1,5 +1,6 @@
 //! The raw figures of one site over a range ([`SiteInputs`], additive so a portal can absorb
 //! its component sites) and their normalization to the eight criteria, each 0–100.
+use super::sources::{ScanCounts, Sources};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -76,6 +77,8 @@ pub struct SiteInputs {
     /// FCP, LCP, load, response — in [`crate::compliance::TIMINGS`] order.
     pub timings: [TimingCount; 4],
     pub domains: Vec<String>,
+    /// What the scanner saw over the range (see [`super::sources`]).
+    pub scan: ScanCounts,
 }
 
 impl SiteInputs {
@@ -94,6 +97,7 @@ impl SiteInputs {
             t.add(o);
         }
         self.domains.extend(o.domains.iter().cloned());
+        self.scan.absorb(&o.scan);
     }
 }
 
@@ -135,6 +139,8 @@ pub struct Context {
     pub range_days: u32,
     /// Average visit duration that scores full marks, seconds.
     pub duration_target_secs: f64,
+    /// Tag data, scan results or both, per criterion that has two.
+    pub sources: Sources,
 }
 
 /// `100 × part / whole`, 0 when there is no whole.
@@ -178,27 +184,22 @@ pub fn normalize(i: &SiteInputs, cx: &Context) -> Criteria {
     } else {
         0.0
     };
-    let measured: Vec<f64> = i
-        .timings
-        .iter()
-        .filter(|t| t.measured > 0)
-        .map(|t| pct(t.ok as f64, t.measured as f64))
-        .collect();
-    let speed = if measured.is_empty() {
-        0.0
-    } else {
-        measured.iter().sum::<f64>() / measured.len() as f64
-    };
+    let tag_speed = super::sources::mean_share(&i.timings);
     let gov = i.domains.iter().filter(|d| is_gov_vn(d)).count();
+    let tag_domain = (!i.domains.is_empty()).then(|| pct(gov as f64, i.domains.len() as f64));
+    let of_views = |n: u64| (i.pageviews > 0).then(|| pct(n as f64, i.pageviews as f64));
+    let (src, scan) = (&cx.sources, &i.scan);
     Criteria {
         traffic,
         engagement,
         connection: pct(i.days.len() as f64, f64::from(cx.range_days)),
-        label: pct(i.labelled as f64, i.pageviews as f64),
-        metadata: pct(i.dc_complete as f64, i.pageviews as f64),
-        domain: pct(gov as f64, i.domains.len() as f64),
-        speed,
-        security: pct(i.https as f64, i.pageviews as f64),
+        label: src.label.combine(of_views(i.labelled), scan.label()),
+        metadata: src
+            .metadata
+            .combine(of_views(i.dc_complete), scan.metadata()),
+        domain: src.domain.combine(tag_domain, scan.domain()),
+        speed: src.speed.combine(tag_speed, scan.speed()),
+        security: src.security.combine(of_views(i.https), scan.security()),
     }
 }
 
@@ -212,6 +213,7 @@ mod tests {
             max_visitors: 500,
             range_days: 10,
             duration_target_secs: 120.0,
+            sources: Sources::default(),
         }
     }
 
@@ -240,6 +242,7 @@ mod tests {
                 TimingCount { measured: 4, ok: 1 },
             ],
             domains: vec!["a.gov.vn".into(), "a.vn".into()],
+            scan: ScanCounts::default(),
         };
         let c = normalize(&i, &cx());
         let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
@@ -251,6 +254,49 @@ mod tests {
         assert!(close(c.domain, 50.0));
         assert!(close(c.speed, (100.0 + 50.0 + 25.0) / 3.0));
         assert!(close(c.security, 100.0));
+    }
+
+    #[test]
+    fn a_silent_site_is_ranked_on_what_the_scanner_saw() {
+        use crate::ranking::sources::{Source, Sources};
+        use emc_sql::scan::Check;
+        let mut scan = ScanCounts::default();
+        scan.add(Check::LabelVisible, TimingCount { measured: 4, ok: 3 });
+        scan.add(Check::Lcp, TimingCount { measured: 4, ok: 1 });
+        scan.add(Check::Ttfb, TimingCount { measured: 4, ok: 4 });
+        scan.add(Check::Hsts, TimingCount { measured: 5, ok: 5 });
+        scan.add(Check::TlsValid, TimingCount { measured: 5, ok: 0 });
+        let silent = SiteInputs {
+            domains: vec!["a.gov.vn".into()],
+            scan,
+            ..SiteInputs::default()
+        };
+        let c = normalize(&silent, &cx());
+        assert_eq!(
+            (c.label, c.metadata, c.domain, c.speed, c.security),
+            (75.0, 0.0, 100.0, 62.5, 50.0)
+        );
+        // With tag data too, `both` is the mean; `tag` ignores the scan, `scan` the tag.
+        let tagged = SiteInputs {
+            pageviews: 10,
+            labelled: 5,
+            https: 10,
+            ..silent.clone()
+        };
+        let c = normalize(&tagged, &cx());
+        assert_eq!((c.label, c.security), (62.5, 75.0));
+        let one_side = Context {
+            sources: Sources {
+                label: Source::Tag,
+                security: Source::Scan,
+                ..Sources::default()
+            },
+            ..cx()
+        };
+        let c = normalize(&tagged, &one_side);
+        assert_eq!((c.label, c.security), (50.0, 50.0));
+        let c = normalize(&silent, &one_side);
+        assert_eq!((c.label, c.speed), (0.0, 62.5));
     }
 
     #[test]

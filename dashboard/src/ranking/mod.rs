@@ -21,6 +21,11 @@
 //!
 //! A criterion without data (no visits, no page views, no measured load) scores 0.
 //!
+//! Label, metadata, domain, speed and security each take the tag's figure above, what
+//! `emc-scanner` saw over the range, or both (the default: their mean when both have data,
+//! else the one that has) — `"sources"` in the config; the scan side's formula is in
+//! [`sources`]. So a site whose tag sends nothing is still ranked on what the scanner saw.
+//!
 //! # Score, grade, order
 //! `score = Σ wᵢ·criterionᵢ / Σ wᵢ`, rounded to 0.01. Default weights (`ranking.default.json`):
 //! traffic 30, engagement 10, connection 15, label 10, metadata 10, domain 5, speed 10,
@@ -37,10 +42,12 @@
 //! before); of any other range, the same number of days just before.
 pub mod criteria;
 pub mod score;
+pub mod sources;
 pub mod weights;
 
 pub use criteria::{Criteria, Criterion, SiteInputs};
 pub use score::{apply_previous, grade, previous_period, rank, Entry, Grade, Method, RankedSite};
+pub use sources::{ScanCounts, Source, Sources};
 pub use weights::{RankingConfig, Weights};
 
 use crate::params::Range;

@@ -111,6 +111,7 @@ pub fn rank(
         max_visitors: entries.iter().map(|e| e.inputs.visitors).max().unwrap_or(0),
         range_days,
         duration_target_secs: cfg.engagement_duration_target_secs,
+        sources: cfg.sources,
     };
     let mut out: Vec<RankedSite> = entries
         .iter()

@@ -1,6 +1,7 @@
 //! The ranking configuration: a JSON file (`dashboard/ranking.default.json` holds the
 //! documented defaults). Keys left out of a file keep their default; unknown keys are refused.
 use super::criteria::Criterion;
+use super::sources::Sources;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -78,6 +79,9 @@ pub struct RankingConfig {
     pub weights: Weights,
     /// Average visit duration that earns the full duration half of `engagement`.
     pub engagement_duration_target_secs: f64,
+    /// Tag data, scan results or both (the default) for label, metadata, domain, speed and
+    /// security.
+    pub sources: Sources,
 }
 
 impl Default for RankingConfig {
@@ -85,6 +89,7 @@ impl Default for RankingConfig {
         RankingConfig {
             weights: Weights::default(),
             engagement_duration_target_secs: 120.0,
+            sources: Sources::default(),
         }
     }
 }
@@ -164,6 +169,17 @@ mod tests {
         assert!(matches!(
             RankingConfig::parse(r#"{"engagement_duration_target_secs":0}"#),
             Err(ConfigError::BadTarget)
+        ));
+        let scan = RankingConfig::parse(r#"{"sources":{"speed":"scan"}}"#).unwrap();
+        assert_eq!(scan.sources.speed, super::super::sources::Source::Scan);
+        assert_eq!(scan.sources.label, super::super::sources::Source::Both);
+        assert!(matches!(
+            RankingConfig::parse(r#"{"sources":{"speed":"browser"}}"#),
+            Err(ConfigError::Parse(_))
+        ));
+        assert!(matches!(
+            RankingConfig::parse(r#"{"sources":{"traffic":"scan"}}"#),
+            Err(ConfigError::Parse(_))
         ));
     }
 }

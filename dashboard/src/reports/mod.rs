@@ -19,6 +19,7 @@ pub mod overview;
 pub mod pages;
 pub mod partitions;
 pub mod ranking;
+pub mod ranking_scans;
 pub mod realtime;
 pub mod scope;
 pub mod site_search;
@@ -100,6 +101,7 @@ pub fn sampled() -> Vec<Sampled> {
         compliance::catalog(),
         health::catalog(),
         ranking::catalog(),
+        ranking_scans::catalog(),
         open_data::catalog(),
         partitions::catalog(),
         users::catalog(),

@@ -1,6 +1,7 @@
 //! The ranking's inputs per site over a range: visits, bounces, duration (`sessions_daily`),
 //! visitors and the days with hits (`visitors_daily`), and the compliance counts
-//! ([`super::compliance`]). The scoring is in [`crate::ranking`].
+//! ([`super::compliance`]), and what the scanner saw ([`super::ranking_scans`]). The scoring
+//! is in [`crate::ranking`].
 use super::samples;
 use super::scope::{daily_where, Daily};
 use super::statement::{Sampled, Statement};
@@ -74,12 +75,16 @@ pub async fn load_inputs(
         return Ok(BTreeMap::new());
     }
     let q = SESSIONS.query(db, &Daily::of(codes, range))?;
-    let (sessions, events, counts) = tokio::try_join!(
+    let (sessions, events, counts, scans) = tokio::try_join!(
         q.fetch_all::<SessionsRow>(),
         events(db, codes, range),
-        super::compliance::counts_by_site(db, codes, range)
+        super::compliance::counts_by_site(db, codes, range),
+        super::ranking_scans::scan_counts(db, codes, range)
     )?;
     let mut out: BTreeMap<String, SiteInputs> = BTreeMap::new();
+    for (site, c) in scans {
+        out.entry(site).or_default().scan = c;
+    }
     for r in sessions {
         let i = out.entry(r.site).or_default();
         (i.visits, i.bounces, i.duration) = (r.visits, r.bounces, r.duration);

@@ -11,6 +11,7 @@ mod open_data;
 mod prometheus;
 mod ranking;
 mod ranking_api;
+mod ranking_scans;
 mod retention;
 mod retention_cli;
 mod routes;

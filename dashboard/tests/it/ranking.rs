@@ -166,6 +166,7 @@ fn inputs() -> BTreeMap<String, SiteInputs> {
                 https: r.8,
                 timings: r.9.map(|(measured, ok)| TimingCount { measured, ok }),
                 domains: vec![],
+                scan: Default::default(),
             };
             (code.to_string(), i)
         })
