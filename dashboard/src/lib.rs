@@ -9,6 +9,7 @@ pub mod charts;
 pub mod compliance;
 pub mod digest;
 pub mod error;
+pub mod goals;
 pub mod health;
 pub mod i18n;
 pub mod map;
@@ -17,6 +18,7 @@ pub mod notify;
 pub mod numbers;
 pub mod open_data;
 pub mod openapi;
+pub mod owned;
 pub mod pages;
 pub mod params;
 pub mod ranking;
@@ -40,8 +42,9 @@ use axum::Router;
 use emc_sql::catalog::CatalogQuery;
 use routes::{
     admin, alerts as alert_routes, api, compliance as compliance_routes, csv,
-    digest as digest_routes, open_data as open_data_routes, pages as page_routes,
-    ranking as ranking_routes, retention as retention_routes, scans as scans_routes, subscriptions,
+    digest as digest_routes, goals as goal_routes, open_data as open_data_routes,
+    pages as page_routes, ranking as ranking_routes, retention as retention_routes,
+    scans as scans_routes, subscriptions,
 };
 use tower_http::trace::TraceLayer;
 
@@ -82,6 +85,7 @@ pub enum Verb {
     Get,
     Post,
     Put,
+    Delete,
 }
 
 impl Verb {
@@ -90,6 +94,7 @@ impl Verb {
             Verb::Get => MethodFilter::GET,
             Verb::Post => MethodFilter::POST,
             Verb::Put => MethodFilter::PUT,
+            Verb::Delete => MethodFilter::DELETE,
         }
     }
     pub fn method(self) -> Method {
@@ -97,6 +102,7 @@ impl Verb {
             Verb::Get => Method::GET,
             Verb::Post => Method::POST,
             Verb::Put => Method::PUT,
+            Verb::Delete => Method::DELETE,
         }
     }
 }
@@ -139,7 +145,7 @@ const fn r(
 
 use Access::{Account, Admin, Manage, Public, Scoped, SignedIn};
 use Face::{Api, Page};
-use Verb::{Get, Post, Put};
+use Verb::{Delete, Get, Post, Put};
 
 /// Every route of the dashboard: `router()` is built from this table and nothing else.
 #[rustfmt::skip]
@@ -196,6 +202,11 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Get,  "/api/v1/openapi.json",        Public,   Api,  |m| on(m, openapi::openapi_json)),
     r(Get,  "/api/v1/users/{name}/subscriptions", Account, Api, |m| on(m, subscriptions::get_api)),
     r(Put,  "/api/v1/users/{name}/subscriptions", Account, Api, |m| on(m, subscriptions::put_api)),
+    r(Get,  "/api/v1/goals",               Scoped,   Api,  |m| on(m, goal_routes::list)),
+    r(Post, "/api/v1/goals",               Scoped,   Api,  |m| on(m, goal_routes::create)),
+    r(Delete, "/api/v1/goals/{id}",        Scoped,   Api,  |m| on(m, goal_routes::delete)),
+    r(Post, "/goals",                      Scoped,   Page, |m| on(m, goal_routes::create_form)),
+    r(Post, "/goals/{id}/delete",          Scoped,   Page, |m| on(m, goal_routes::delete_form)),
 ];
 
 /// Built from [`ROUTES`]: routes first, layers after (a layer wraps only the routes added

@@ -203,6 +203,8 @@ pub struct ReportPage {
     pub manage: Option<Manage>,
     /// The tag's connection (a site's report only).
     pub connection: Option<crate::routes::compliance::Connection>,
+    /// The goals card (`_goals.html`).
+    pub goals: crate::routes::goals::GoalsCard,
 }
 
 #[derive(Template)]

@@ -110,6 +110,17 @@ impl Registry {
         }
     }
 
+    /// `agency` and every agency above it, nearest first (a cycle stops the walk).
+    pub fn ancestors(&self, agency: &str) -> Vec<String> {
+        let mut out: Vec<String> = vec![];
+        let mut next = Some(agency.to_owned());
+        while let Some(id) = next.filter(|id| !id.is_empty() && !out.contains(id)) {
+            next = self.agency(&id).map(|a| a.parent.clone());
+            out.push(id);
+        }
+        out
+    }
+
     /// May `who` read the sites of `agency`?
     fn agency_in_scope(&self, who: &Principal, agency: &str) -> bool {
         match who.role {

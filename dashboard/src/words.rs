@@ -200,6 +200,23 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Tỉnh, thành phố gồm nhiều tỉnh cũ: lọc theo từng tên cũ trong bảng Tỉnh/Thành phố bên dưới.",
         "Provinces made of several former ones: filter by each former name in the Province table below.",
     ),
+    // Goals, annotations and shared links (issue 15).
+    ("goals", "Mục tiêu chuyển đổi", "Goals"),
+    ("goal", "Mục tiêu", "Goal"),
+    ("goal_match", "Điều kiện hoàn thành", "Completed by"),
+    ("conversions", "Lượt chuyển đổi", "Conversions"),
+    ("unique_converters", "Khách chuyển đổi", "Unique converters"),
+    ("conversion_rate", "Tỷ lệ chuyển đổi", "Conversion rate"),
+    ("add_goal", "Thêm mục tiêu", "Add a goal"),
+    (
+        "goal_hint",
+        "Sự kiện: tên sự kiện (ví dụ dvc khi nộp hồ sơ dịch vụ công). Trang: đường dẫn, dấu * thay cho bất kỳ ký tự nào (ví dụ /thu-tuc/*).",
+        "Event: the event's name (e.g. dvc, a public-service dossier submitted). Page: a path, * standing for any characters (e.g. /thu-tuc/*).",
+    ),
+    ("no_goals", "Chưa có mục tiêu nào.", "No goal yet."),
+    ("goal_value", "Tên sự kiện hoặc đường dẫn", "Event name or path"),
+    ("delete", "Xóa", "Delete"),
+    ("agency_wide", "cả cơ quan", "whole agency"),
 ];
 
 impl Texts {

@@ -56,6 +56,8 @@ pub fn shard_key(table: &str) -> &'static str {
         "users" | "api_tokens" | "subscriptions" => "cityHash64(username)",
         "alert_settings" => "cityHash64(site, rule)",
         "alerts" => "cityHash64(id)",
+        // Every version of a goal on one shard, so `FINAL` keeps the newest.
+        "goals" => "cityHash64(id)",
         "schema_migrations" => "version",
         _ => "rand()",
     }

@@ -83,6 +83,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "site_search",
         sql: include_str!("../migrations/0013_site_search.sql"),
     },
+    Migration {
+        version: 14,
+        name: "goals",
+        sql: include_str!("../migrations/0014_goals.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

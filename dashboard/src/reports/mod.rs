@@ -13,6 +13,7 @@ pub mod breakdown;
 pub mod compliance;
 pub mod dimension;
 pub mod exit_pages;
+pub mod goals;
 pub mod health;
 pub mod open_data;
 pub mod overview;
@@ -107,6 +108,7 @@ pub fn sampled() -> Vec<Sampled> {
         users::catalog(),
         audit::catalog(),
         site_search::catalog(),
+        goals::catalog(),
     ]
     .into_iter()
     .flatten()

@@ -72,6 +72,8 @@ pub struct StatsResponse {
     previous: Option<Stats>,
     /// The site codes the figures cover.
     sites: Vec<String>,
+    /// The goals of the site or agency with their conversions over the same scope.
+    goals: Vec<crate::goals::GoalFigures>,
 }
 
 /// A breakdown's rows: by a dimension, or (`by=search_keyword`) the site-search keywords.
@@ -125,10 +127,13 @@ pub async fn stats(
     } else {
         None
     };
+    let defined = crate::goals::for_target(&state.db, &r.registry, &r.params.target).await?;
+    let goals = crate::goals::figures(&state.db, &r.scope(), &defined, stats.visits).await?;
     Ok(Json(StatsResponse {
         stats,
         previous,
         sites: r.resolved.sites,
+        goals,
     }))
 }
 

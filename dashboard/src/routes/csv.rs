@@ -1,4 +1,4 @@
-//! `GET /api/v1/export.csv?report=stats|breakdown|timeseries|overview|ranking|compliance|failing_pages&…`:
+//! `GET /api/v1/export.csv?report=stats|breakdown|timeseries|goals|overview|ranking|compliance|failing_pages&…`:
 //! any report as CSV, behind the same parameters and the same authorization as the JSON API
 //! (`ranking` takes `/api/v1/ranking`'s parameters, `compliance` and `failing_pages`
 //! `/api/v1/compliance`'s).
@@ -59,6 +59,18 @@ pub async fn export(
             for r in rows {
                 let cells = [cell(&r.site), cell(&r.name), r.visits.to_string(), r.visitors.to_string(), r.pageviews.to_string(), r.hits.to_string(), format!("{:.4}", r.bounce_rate), format!("{:.1}", r.avg_session_duration)];
                 line(&mut out, &cells);
+            }
+        }
+        "goals" => {
+            let r = report(&state, &caller, q.as_deref(), None).await?;
+            let range = r.params.range;
+            name = format!("goals_{}_{}", range.from_str(), range.to_str());
+            let st = reports::stats(&state.db, &r.scope()).await?;
+            let defined = crate::goals::for_target(&state.db, &r.registry, &r.params.target).await?;
+            line(&mut out, &["goal", "name", "kind", "event", "page", "conversions", "unique_converters", "completions", "conversion_rate"].map(String::from));
+            for g in crate::goals::figures(&state.db, &r.scope(), &defined, st.visits).await? {
+                let (o, f) = (&g.goal, &g.figures);
+                line(&mut out, &[cell(&o.id), cell(&o.name), o.kind.to_owned(), cell(&o.event), cell(&o.page), f.conversions.to_string(), f.unique_converters.to_string(), f.completions.to_string(), format!("{:.4}", f.conversion_rate)]);
             }
         }
         "stats" | "breakdown" | "timeseries" => {
@@ -124,7 +136,7 @@ pub async fn export(
                 failing_pages_csv(&mut out, &r.failing_pages);
             }
         }
-        other => return Err(ApiError::bad("report", format!("{other:?}: use stats, breakdown, timeseries, overview, ranking, compliance or failing_pages"))),
+        other => return Err(ApiError::bad("report", format!("{other:?}: use stats, breakdown, timeseries, goals, overview, ranking, compliance or failing_pages"))),
     }
     let disposition = format!("attachment; filename=\"emc_{name}.csv\"");
     Ok((

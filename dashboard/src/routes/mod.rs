@@ -7,6 +7,7 @@ pub mod api;
 pub mod compliance;
 pub mod csv;
 pub mod digest;
+pub mod goals;
 pub mod open_data;
 pub mod pages;
 pub mod ranking;

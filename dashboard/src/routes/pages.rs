@@ -525,6 +525,15 @@ async fn report_page(
         Some(s) => Some(super::compliance::connection(&state, s, &p.range).await?),
         None => None,
     };
+    let goals = super::goals::card(
+        &state,
+        &r,
+        now.visits,
+        t.lang,
+        base.clone(),
+        &format!("{target_q}&{}", &view_q[1..]),
+    )
+    .await?;
     let page = ReportPage {
         c,
         label: r.resolved.label.clone(),
@@ -546,6 +555,7 @@ async fn report_page(
         csv_searches,
         manage,
         connection,
+        goals,
     };
     Ok(Html(page.render()?).into_response())
 }

@@ -5,6 +5,7 @@ mod breakdowns;
 mod compliance;
 mod compliance_api;
 mod digest;
+mod goals;
 mod mail;
 mod mailbox;
 mod open_data;

@@ -105,7 +105,7 @@ const Q: &str = "from=2026-03-01&to=2026-03-02";
 
 /// The sample requests, keyed by (method, path pattern) exactly as in `ROUTES`.
 fn samples() -> Vec<((Verb, &'static str), Vec<Sample>)> {
-    use Verb::{Get, Post, Put};
+    use Verb::{Delete, Get, Post, Put};
     let login_form = format!("csrf=login-token&username=analyst-a&password={PASSWORD}");
     let with_login_cookie = |mut s: Sample| {
         s.cookie = Some("emc_login_csrf=login-token");
@@ -164,6 +164,12 @@ fn samples() -> Vec<((Verb, &'static str), Vec<Sample>)> {
         ((Post, "/users/{name}/subscriptions"), vec![form("/users/analyst-a/subscriptions", "csrf={csrf}&alerts=silent&alerts=down&reports=monthly&webhook=", 303)]),
         ((Get, "/api/v1/users/{name}/subscriptions"), vec![get("/api/v1/users/analyst-a/subscriptions", 200)]),
         ((Put, "/api/v1/users/{name}/subscriptions"), vec![json("/api/v1/users/analyst-a/subscriptions", serde_json::json!({"alerts": ["silent"], "reports": ["monthly"], "webhook": null}), 200)]),
+        ((Get, "/api/v1/goals"), both(|s, _| get(&format!("/api/v1/goals?site={s}"), 200))),
+        ((Post, "/api/v1/goals"), both(|s, _| json("/api/v1/goals", serde_json::json!({"site": s, "name": "Nộp hồ sơ", "event": "dvc"}), 201))),
+        // Deleting is idempotent: every allowed caller deletes the fixture's goal of that side.
+        ((Delete, "/api/v1/goals/{id}"), both(|s, _| get(&format!("/api/v1/goals/goal-{s}"), 204))),
+        ((Post, "/goals"), both(|s, _| form("/goals", &format!("csrf={{csrf}}&site={s}&name=Th%E1%BB%A7+t%E1%BB%A5c&kind=page&value=%2Fthu-tuc%2F*"), 303))),
+        ((Post, "/goals/{id}/delete"), both(|s, _| form(&format!("/goals/goal-{s}/delete"), "csrf={csrf}", 303))),
     ]
 }
 
@@ -308,6 +314,19 @@ async fn every_route_answers_each_role_as_its_rule_says() {
     user(&db, "analyst-a", "analyst", &["bo-a"]).await;
     user(&db, "owner-a", "owner", &["bo-a"]).await;
     user(&db, "analyst-b", "analyst", &["bo-b"]).await;
+    for site in ["227", "300"] {
+        let goal = emc_dashboard::reports::goals::GoalRow {
+            id: format!("goal-{site}"),
+            site: site.into(),
+            name: "Nộp hồ sơ".into(),
+            event_name: "dvc".into(),
+            version: 1,
+            ..Default::default()
+        };
+        emc_dashboard::reports::goals::write(&db, &goal)
+            .await
+            .unwrap();
+    }
     let state = AppState::new(db.clone(), WebConfig::default());
     let router = emc_dashboard::router(state.clone());
 
