@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what EMC needs and is missing: ClickHouse (Debian's clickhouse-server, 18.16),
 # ZooKeeper and HAProxy for the cluster tests, Chromium and its driver for browser tests, chdb-core (ClickHouse 26.9 as a Python
-# module) to check our SQL on a current engine, and the tag's npm tooling.
+# module) to check our SQL on a current engine, openapi-spec-validator and schemathesis to check
+# the API against its OpenAPI description, and the tag's npm tooling.
 # Chromium and axe-core are also runtime dependencies (the scanner)
 # Usage: scripts/install-deps.sh [--runtime]   (--runtime: only what `make up` needs)
 set -euo pipefail
@@ -72,6 +73,15 @@ if ! $runtime_only; then
   if ! python3 -c "import chdb" >/dev/null 2>&1; then
     echo "installing chdb-core (ClickHouse 26.9 engine) from PyPI"
     python3 -m pip install -q "chdb-core==26.9.*" 2>/dev/null || python3 -m pip install -q chdb-core
+  fi
+  # The API's machine check (dashboard/tests/it/openapi.rs): openapi-spec-validator validates
+  # the served /api/v1/openapi.json, schemathesis drives every operation against it. Pinned, so
+  # a run is repeatable; installed like chdb-core, into the python3 the tests run.
+  api_tools=("openapi-spec-validator==0.9.0" "schemathesis==4.32.5")
+  if ! python3 -c 'import importlib.metadata as m, sys
+sys.exit(0 if m.version("openapi-spec-validator") == "0.9.0" and m.version("schemathesis") == "4.32.5" else 1)' >/dev/null 2>&1; then
+    echo "installing ${api_tools[*]} from PyPI"
+    python3 -m pip install -q "${api_tools[@]}"
   fi
   if [ ! -d tracker-js/node_modules ]; then
     echo "installing the tag's build tooling (npm ci)"

@@ -19,6 +19,13 @@ fn param(name: &str, description: &str, schema: impl Into<RefOr<Schema>>) -> Par
         .build()
 }
 
+/// `p` with an example value (schemathesis's first request of each operation is made of them).
+fn example(p: Parameter, value: impl Into<serde_json::Value>) -> Parameter {
+    ParameterBuilder::from(p)
+        .example(Some(value.into()))
+        .build()
+}
+
 fn string() -> ObjectBuilder {
     ObjectBuilder::new().schema_type(Type::String)
 }
@@ -43,18 +50,25 @@ fn boolean(name: &str, description: &str) -> Parameter {
 }
 
 fn site() -> Parameter {
-    param("site", "A site code (give `site` or `agency`)", string())
+    let p = param("site", "A site code (give `site` or `agency`)", string());
+    example(p, "227")
 }
 
 fn range() -> [Parameter; 2] {
     [
-        date(
-            "from",
-            "First day, `YYYY-MM-DD` (default: 29 days before `to`)",
+        example(
+            date(
+                "from",
+                "First day, `YYYY-MM-DD` (default: 29 days before `to`)",
+            ),
+            "2026-03-01",
         ),
-        date(
-            "to",
-            "Last day, included (default: today in `EMC_TIMEZONE`)",
+        example(
+            date(
+                "to",
+                "Last day, included (default: today in `EMC_TIMEZONE`)",
+            ),
+            "2026-03-31",
         ),
     ]
 }
@@ -105,7 +119,7 @@ fn report() -> Vec<Parameter> {
             "Time-series step (default: hour for one day, month past 120 days, else day)",
             one_of(Interval::ALL.map(Interval::as_str)),
         ),
-        param("by", "What a breakdown is of", one_of(by)),
+        example(param("by", "What a breakdown is of", one_of(by)), "page"),
         param(
             "limit",
             "Breakdown rows",
@@ -147,10 +161,13 @@ fn ranking() -> Vec<Parameter> {
             "A calendar year (instead of `from`/`to`)",
             string().pattern(Some("^[0-9]{4}$")),
         ),
-        param(
-            "group",
-            "`ministry`, `province`, `other`, or `components:CODE` (a portal's component sites)",
-            group,
+        example(
+            param(
+                "group",
+                "`ministry`, `province`, `other`, or `components:CODE` (a portal's component sites)",
+                group,
+            ),
+            "ministry",
         ),
         param(
             "method",
@@ -176,11 +193,8 @@ pub struct FleetQuery;
 
 impl IntoParams for FleetQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let mut out = vec![param(
-            "site",
-            "A site code; none: every site in scope",
-            string(),
-        )];
+        let site = param("site", "A site code; none: every site in scope", string());
+        let mut out = vec![example(site, "227")];
         out.extend(range());
         out.push(include_components());
         out
@@ -192,11 +206,8 @@ pub struct ScansQuery;
 
 impl IntoParams for ScansQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![param(
-            "site",
-            "A site code; none: every site in scope",
-            string(),
-        )]
+        let site = param("site", "A site code; none: every site in scope", string());
+        vec![example(site, "227")]
     }
 }
 
@@ -216,11 +227,8 @@ pub struct ExportQuery;
 
 impl IntoParams for ExportQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let mut out = vec![param(
-            "report",
-            "Which report (default `stats`)",
-            one_of(EXPORTS),
-        )];
+        let report_param = param("report", "Which report (default `stats`)", one_of(EXPORTS));
+        let mut out = vec![example(report_param, "stats")];
         out.extend(report());
         let known: Vec<String> = out.iter().map(|p| p.name.clone()).collect();
         out.extend(ranking().into_iter().filter(|p| !known.contains(&p.name)));

@@ -9,6 +9,7 @@ mod goals;
 mod mail;
 mod mailbox;
 mod open_data;
+mod openapi;
 mod prometheus;
 mod ranking;
 mod ranking_api;
