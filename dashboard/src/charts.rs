@@ -10,15 +10,84 @@ pub fn timeseries_svg(
     visits_label: &str,
     pageviews_label: &str,
 ) -> String {
+    annotated_svg(points, title, visits_label, pageviews_label, &[])
+}
+
+/// A note on the chart: from day `date` to day `end` (`YYYY-MM-DD`), numbered `number`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    pub number: usize,
+    pub date: String,
+    pub end: String,
+    pub text: String,
+}
+
+/// The chart with a marker per note: a dashed line at its first bucket (a band over its
+/// days), its number in a circle, and its date and text as the marker's `<title>` and in
+/// the chart's accessible name — not told by color alone.
+pub fn annotated_svg(
+    points: &[Point],
+    title: &str,
+    visits_label: &str,
+    pageviews_label: &str,
+    markers: &[Marker],
+) -> String {
     let mut svg = String::new();
+    let mut placed = vec![];
     {
         let root = SVGBackend::with_string(&mut svg, (860, 300)).into_drawing_area();
-        if draw(&root, points, visits_label, pageviews_label).is_err() {
-            tracing::warn!("chart drawing failed");
+        match draw(&root, points, visits_label, pageviews_label, markers) {
+            Ok(p) => placed = p,
+            Err(_) => tracing::warn!("chart drawing failed"),
         }
         let _ = root.present();
     }
-    accessible(svg, title)
+    let notes: Vec<String> = markers
+        .iter()
+        .map(|m| format!("{}. {}: {}", m.number, m.date, m.text))
+        .collect();
+    let mut marks = String::new();
+    for (m, (x0, x1, top, bottom)) in &placed {
+        let title = esc(&format!("{}. {} — {}: {}", m.number, m.date, m.end, m.text));
+        marks.push_str(&format!(
+            "<g class=\"annotation\"><title>{title}</title>\
+             <rect x=\"{x0}\" y=\"{top}\" width=\"{w}\" height=\"{h}\" fill=\"#b8860b\" fill-opacity=\"0.12\"/>\
+             <line x1=\"{x0}\" y1=\"{top}\" x2=\"{x0}\" y2=\"{bottom}\" stroke=\"#7a5900\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>\
+             <circle cx=\"{x0}\" cy=\"{cy}\" r=\"9\" fill=\"#fff\" stroke=\"#7a5900\" stroke-width=\"2\"/>\
+             <text x=\"{x0}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"12\" font-family=\"sans-serif\" fill=\"#3d2c00\">{n}</text></g>",
+            w = (x1 - x0).max(0),
+            h = (bottom - top).max(0),
+            cy = top + 10,
+            ty = top + 14,
+            n = m.number
+        ));
+    }
+    let svg = match svg.rfind("</svg>") {
+        Some(at) if !marks.is_empty() => format!("{}{marks}{}", &svg[..at], &svg[at..]),
+        _ => svg,
+    };
+    if notes.is_empty() {
+        accessible(svg, title)
+    } else {
+        accessible(svg, &format!("{title}. {}", notes.join("; ")))
+    }
+}
+
+/// Where a day falls among the buckets (`YYYY-MM-DD`, `YYYY-MM` or `YYYY-MM-DD HH:00`):
+/// compared on the part both have.
+fn versus(bucket: &str, day: &str) -> std::cmp::Ordering {
+    let n = bucket.len().min(day.len()).min(10);
+    bucket[..n].cmp(&day[..n])
+}
+
+/// The first and last bucket of a marker, when it overlaps the chart.
+fn span(points: &[Point], m: &Marker) -> Option<(usize, usize)> {
+    use std::cmp::Ordering::{Greater, Less};
+    let first = points.iter().position(|p| versus(&p.t, &m.date) != Less)?;
+    let last = points
+        .iter()
+        .rposition(|p| versus(&p.t, &m.end) != Greater)?;
+    (first <= last).then_some((first, last))
 }
 
 /// A horizontal bar per row (`label`, score 0–100), first row on top.
@@ -73,14 +142,15 @@ fn draw_bars<DB: DrawingBackend>(
     Ok(())
 }
 
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 /// Makes an SVG scale with the page and names it for screen readers.
 fn accessible(svg: String, title: &str) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
     let svg = svg.replacen(
         "<svg ",
         &format!("<svg role=\"img\" aria-label=\"{}\" class=\"chart\" preserveAspectRatio=\"xMidYMid meet\" ", esc(title)),
@@ -95,12 +165,16 @@ fn accessible(svg: String, title: &str) -> String {
     }
 }
 
-fn draw<DB: DrawingBackend>(
+/// A marker placed: its pixels (left, right, top, bottom).
+type Placed<'a> = (&'a Marker, (i32, i32, i32, i32));
+
+fn draw<'a, DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     points: &[Point],
     visits_label: &str,
     pageviews_label: &str,
-) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    markers: &'a [Marker],
+) -> Result<Vec<Placed<'a>>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let n = points.len().max(1);
     let max = points
@@ -142,7 +216,16 @@ fn draw<DB: DrawingBackend>(
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()?;
-    Ok(())
+    let top = max + max / 10 + 1;
+    Ok(markers
+        .iter()
+        .filter_map(|m| {
+            let (first, last) = span(points, m)?;
+            let (x0, y0) = chart.backend_coord(&(first, top));
+            let (x1, y1) = chart.backend_coord(&(last, 0));
+            Some((m, (x0, x1, y0, y1)))
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -180,5 +263,54 @@ mod tests {
             "{bars}"
         );
         assert!(bars.contains("87.50") && !bars.contains("<a>"), "{bars}");
+    }
+
+    #[test]
+    fn markers_are_numbered_titled_and_named() {
+        let points: Vec<Point> = (1..=9)
+            .map(|d| Point {
+                t: format!("2026-03-0{d}"),
+                visits: d,
+                ..Point::default()
+            })
+            .collect();
+        let m = |n: usize, date: &str, end: &str, text: &str| Marker {
+            number: n,
+            date: date.into(),
+            end: end.into(),
+            text: text.into(),
+        };
+        let markers = [
+            m(1, "2026-03-02", "2026-03-02", "Triển khai <v2>"),
+            m(2, "2026-02-20", "2026-03-04", "Chiến dịch"),
+            m(3, "2026-04-01", "2026-04-02", "ngoài khoảng"),
+        ];
+        let svg = annotated_svg(&points, "Lượt", "a", "b", &markers);
+        assert_eq!(svg.matches("<g class=\"annotation\">").count(), 2, "{svg}");
+        assert!(svg.contains("<title>1. 2026-03-02 — 2026-03-02: Triển khai &lt;v2&gt;</title>"));
+        assert!(svg.contains("aria-label=\"Lượt. 1. 2026-03-02: Triển khai &lt;v2&gt;; 2. 2026-02-20: Chiến dịch; 3."));
+        assert!(!svg.contains("<v2>"));
+        // Spans: a day, a range clamped to the chart; buckets of months and hours.
+        assert_eq!(span(&points, &markers[0]), Some((1, 1)));
+        assert_eq!(span(&points, &markers[1]), Some((0, 3)));
+        assert_eq!(span(&points, &markers[2]), None);
+        let months = [
+            Point {
+                t: "2026-02".into(),
+                ..Point::default()
+            },
+            Point {
+                t: "2026-03".into(),
+                ..Point::default()
+            },
+        ];
+        assert_eq!(span(&months, &markers[0]), Some((1, 1)));
+        let hours: Vec<Point> = ["2026-03-02 00:00", "2026-03-02 01:00"]
+            .map(|t| Point {
+                t: t.into(),
+                ..Point::default()
+            })
+            .to_vec();
+        assert_eq!(span(&hours, &markers[0]), Some((0, 1)));
     }
 }

@@ -3,6 +3,7 @@
 //! `router(state)` is the whole HTTP face (tests drive it with `oneshot`); `main.rs` parses
 //! the configuration, opens ClickHouse, creates the first admin and serves it.
 pub mod alerts;
+pub mod annotations;
 pub mod audit;
 pub mod auth;
 pub mod charts;
@@ -41,10 +42,10 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use emc_sql::catalog::CatalogQuery;
 use routes::{
-    admin, alerts as alert_routes, api, compliance as compliance_routes, csv,
-    digest as digest_routes, goals as goal_routes, open_data as open_data_routes,
-    pages as page_routes, ranking as ranking_routes, retention as retention_routes,
-    scans as scans_routes, subscriptions,
+    admin, alerts as alert_routes, annotations as annotation_routes, api,
+    compliance as compliance_routes, csv, digest as digest_routes, goals as goal_routes,
+    open_data as open_data_routes, pages as page_routes, ranking as ranking_routes,
+    retention as retention_routes, scans as scans_routes, subscriptions,
 };
 use tower_http::trace::TraceLayer;
 
@@ -207,6 +208,11 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Delete, "/api/v1/goals/{id}",        Scoped,   Api,  |m| on(m, goal_routes::delete)),
     r(Post, "/goals",                      Scoped,   Page, |m| on(m, goal_routes::create_form)),
     r(Post, "/goals/{id}/delete",          Scoped,   Page, |m| on(m, goal_routes::delete_form)),
+    r(Get,  "/api/v1/annotations",         Scoped,   Api,  |m| on(m, annotation_routes::list)),
+    r(Post, "/api/v1/annotations",         Scoped,   Api,  |m| on(m, annotation_routes::create)),
+    r(Delete, "/api/v1/annotations/{id}",  Scoped,   Api,  |m| on(m, annotation_routes::delete)),
+    r(Post, "/annotations",                Scoped,   Page, |m| on(m, annotation_routes::create_form)),
+    r(Post, "/annotations/{id}/delete",    Scoped,   Page, |m| on(m, annotation_routes::delete_form)),
 ];
 
 /// Built from [`ROUTES`]: routes first, layers after (a layer wraps only the routes added

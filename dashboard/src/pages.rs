@@ -205,6 +205,8 @@ pub struct ReportPage {
     pub connection: Option<crate::routes::compliance::Connection>,
     /// The goals card (`_goals.html`).
     pub goals: crate::routes::goals::GoalsCard,
+    /// The notes under the chart (`_annotations.html`), numbered as its markers.
+    pub annotations: crate::routes::annotations::AnnotationsCard,
 }
 
 #[derive(Template)]

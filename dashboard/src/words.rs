@@ -217,6 +217,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("goal_value", "Tên sự kiện hoặc đường dẫn", "Event name or path"),
     ("delete", "Xóa", "Delete"),
     ("agency_wide", "cả cơ quan", "whole agency"),
+    ("annotations", "Ghi chú trên biểu đồ", "Chart annotations"),
+    ("add_annotation", "Thêm ghi chú", "Add an annotation"),
+    ("annotation_text", "Nội dung", "Text"),
+    ("end_date", "Đến ngày (không bắt buộc)", "Until (optional)"),
+    ("date", "Ngày", "Date"),
 ];
 
 impl Texts {

@@ -57,7 +57,7 @@ pub fn shard_key(table: &str) -> &'static str {
         "alert_settings" => "cityHash64(site, rule)",
         "alerts" => "cityHash64(id)",
         // Every version of a goal on one shard, so `FINAL` keeps the newest.
-        "goals" => "cityHash64(id)",
+        "goals" | "annotations" => "cityHash64(id)",
         "schema_migrations" => "version",
         _ => "rand()",
     }

@@ -88,6 +88,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "goals",
         sql: include_str!("../migrations/0014_goals.sql"),
     },
+    Migration {
+        version: 15,
+        name: "annotations",
+        sql: include_str!("../migrations/0015_annotations.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

@@ -8,6 +8,7 @@
 //! from it. Unfiltered figures and breakdowns read the rollups, and so do views with one
 //! session-dimension filter where a rollup answers exactly; the other filtered views read the
 //! raw `sessions`/`events` tables (see ARCHITECTURE.md, "Dashboard").
+pub mod annotations;
 pub mod audit;
 pub mod breakdown;
 pub mod compliance;
@@ -109,6 +110,7 @@ pub fn sampled() -> Vec<Sampled> {
         audit::catalog(),
         site_search::catalog(),
         goals::catalog(),
+        annotations::catalog(),
     ]
     .into_iter()
     .flatten()

@@ -123,6 +123,15 @@ pub struct GoalsCard {
     pub page_label: &'static str,
 }
 
+/// The hidden field that names a form's site or agency, and its value.
+pub(crate) fn form_owner(target: &Target) -> (&'static str, String) {
+    match target {
+        Target::Site { code, .. } => ("site", code.clone()),
+        Target::Agency { id } => ("agency", id.clone()),
+        Target::Fleet | Target::Admin => ("site", String::new()),
+    }
+}
+
 /// The card of the report `r`, whose visits are `visits`; `csv_query` selects the same view.
 pub async fn card(
     state: &AppState,
@@ -147,11 +156,7 @@ pub async fn card(
             name: g.goal.name,
         })
         .collect();
-    let (owner_field, owner) = match &r.params.target {
-        Target::Site { code, .. } => ("site", code.clone()),
-        Target::Agency { id } => ("agency", id.clone()),
-        Target::Fleet | Target::Admin => ("site", String::new()),
-    };
+    let (owner_field, owner) = form_owner(&r.params.target);
     Ok(GoalsCard {
         rows,
         csv: format!("/api/v1/export.csv?report=goals&{csv_query}"),

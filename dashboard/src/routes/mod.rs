@@ -3,6 +3,7 @@
 //! `scans` (the scanner's results).
 pub mod admin;
 pub mod alerts;
+pub mod annotations;
 pub mod api;
 pub mod compliance;
 pub mod csv;

@@ -404,7 +404,8 @@ async fn report_page(
         reports::stats(&state.db, &prev_scope)
     )?;
     let points = reports::timeseries(&state.db, &r.scope(), p.interval).await?;
-    let chart = charts::timeseries_svg(&points, t.chart_title, t.visits, t.pageviews);
+    let (annotations, markers) = super::annotations::notes(&state, &r, base.clone()).await?;
+    let chart = charts::annotated_svg(&points, t.chart_title, t.visits, t.pageviews, &markers);
     let rt = reports::realtime(
         &state.db,
         &r.resolved.sites,
@@ -556,6 +557,7 @@ async fn report_page(
         manage,
         connection,
         goals,
+        annotations,
     };
     Ok(Html(page.render()?).into_response())
 }

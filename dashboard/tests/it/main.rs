@@ -1,6 +1,7 @@
 //! Dashboard integration tests against a real ClickHouse (one server per test process, one
 //! database per test). Known visits go in through the collector's own pipeline and importer.
 mod alerts;
+mod annotations;
 mod breakdowns;
 mod compliance;
 mod compliance_api;

@@ -170,6 +170,11 @@ fn samples() -> Vec<((Verb, &'static str), Vec<Sample>)> {
         ((Delete, "/api/v1/goals/{id}"), both(|s, _| get(&format!("/api/v1/goals/goal-{s}"), 204))),
         ((Post, "/goals"), both(|s, _| form("/goals", &format!("csrf={{csrf}}&site={s}&name=Th%E1%BB%A7+t%E1%BB%A5c&kind=page&value=%2Fthu-tuc%2F*"), 303))),
         ((Post, "/goals/{id}/delete"), both(|s, _| form(&format!("/goals/goal-{s}/delete"), "csrf={csrf}", 303))),
+        ((Get, "/api/v1/annotations"), both(|s, _| get(&format!("/api/v1/annotations?site={s}&{Q}"), 200))),
+        ((Post, "/api/v1/annotations"), both(|_, a| json("/api/v1/annotations", serde_json::json!({"agency": a, "date": "2026-03-02", "text": "Triển khai"}), 201))),
+        ((Delete, "/api/v1/annotations/{id}"), both(|s, _| get(&format!("/api/v1/annotations/note-{s}"), 204))),
+        ((Post, "/annotations"), both(|s, _| form("/annotations", &format!("csrf={{csrf}}&site={s}&date=2026-03-02&end=&text=S%E1%BB%B1+c%E1%BB%91"), 303))),
+        ((Post, "/annotations/{id}/delete"), both(|s, _| form(&format!("/annotations/note-{s}/delete"), "csrf={csrf}", 303))),
     ]
 }
 
@@ -324,6 +329,18 @@ async fn every_route_answers_each_role_as_its_rule_says() {
             ..Default::default()
         };
         emc_dashboard::reports::goals::write(&db, &goal)
+            .await
+            .unwrap();
+        let note = emc_dashboard::reports::annotations::AnnotationRow {
+            id: format!("note-{site}"),
+            site: site.into(),
+            date: 20_514,
+            end_date: 20_514,
+            text: "Triển khai".into(),
+            version: 1,
+            ..Default::default()
+        };
+        emc_dashboard::reports::annotations::write(&db, &note)
             .await
             .unwrap();
     }
