@@ -12,7 +12,7 @@ use emc_sql::Db;
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/annotations`: `site` or `agency`, `date`, optional `end`, `text`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnnotationInput {
     #[serde(default)]
@@ -26,7 +26,7 @@ pub struct AnnotationInput {
 }
 
 /// An annotation as the API lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AnnotationOut {
     pub id: String,
     pub text: String,

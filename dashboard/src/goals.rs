@@ -47,7 +47,7 @@ impl Kind {
 }
 
 /// `POST /api/v1/goals`: `site` or `agency`, a name, and `event` or `page`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GoalInput {
     #[serde(default)]
@@ -62,7 +62,7 @@ pub struct GoalInput {
 }
 
 /// A goal as the API lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GoalOut {
     pub id: String,
     pub name: String,
@@ -92,7 +92,7 @@ impl From<&GoalRow> for GoalOut {
 }
 
 /// A goal and its figures (the `goals` of `GET /api/v1/stats`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GoalFigures {
     #[serde(flatten)]
     pub goal: GoalOut,

@@ -5,7 +5,8 @@
 pub mod query;
 
 use crate::routes::{
-    alerts, api, compliance, csv, ranking as ranking_routes, scans, subscriptions,
+    alerts, annotations as annotation_routes, api, compliance, csv, goals as goal_routes,
+    ranking as ranking_routes, scans, subscriptions,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -47,6 +48,12 @@ pub const BEARER: &str = "bearer";
         alerts::api,
         subscriptions::get_api,
         subscriptions::put_api,
+        goal_routes::list,
+        goal_routes::create,
+        goal_routes::delete,
+        annotation_routes::list,
+        annotation_routes::create,
+        annotation_routes::delete,
     ),
     modifiers(&Bearer),
     security(("bearer" = [])),

@@ -119,7 +119,7 @@ impl GoalRow {
 }
 
 /// A goal's figures over a scope.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Conversions {
     pub conversions: i64,
     pub unique_converters: i64,

@@ -7,7 +7,8 @@ use super::pages::{check_csrf, field, form};
 use super::{report, ApiJson, PageCaller};
 use crate::annotations::{self, AnnotationInput, AnnotationOut};
 use crate::auth::Caller;
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, ApiErrors, PageError};
+use crate::openapi::query::ReportQuery;
 use crate::owned::owner_of;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -17,6 +18,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 
 /// The annotations a report about `site=` or `agency=` shows over `from`..`to`.
+#[utoipa::path(get, path = "/api/v1/annotations", tag = "reports", operation_id = "list_annotations", params(ReportQuery),
+    responses((status = 200, description = "The annotations that report shows", body = Vec<AnnotationOut>), ApiErrors))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -28,6 +31,8 @@ pub async fn list(
     Ok(Json(rows.iter().map(AnnotationOut::from).collect()))
 }
 
+#[utoipa::path(post, path = "/api/v1/annotations", tag = "reports", operation_id = "create_annotations", request_body = AnnotationInput,
+    responses((status = 201, description = "Created", body = AnnotationOut), ApiErrors))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -39,6 +44,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(AnnotationOut::from(&row))))
 }
 
+#[utoipa::path(delete, path = "/api/v1/annotations/{id}", tag = "reports", operation_id = "delete_annotations",
+    params(("id" = String, Path, description = "The annotation's id")),
+    responses((status = 204, description = "Deleted (also when it already was)"), ApiErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

@@ -4,8 +4,9 @@ use super::api::check_write;
 use super::pages::{check_csrf, field, form};
 use super::{report, ApiJson, PageCaller};
 use crate::auth::Caller;
-use crate::error::{ApiError, PageError};
+use crate::error::{ApiError, ApiErrors, PageError};
 use crate::goals::{self, GoalInput, GoalOut};
+use crate::openapi::query::ReportQuery;
 use crate::scope::Target;
 use crate::state::AppState;
 use axum::body::Bytes;
@@ -15,6 +16,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 
 /// The goals a report about `site=` or `agency=` shows (a site's own and its agencies').
+#[utoipa::path(get, path = "/api/v1/goals", tag = "reports", operation_id = "list_goals", params(ReportQuery),
+    responses((status = 200, description = "The goals that report shows", body = Vec<GoalOut>), ApiErrors))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -25,6 +28,8 @@ pub async fn list(
     Ok(Json(goals.iter().map(GoalOut::from).collect()))
 }
 
+#[utoipa::path(post, path = "/api/v1/goals", tag = "reports", operation_id = "create_goals", request_body = GoalInput,
+    responses((status = 201, description = "Created", body = GoalOut), ApiErrors))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -36,6 +41,9 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(GoalOut::from(&row))))
 }
 
+#[utoipa::path(delete, path = "/api/v1/goals/{id}", tag = "reports", operation_id = "delete_goals",
+    params(("id" = String, Path, description = "The goal's id")),
+    responses((status = 204, description = "Deleted (also when it already was)"), ApiErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
