@@ -88,7 +88,7 @@ async fn annotations_are_scoped_listed_and_drawn() {
     ] {
         let r = post(body.clone(), &a).await;
         assert_eq!(r.status, status, "{body}: {}", r.body);
-        assert_eq!(r.json()["error"].is_string(), true);
+        assert!(r.json()["error"].is_string());
     }
 
     // Listed for the reports and days they belong to.
@@ -114,7 +114,7 @@ async fn annotations_are_scoped_listed_and_drawn() {
     );
     let r = get(
         &router,
-        &format!("/api/v1/annotations?agency=bo-a&from=2026-04-01&to=2026-04-30"),
+        "/api/v1/annotations?agency=bo-a&from=2026-04-01&to=2026-04-30",
         &a,
     )
     .await;
