@@ -199,15 +199,16 @@ fn expected(rows: &[ScanCheckRow], sites: &[&str], src: Source, reg: &Registry) 
 }
 
 fn all(src: Source) -> RankingConfig {
-    let mut cfg = RankingConfig::default();
-    cfg.sources = ranking::Sources {
-        label: src,
-        metadata: src,
-        domain: src,
-        speed: src,
-        security: src,
-    };
-    cfg
+    RankingConfig {
+        sources: ranking::Sources {
+            label: src,
+            metadata: src,
+            domain: src,
+            speed: src,
+            security: src,
+        },
+        ..RankingConfig::default()
+    }
 }
 
 #[tokio::test]
