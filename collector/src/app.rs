@@ -23,9 +23,29 @@ use std::time::Duration;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-/// What the handlers share.
+/// What the handlers share, behind one `Arc`: axum clones the state for every extractor and
+/// middleware of every request, and a clone is then one reference count, not a dozen (the
+/// field-by-field clone and drop were ~6 % of the collector's CPU under `make bench`).
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl AppState {
+    pub fn new(shared: SharedState) -> AppState {
+        AppState(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Debug)]
+pub struct SharedState {
     /// The typed ingest path (pipeline, queue, refusal counts).
     pub ingest: Ingest,
     pub trusted: Arc<TrustedProxies>,
@@ -238,7 +258,7 @@ impl App {
             db.url().to_owned(),
         );
         let prober = crate::health::spawn_prober(health.clone(), queue.clone());
-        let state = AppState {
+        let state = AppState::new(SharedState {
             ingest: Ingest::new(pipeline, queue, refusals),
             trusted: Arc::new(trusted),
             metrics,
@@ -250,7 +270,7 @@ impl App {
                 .filter(|t| !t.is_empty())
                 .map(Arc::from),
             limits: limits.clone(),
-        };
+        });
         let jobs = [refresher, sweeper, limit_sweeper, prober]
             .into_iter()
             .chain(migrator)
