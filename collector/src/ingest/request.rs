@@ -129,14 +129,13 @@ pub(super) fn check_content_type(headers: &HeaderMap) -> Result<(), Rejection> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let essence = ct
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
-        "application/json" | "text/plain" => Ok(()),
+    let essence = ct.split(';').next().unwrap_or_default().trim();
+    if essence.eq_ignore_ascii_case("application/json")
+        || essence.eq_ignore_ascii_case("text/plain")
+    {
+        return Ok(());
+    }
+    match essence.to_ascii_lowercase().as_str() {
         "" => Err(Rejection::ContentType(
             "content-type: send application/json or text/plain".into(),
         )),
