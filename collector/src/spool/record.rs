@@ -45,18 +45,22 @@ pub fn segment_header() -> [u8; HEADER_LEN as usize] {
     h
 }
 
-/// The whole record (frame and payload) of one group.
+/// The whole record (frame and payload) of one group, encoded in place: the payload is
+/// written after room left for the frame, which is filled in last (one buffer, no copy).
 pub fn encode(id: u64, records: &[Record]) -> Result<Vec<u8>, postcard::Error> {
-    let mut payload = id.to_le_bytes().to_vec();
-    payload = postcard::to_extend(records, payload)?;
+    // Most groups fit (an event, two session rows, a connection row): no regrowth.
+    let mut out = Vec::with_capacity(2048);
+    out.extend_from_slice(&[0u8; FRAME_LEN]);
+    out.extend_from_slice(&id.to_le_bytes());
+    let mut out = postcard::to_extend(records, out)?;
+    let payload = &out[FRAME_LEN..];
     let len = u32::try_from(payload.len())
         .ok()
         .filter(|l| *l <= MAX_PAYLOAD)
         .ok_or(postcard::Error::SerializeBufferFull)?;
-    let mut out = Vec::with_capacity(FRAME_LEN + payload.len());
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
+    let crc = crc32fast::hash(payload);
+    out[..4].copy_from_slice(&len.to_le_bytes());
+    out[4..FRAME_LEN].copy_from_slice(&crc.to_le_bytes());
     Ok(out)
 }
 
