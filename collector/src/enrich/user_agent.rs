@@ -4,6 +4,7 @@
 //! because the same few thousand UAs make most traffic.
 
 use quick_cache::sync::Cache;
+use std::sync::Arc;
 
 pub use super::bots::BotKind;
 use super::bots::BotRules;
@@ -25,7 +26,7 @@ pub struct UaInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UaVerdict {
-    Human(UaInfo),
+    Human(Arc<UaInfo>),
     Bot(BotKind),
 }
 
@@ -82,10 +83,10 @@ impl UaParser {
         }
         let ua = ua.trim();
         let Some(w) = self.woothee.parse(ua) else {
-            return UaVerdict::Human(UaInfo {
+            return UaVerdict::Human(Arc::new(UaInfo {
                 device: "other".into(),
                 ..UaInfo::default()
-            });
+            }));
         };
         if w.category == "crawler" {
             return UaVerdict::Bot(BotKind::Crawler);
@@ -96,13 +97,13 @@ impl UaParser {
         let (os, os_version) = os_name(w.os, &w.os_version);
         let (browser, browser_version) = browser_name(ua, w.name, w.version);
         let device = device(ua, w.category, w.os).into();
-        UaVerdict::Human(UaInfo {
+        UaVerdict::Human(Arc::new(UaInfo {
             browser,
             browser_version,
             os,
             os_version,
             device,
-        })
+        }))
     }
 }
 
@@ -245,13 +246,13 @@ Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)
     fn browsers_os_and_devices() {
         let parser = UaParser::new();
         for row in rows(HUMANS) {
-            let want = UaVerdict::Human(UaInfo {
+            let want = UaVerdict::Human(Arc::new(UaInfo {
                 browser: row[1].into(),
                 browser_version: row[2].into(),
                 os: row[3].into(),
                 os_version: row[4].into(),
                 device: row[5].into(),
-            });
+            }));
             assert_eq!(parser.parse(row[0]), want, "{}", row[0]);
             assert_eq!(parser.parse(row[0]), want, "cached: {}", row[0]);
         }

@@ -157,7 +157,7 @@ impl Pipeline {
         hit.props = crate::dvc::sanitize(&self.dvc, &hit.name, std::mem::take(&mut hit.props));
     }
 
-    pub(super) fn put_user_agent(&self, ua: &str) -> Result<UaInfo, DropReason> {
+    pub(super) fn put_user_agent(&self, ua: &str) -> Result<Arc<UaInfo>, DropReason> {
         match self.ua.parse(ua) {
             UaVerdict::Human(info) => Ok(info),
             UaVerdict::Bot(kind) => Err(DropReason::Bot(kind)),
