@@ -1,5 +1,6 @@
-//! `emc-loadtest baseline-server`: the bare HTTP beacon path on this machine. The same axum
-//! and hyper as the collector, the same JSON decoding (the collector's own decoder), and
+//! `emc-loadtest baseline-server`: the bare HTTP beacon path on this machine. The same server
+//! as the collector (its accept loop and HTTP/1 settings, `emc_collector::server::serve`,
+//! with the default head limits), the same JSON decoding (the collector's own decoder), and
 //! nothing else: no validation against the registry, no enrichment, no sessions, no
 //! storage. Its throughput is the ceiling the collector is measured against.
 use axum::body::Bytes;
@@ -45,7 +46,8 @@ async fn matomo_post(uri: axum::http::Uri, body: Bytes) -> StatusCode {
     }
 }
 
-/// Serves until the process is stopped.
+/// Serves until the process is stopped, on the collector's own server loop: the same hyper
+/// connection settings (head read timeout and size), `TCP_NODELAY`, one task per connection.
 pub async fn serve(addr: &str) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -54,6 +56,7 @@ pub async fn serve(addr: &str) -> anyhow::Result<()> {
         "baseline-server listening on http://{}",
         listener.local_addr()?
     );
-    axum::serve(listener, router()).await?;
+    let limits = emc_collector::limits::LimitsConfig::default();
+    emc_collector::server::serve(listener, router(), &limits, std::future::pending()).await;
     Ok(())
 }

@@ -33,8 +33,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// A bare axum endpoint that decodes the same JSON and answers 202, storing nothing: the
-    /// limit of an HTTP beacon path on this machine.
+    /// A bare axum endpoint on the collector's own server loop that decodes the same JSON and
+    /// answers 202, storing nothing: the limit of an HTTP beacon path on this machine.
     BaselineServer(BaselineArgs),
     /// Bulk historical traffic with event times, through the collector's own pipeline
     /// (sessions computed, rollups fed): for dashboard benchmarks at 10 M–100 M events.
