@@ -1,7 +1,9 @@
 //! The scanner's browser checks in headless Chromium against a real collector: the compliant
 //! portal's tag fires (the collector answers 202) and its label is visible, its timings meet
 //! the Circular; a page whose LCP image arrives after 5 s fails `lcp`; a page with known
-//! axe-core violations (and a label hidden with CSS) fails `a11y` and `label_visible`.
+//! axe-core violations (and a label hidden with CSS) fails `a11y` and `label_visible`; the
+//! tag with the wrong site id is refused by the collector (`tag_fires` fails on its 404) and
+//! the tag of another collector sends this one nothing. Every browser check of each asserted.
 use crate::scanner_fleet::{self, html, tag, LABEL};
 use crate::scanner_http::{assert_checks, scan, JsonScan};
 use emc_e2e::sites::{Fixtures, Page, Site, TestCa};
@@ -55,8 +57,14 @@ fn browser_sites(collector: &str) -> Vec<Site> {
                 "image/svg+xml",
             ),
         );
-    let mut sites = scanner_fleet::fleet(collector);
-    sites.truncate(1); // the compliant portal
+    // The compliant portal, the tag with the wrong site id, the tag of another collector.
+    let sites = scanner_fleet::fleet(collector);
+    let mut sites: Vec<Site> = sites
+        .into_iter()
+        .filter(|s| {
+            ["portal.gov.vn", "wrongid.gov.vn", "other.gov.vn"].contains(&s.domain.as_str())
+        })
+        .collect();
     sites.push(slow);
     sites.push(axe);
     sites
@@ -84,7 +92,8 @@ async fn scanner_browser_checks_against_a_real_collector() {
     let collector = Collector::start(&db, &[]).await;
     let ca = TestCa::new();
     let web = Fixtures::start(&ca, browser_sites(&collector.base)).await;
-    let connect_to = web.connect_to(&[]);
+    // The other collector is refused at once (no lookup leaves the machine).
+    let connect_to = web.connect_to(&["stats.example.org"]);
     let ca_path = ca.pem_path.to_string_lossy().into_owned();
     let axe = emc_e2e::workspace_root().join("scanner/js/node_modules/axe-core/axe.min.js");
     let axe = axe.to_string_lossy().into_owned();
@@ -147,10 +156,24 @@ async fn scanner_browser_checks_against_a_real_collector() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 
+    // The wrong site id reaches the collector, which refuses the unknown site; the other
+    // collector's tag sends nothing to this one. Both pages are otherwise fine.
+    let tags = scan(&db, &env, &["--no-store", "--site", "300", "--site", "400"]).await;
+    let by =
+        |code: &str| -> &JsonScan { tags.iter().chain(&scans).find(|s| s.site == code).unwrap() };
+    assert_checks(
+        by("300"),
+        "tag_fires=fail:404 label_visible=pass:visible ttfb=pass fcp=pass lcp=pass load=pass a11y=pass",
+    );
+    assert_checks(
+        by("400"),
+        "tag_fires=fail: label_visible=pass:visible ttfb=pass fcp=pass lcp=pass load=pass a11y=pass",
+    );
+
     let slow = by("950");
     assert_checks(
         slow,
-        "tag_fires=pass:202 label_visible=pass:visible ttfb=pass fcp=pass lcp=fail",
+        "tag_fires=pass:202 label_visible=pass:visible ttfb=pass fcp=pass lcp=fail a11y=pass",
     );
     let lcp = value(slow, "lcp");
     assert!(
@@ -170,7 +193,10 @@ async fn scanner_browser_checks_against_a_real_collector() {
     assert!(value(slow, "fcp") < 3000.0);
 
     let bad = by("960");
-    assert_checks(bad, "tag_fires=pass:202 label_visible=fail a11y=fail");
+    assert_checks(
+        bad,
+        "tag_fires=pass:202 label_visible=fail ttfb=pass fcp=pass lcp=pass load=pass a11y=fail",
+    );
     let a11y = bad.checks.iter().find(|c| c.check == "a11y").unwrap();
     for rule in ["image-alt", "html-has-lang", "label", "color-contrast"] {
         assert!(
