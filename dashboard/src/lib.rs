@@ -42,7 +42,7 @@ use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use emc_sql::catalog::CatalogQuery;
 use routes::{
-    admin, alerts as alert_routes, annotations as annotation_routes, api,
+    admin, alert_rules, alerts as alert_routes, annotations as annotation_routes, api,
     compliance as compliance_routes, csv, digest as digest_routes, goals as goal_routes,
     open_data as open_data_routes, pages as page_routes, ranking as ranking_routes,
     retention as retention_routes, scans as scans_routes, subscriptions,
@@ -197,6 +197,9 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Get,  "/healthz",                    Public,   Api,  |m| on(m, || async { "ok" })),
     r(Get,  "/alerts",                     SignedIn, Page, |m| on(m, alert_routes::page)),
     r(Get,  "/api/v1/alerts",              SignedIn, Api,  |m| on(m, alert_routes::api)),
+    r(Get,  "/api/v1/sites/{code}/alert-rules", Scoped, Api, |m| on(m, alert_rules::get_rules)),
+    r(Put,  "/api/v1/sites/{code}/alert-rules", Scoped, Api, |m| on(m, alert_rules::put_rules)),
+    r(Post, "/sites/{code}/alert-rules",   Scoped,   Page, |m| on(m, alert_rules::post_form)),
     r(Get,  "/reports/monthly",            Scoped,   Page, |m| on(m, digest_routes::monthly)),
     r(Get,  "/users/{name}",               Account,  Page, |m| on(m, subscriptions::page)),
     r(Post, "/users/{name}/subscriptions", Account,  Page, |m| on(m, subscriptions::post_form)),
@@ -265,10 +268,5 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// Every query the dashboard sends, bound with sample values, for the modern-ClickHouse check
 /// (built from the report layer's statements: [`reports::catalog`]).
 pub fn queries() -> Vec<CatalogQuery> {
-    let mut out = reports::catalog();
-    out.extend(notify::log::queries());
-    out.extend(notify::subscriptions::queries());
-    out.extend(alerts::queries());
-    out.extend(digest::queries());
-    out
+    reports::catalog()
 }

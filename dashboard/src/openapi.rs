@@ -5,7 +5,7 @@
 pub mod query;
 
 use crate::routes::{
-    alerts, annotations as annotation_routes, api, compliance, csv, goals as goal_routes,
+    alert_rules, alerts, annotations as annotation_routes, api, compliance, csv, goals as goal_routes,
     ranking as ranking_routes, scans, subscriptions,
 };
 use axum::Json;
@@ -46,6 +46,8 @@ pub const BEARER: &str = "bearer";
         scans::api,
         scans::csv,
         alerts::api,
+        alert_rules::get_rules,
+        alert_rules::put_rules,
         subscriptions::get_api,
         subscriptions::put_api,
         goal_routes::list,

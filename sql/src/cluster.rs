@@ -54,7 +54,7 @@ pub fn shard_key(table: &str) -> &'static str {
         // A site's scans on one shard: its scorecard and "what changed" read one shard's rows.
         "scan_checks" | "scans" | "scan_requests" => "cityHash64(site)",
         "users" | "api_tokens" | "subscriptions" => "cityHash64(username)",
-        "alert_settings" => "cityHash64(site, rule)",
+        "alert_settings" | "alert_rule_overrides" => "cityHash64(site, rule)",
         "alerts" => "cityHash64(id)",
         // Every version of a goal on one shard, so `FINAL` keeps the newest.
         "goals" | "annotations" => "cityHash64(id)",

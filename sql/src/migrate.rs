@@ -93,6 +93,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "annotations",
         sql: include_str!("../migrations/0015_annotations.sql"),
     },
+    Migration {
+        version: 16,
+        name: "alert_rule_overrides",
+        sql: include_str!("../migrations/0016_alert_rule_overrides.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

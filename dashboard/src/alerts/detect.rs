@@ -1,7 +1,7 @@
 //! The rules as pure functions of what was measured and the clock: each returns the sites
 //! for which its condition holds now, with a human-readable detail. Thresholds come from
 //! [`SettingsTable`] (defaults, or a site's override).
-use super::rules::{Rule, Settings};
+use super::rules::{Override, Rule, Settings};
 use crate::health::Rejections;
 use emc_sql::registry::SiteRow;
 use std::collections::BTreeMap;
@@ -18,15 +18,17 @@ pub struct Finding {
 #[derive(Debug, Clone, Default)]
 pub struct SettingsTable {
     pub silence_secs: u64,
-    pub overrides: BTreeMap<(String, Rule), Settings>,
+    pub overrides: BTreeMap<(String, Rule), Override>,
 }
 
 impl SettingsTable {
+    /// The rule's defaults with the site's override, if any, put in.
     pub fn get(&self, site: &str, rule: Rule) -> Settings {
-        self.overrides
-            .get(&(site.to_owned(), rule))
-            .copied()
-            .unwrap_or_else(|| rule.default_settings(self.silence_secs))
+        let d = rule.default_settings(self.silence_secs);
+        match self.overrides.get(&(site.to_owned(), rule)) {
+            Some(o) => o.apply(d),
+            None => d,
+        }
     }
 }
 

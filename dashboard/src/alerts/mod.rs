@@ -7,13 +7,13 @@
 pub mod detect;
 pub mod facts;
 pub mod messages;
+pub mod overrides;
 pub mod rules;
 pub mod state;
 
 use crate::notify::subscriptions::Audience;
 use crate::notify::{Kind, Notifier, To};
 use chrono_tz::Tz;
-use emc_sql::catalog::CatalogQuery;
 use rules::Rule;
 use state::{Change, Send};
 use std::time::Duration;
@@ -101,7 +101,8 @@ pub async fn evaluate(
     ];
     let open = state::open(db).await?;
     let last = state::last_notified(db).await?;
-    let mut changes = state::plan(t, &observed, &open, &last, || {
+    let cooldown = |rule: Rule, site: &str| settings.get(site, rule).cooldown_secs;
+    let mut changes = state::plan(t, &observed, &open, &last, cooldown, || {
         uuid::Uuid::new_v4().to_string()
     });
     state::write(db, &mut changes).await?;
@@ -174,40 +175,6 @@ pub fn spawn(notifier: Notifier, cfg: AlertConfig, every_secs: u64) -> tokio::ta
             }
         }
     })
-}
-
-pub fn queries() -> Vec<CatalogQuery> {
-    let windows: &'static [&'static str] = &[
-        "1772298000",
-        "1772334000",
-        "1771693200",
-        "1771729200",
-        "1771088400",
-        "1771124400",
-        "1770483600",
-        "1770519600",
-        "1769878800",
-        "1769914800",
-        "1769878800",
-        "1772334000",
-    ];
-    vec![
-        CatalogQuery::with_binds("alerts.traffic_windows", facts::TRAFFIC_WINDOWS, windows),
-        CatalogQuery::with_binds("alerts.scan_results", facts::SCAN_RESULTS, &["1772298000"]),
-        CatalogQuery::with_binds(
-            "alerts.last_hour_by_reason",
-            facts::LAST_HOUR_BY_REASON,
-            &["1772298000", "1772301600"],
-        ),
-        CatalogQuery::with_binds("alerts.settings", facts::ALERT_SETTINGS, &[]),
-        CatalogQuery::with_binds("alerts.open", state::OPEN_ALERTS, &[]),
-        CatalogQuery::with_binds(
-            "alerts.recent",
-            state::RECENT_ALERTS,
-            &["1772298000", "100"],
-        ),
-        CatalogQuery::with_binds("alerts.last_notified", state::LAST_NOTIFIED, &[]),
-    ]
 }
 
 #[cfg(test)]

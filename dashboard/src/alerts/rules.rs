@@ -10,7 +10,9 @@
 //! | `tls_expiry` | the newest `tls_expiry_days` value is at most the threshold | 14 days | — |
 //! | `compliance` | a scanner check that passed now fails | — | — |
 //!
-//! A site's row in `alert_settings` overrides one rule's `enabled`, `threshold` and `floor`.
+//! Every rule is enabled and has a cooldown of [`COOLDOWN_SECS`] (12 h) by default. A site's
+//! [`Override`] (table `alert_rule_overrides`) replaces any of `enabled`, `threshold`, `floor`
+//! and `cooldown`; a field left `None` keeps the default.
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -84,6 +86,7 @@ impl Rule {
             enabled: true,
             threshold,
             floor,
+            cooldown_secs: COOLDOWN_SECS,
         };
         match self {
             Rule::Silent => s(silence_secs as f64, 0.0),
@@ -97,12 +100,42 @@ impl Rule {
     }
 }
 
+/// One message per rule and site per 12 h at most, unless a site overrides it.
+pub const COOLDOWN_SECS: u32 = 12 * 3600;
+
 /// One rule's parameters for one site.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Settings {
     pub enabled: bool,
     pub threshold: f64,
     pub floor: f64,
+    /// At most one opening message per this many seconds.
+    pub cooldown_secs: u32,
+}
+
+/// A site's override of one rule: each `Some` field replaces the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Override {
+    pub enabled: Option<bool>,
+    pub threshold: Option<f64>,
+    pub floor: Option<f64>,
+    pub cooldown_secs: Option<u32>,
+}
+
+impl Override {
+    pub fn is_empty(&self) -> bool {
+        *self == Override::default()
+    }
+
+    /// The defaults with this override's fields put in.
+    pub fn apply(&self, d: Settings) -> Settings {
+        Settings {
+            enabled: self.enabled.unwrap_or(d.enabled),
+            threshold: self.threshold.unwrap_or(d.threshold),
+            floor: self.floor.unwrap_or(d.floor),
+            cooldown_secs: self.cooldown_secs.unwrap_or(d.cooldown_secs),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //!
 //! - **Dedupe**: at most one open alert per (rule, site); a finding that holds again only
 //!   keeps it open.
-//! - **Cooldown**: at most one opening message per (rule, site) per [`COOLDOWN_SECS`]. An
+//! - **Cooldown**: at most one opening message per (rule, site) per cooldown (12 h unless the
+//!   site overrides it, see [`super::rules::COOLDOWN_SECS`]). An
 //!   alert opened inside the cooldown is recorded silently and announced when the cooldown
 //!   ends, if it is still open then.
 //! - **Recovery**: an announced alert whose condition no longer holds is resolved with a
@@ -14,9 +15,6 @@ use super::rules::Rule;
 use emc_sql::Db;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// One message per rule and site per 12 h at most.
-pub const COOLDOWN_SECS: u32 = 12 * 3600;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, clickhouse::Row, Serialize, Deserialize)]
 pub struct AlertRow {
@@ -59,18 +57,20 @@ pub struct Change {
 
 /// The changes at `now` (pure). `observed` holds, per evaluated rule, its findings (or `None`
 /// when its facts could not be read); `open` the open alerts; `last_notified` the newest
-/// opening message per (rule key, site); `new_id` names new alerts.
+/// opening message per (rule key, site); `cooldown` the cooldown of a (rule, site) in
+/// seconds; `new_id` names new alerts.
 pub fn plan(
     now: u32,
     observed: &[(Rule, Option<Vec<Finding>>)],
     open: &[AlertRow],
     last_notified: &BTreeMap<(String, String), u32>,
+    cooldown: impl Fn(Rule, &str) -> u32,
     mut new_id: impl FnMut() -> String,
 ) -> Vec<Change> {
     let cooled = |rule: Rule, site: &str| {
         last_notified
             .get(&(rule.key().to_owned(), site.to_owned()))
-            .is_none_or(|t| now.saturating_sub(*t) >= COOLDOWN_SECS)
+            .is_none_or(|t| now.saturating_sub(*t) >= cooldown(rule, site))
     };
     let mut out = vec![];
     for (rule, findings) in observed {
@@ -132,51 +132,7 @@ pub fn plan(
     out
 }
 
-pub const OPEN_ALERTS: &str = "SELECT id, rule, site, toUInt32(opened_at), toUInt32(resolved_at), \
-     toUInt32(notified_at), recovery_sent, detail, version FROM alerts FINAL \
-     WHERE toUInt32(resolved_at) = 0 ORDER BY opened_at";
-/// Open alerts and those opened since a time, newest first (binds: since ts, limit).
-pub const RECENT_ALERTS: &str =
-    "SELECT id, rule, site, toUInt32(opened_at), toUInt32(resolved_at), \
-     toUInt32(notified_at), recovery_sent, detail, version FROM alerts FINAL \
-     WHERE toUInt32(resolved_at) = 0 OR opened_at >= toDateTime(?) ORDER BY opened_at DESC LIMIT ?";
-pub const LAST_NOTIFIED: &str = "SELECT rule, site, toUInt32(max(notified_at)) FROM alerts FINAL \
-     WHERE toUInt32(notified_at) > 0 GROUP BY rule, site";
-
-#[derive(Debug, clickhouse::Row, Deserialize)]
-struct NotifiedRow {
-    rule: String,
-    site: String,
-    at: u32,
-}
-
-pub async fn open(db: &Db) -> Result<Vec<AlertRow>, clickhouse::error::Error> {
-    db.client().query(OPEN_ALERTS).fetch_all::<AlertRow>().await
-}
-
-pub async fn recent(
-    db: &Db,
-    since: u32,
-    limit: u32,
-) -> Result<Vec<AlertRow>, clickhouse::error::Error> {
-    db.client()
-        .query(RECENT_ALERTS)
-        .bind(since)
-        .bind(limit)
-        .fetch_all::<AlertRow>()
-        .await
-}
-
-pub async fn last_notified(
-    db: &Db,
-) -> Result<BTreeMap<(String, String), u32>, clickhouse::error::Error> {
-    let rows = db
-        .client()
-        .query(LAST_NOTIFIED)
-        .fetch_all::<NotifiedRow>()
-        .await?;
-    Ok(rows.into_iter().map(|r| ((r.rule, r.site), r.at)).collect())
-}
+pub use crate::reports::alerts::{last_notified, open, recent};
 
 /// Writes the changes as new versions (microsecond versions, increasing within the batch).
 pub async fn write(db: &Db, changes: &mut [Change]) -> Result<(), clickhouse::error::Error> {

@@ -1,8 +1,8 @@
 //! The rules and the open/resolve step with a fixed clock: expected findings are written from
 //! the rule's definition (the module table in `rules.rs`), not read from the code's output.
 use super::detect::{self, Finding, ScanResult, SettingsTable, Traffic};
-use super::rules::{Rule, Settings};
-use super::state::{plan, AlertRow, Send, COOLDOWN_SECS};
+use super::rules::{Override, Rule, COOLDOWN_SECS};
+use super::state::{plan, AlertRow, Send};
 use crate::health::Rejections;
 use emc_sql::registry::SiteRow;
 use std::collections::BTreeMap;
@@ -49,10 +49,9 @@ fn silent_after_the_threshold_and_never_seen_after_registration() {
     // Site 5 has its own, longer threshold.
     st.overrides.insert(
         ("5".into(), Rule::Silent),
-        Settings {
-            enabled: true,
-            threshold: 200_000.0,
-            floor: 0.0,
+        Override {
+            threshold: Some(200_000.0),
+            ..Override::default()
         },
     );
     let f = detect::silent(&sites, &seen, NOW, &st);
@@ -179,10 +178,9 @@ fn scanner_rules_down_tls_and_compliance() {
     let mut st = table();
     st.overrides.insert(
         ("1".into(), Rule::Down),
-        Settings {
-            enabled: true,
-            threshold: 3.0,
-            floor: 0.0,
+        Override {
+            threshold: Some(3.0),
+            ..Override::default()
         },
     );
     assert!(sites_of(&detect::scans(&sites, &rows, &st), Rule::Down).is_empty());
@@ -204,10 +202,17 @@ fn step(
     last: &mut BTreeMap<(String, String), u32>,
 ) -> Vec<(String, Send)> {
     let mut n = 0;
-    let changes = plan(now, &observed, open, last, || {
-        n += 1;
-        format!("id-{now}-{n}")
-    });
+    let changes = plan(
+        now,
+        &observed,
+        open,
+        last,
+        |_, _| COOLDOWN_SECS,
+        || {
+            n += 1;
+            format!("id-{now}-{n}")
+        },
+    );
     for c in &changes {
         open.retain(|a| a.id != c.row.id);
         if c.row.is_open() {

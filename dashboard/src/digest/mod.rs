@@ -9,11 +9,9 @@ pub mod send;
 
 use crate::alerts::state as alert_state;
 use crate::health;
-use crate::params::Range;
 use crate::ranking::{self, Group, Method, RankingConfig, RankingRequest};
 use crate::reports::overview::{self as overview_report, SiteFigures};
 use crate::scope::Registry;
-use emc_sql::catalog::CatalogQuery;
 use emc_sql::Db;
 use period::ReportPeriod;
 use serde::Deserialize;
@@ -54,12 +52,6 @@ pub struct Digest {
     /// When the scanner's results could not be read (no `scan_checks` yet), why.
     pub checks_note: Option<String>,
 }
-
-/// The scanner checks failing most on `sites` in `[start, end)` (binds: sites, start, end).
-pub const FAILING_CHECKS: &str = "SELECT `check`, toUInt64(countIf(outcome = 'fail')) AS failures, \
-     toUInt64(uniqExactIf(site, outcome = 'fail')) AS sites FROM scan_checks \
-     WHERE site IN (SELECT arrayJoin(?)) AND scanned_at >= toDateTime(?) AND scanned_at < toDateTime(?) \
-     GROUP BY `check` HAVING failures > 0 ORDER BY failures DESC, `check` LIMIT 10";
 
 fn group_of(kind: &str) -> Group {
     Group::parse(kind).unwrap_or(Group::Other)
@@ -146,16 +138,22 @@ pub async fn gather(
         .filter(|x| x.rule == crate::alerts::rules::Rule::Down.key() && codes.contains(&x.site))
         .map(|x| (x.site, x.detail))
         .collect();
-    let (failing_checks, checks_note) = match failing_checks(db, &codes, &cur).await {
-        Ok(v) => (v, None),
-        Err(e) => {
-            tracing::warn!(error = %e, "scanner results unreadable for the report");
-            (
-                vec![],
-                Some("scanner results unavailable / chưa có kết quả quét".to_owned()),
-            )
-        }
+    let window = crate::reports::scope::Window {
+        sites: codes,
+        start: cur.start_ts(),
+        end: cur.end_ts(),
     };
+    let (failing_checks, checks_note) =
+        match crate::reports::digest::failing_checks(db, &window).await {
+            Ok(v) => (v, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "scanner results unreadable for the report");
+                (
+                    vec![],
+                    Some("scanner results unavailable / chưa có kết quả quét".to_owned()),
+                )
+            }
+        };
     Ok(Digest {
         agency_id: a.id.clone(),
         agency_name: a.name.clone(),
@@ -167,23 +165,6 @@ pub async fn gather(
         failing_checks,
         checks_note,
     })
-}
-
-async fn failing_checks(
-    db: &Db,
-    codes: &[String],
-    range: &Range,
-) -> Result<Vec<FailingCheck>, clickhouse::error::Error> {
-    if codes.is_empty() {
-        return Ok(vec![]);
-    }
-    db.client()
-        .query(FAILING_CHECKS)
-        .bind(codes)
-        .bind(range.start_ts())
-        .bind(range.end_ts())
-        .fetch_all::<FailingCheck>()
-        .await
 }
 
 /// `(current − previous) / previous`, as a signed percentage text (`+12.5 %`, `—` when no base).
@@ -202,14 +183,6 @@ pub fn rank_change(rank: Option<u32>, previous: Option<u32>) -> String {
         (Some(_), Some(_)) => "=".into(),
         _ => "—".into(),
     }
-}
-
-pub fn queries() -> Vec<CatalogQuery> {
-    vec![CatalogQuery::with_binds(
-        "digest.failing_checks",
-        FAILING_CHECKS,
-        &["['227','10000']", "1772298000", "1774976400"],
-    )]
 }
 
 #[cfg(test)]

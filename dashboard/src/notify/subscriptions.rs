@@ -5,7 +5,6 @@ use crate::alerts::rules::Rule;
 use crate::auth::{self, UserRow};
 use crate::error::ApiError;
 use crate::scope::Registry;
-use emc_sql::catalog::CatalogQuery;
 use emc_sql::Db;
 use serde::{Deserialize, Serialize};
 
@@ -64,11 +63,6 @@ pub struct Subscriptions {
     /// `null` when none.
     pub webhook: Option<String>,
 }
-
-pub const SUBSCRIPTION_OF: &str = "SELECT username, alerts, reports, webhook, version, deleted \
-     FROM subscriptions FINAL WHERE username = ? AND deleted = 0";
-pub const LIST_SUBSCRIPTIONS: &str = "SELECT username, alerts, reports, webhook, version, deleted \
-     FROM subscriptions FINAL WHERE deleted = 0 ORDER BY username";
 
 impl SubscriptionInput {
     /// Checks every name (`400` naming `alerts`, `reports` or `webhook`); keeps the given order,
@@ -129,11 +123,7 @@ impl SubscriptionRow {
 }
 
 pub async fn get(db: &Db, username: &str) -> Result<SubscriptionRow, clickhouse::error::Error> {
-    Ok(db
-        .client()
-        .query(SUBSCRIPTION_OF)
-        .bind(username)
-        .fetch_optional::<SubscriptionRow>()
+    Ok(crate::reports::subscriptions::subscription_of(db, username)
         .await?
         .unwrap_or_else(|| SubscriptionRow {
             username: username.to_owned(),
@@ -150,12 +140,7 @@ pub async fn put(db: &Db, row: &SubscriptionRow) -> Result<(), clickhouse::error
     ins.end().await
 }
 
-pub async fn list(db: &Db) -> Result<Vec<SubscriptionRow>, clickhouse::error::Error> {
-    db.client()
-        .query(LIST_SUBSCRIPTIONS)
-        .fetch_all::<SubscriptionRow>()
-        .await
-}
+pub use crate::reports::subscriptions::list;
 
 /// One person to tell, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,13 +220,6 @@ fn recipient((u, s): (&UserRow, &SubscriptionRow)) -> Recipient {
         email: u.email.clone(),
         webhook: s.webhook.clone(),
     }
-}
-
-pub fn queries() -> Vec<CatalogQuery> {
-    vec![
-        CatalogQuery::with_binds("notify.subscription_of", SUBSCRIPTION_OF, &["'analyst-a'"]),
-        CatalogQuery::with_binds("notify.list_subscriptions", LIST_SUBSCRIPTIONS, &[]),
-    ]
 }
 
 #[cfg(test)]

@@ -8,10 +8,15 @@
 //! from it. Unfiltered figures and breakdowns read the rollups, and so do views with one
 //! session-dimension filter where a rollup answers exactly; the other filtered views read the
 //! raw `sessions`/`events` tables (see ARCHITECTURE.md, "Dashboard").
+pub mod alerts;
+pub mod alerts_facts;
+pub mod alerts_rules;
 pub mod annotations;
 pub mod audit;
 pub mod breakdown;
 pub mod compliance;
+pub mod deliveries;
+pub mod digest;
 pub mod dimension;
 pub mod exit_pages;
 pub mod goals;
@@ -27,6 +32,7 @@ pub mod scope;
 pub mod site_search;
 pub mod statement;
 pub mod stats;
+pub mod subscriptions;
 pub mod timeseries;
 pub mod users;
 pub mod visitors;
@@ -111,6 +117,12 @@ pub fn sampled() -> Vec<Sampled> {
         site_search::catalog(),
         goals::catalog(),
         annotations::catalog(),
+        alerts::catalog(),
+        alerts_facts::catalog(),
+        alerts_rules::catalog(),
+        deliveries::catalog(),
+        subscriptions::catalog(),
+        digest::catalog(),
     ]
     .into_iter()
     .flatten()
@@ -124,6 +136,116 @@ pub fn catalog() -> Vec<CatalogQuery> {
 
 #[cfg(test)]
 mod tests {
+    /// The string literals of Rust source (plain and raw), comments skipped.
+    fn literals(src: &str) -> Vec<String> {
+        let b: Vec<char> = src.chars().collect();
+        let (mut out, mut i) = (vec![], 0);
+        while i < b.len() {
+            match b[i] {
+                '/' if b.get(i + 1) == Some(&'/') => {
+                    while i < b.len() && b[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                '\'' if b.get(i + 2) == Some(&'\'') || b.get(i + 1) == Some(&'\\') => {
+                    // a char literal ('"', '\''): skip to its closing quote
+                    i += 1;
+                    while i < b.len() && b[i] != '\'' {
+                        i += if b[i] == '\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+                'r' if matches!(b.get(i + 1), Some('"') | Some('#')) => {
+                    let mut j = i + 1;
+                    let mut hashes = 0;
+                    while b.get(j) == Some(&'#') {
+                        hashes += 1;
+                        j += 1;
+                    }
+                    if b.get(j) != Some(&'"') {
+                        i += 1;
+                        continue;
+                    }
+                    let close: String = std::iter::once('"')
+                        .chain("#".repeat(hashes).chars())
+                        .collect();
+                    let rest: String = b[j + 1..].iter().collect();
+                    let end = rest.find(&close).unwrap_or(rest.len());
+                    out.push(rest[..end].to_owned());
+                    i = j + 1 + rest[..end].chars().count() + close.len();
+                }
+                '"' => {
+                    let mut s = String::new();
+                    i += 1;
+                    while i < b.len() && b[i] != '"' {
+                        if b[i] == '\\' {
+                            i += 1;
+                        }
+                        if let Some(c) = b.get(i) {
+                            s.push(*c);
+                        }
+                        i += 1;
+                    }
+                    out.push(s);
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        out
+    }
+
+    const SQL: [&str; 8] = [
+        "SELECT ",
+        "INSERT INTO",
+        "ALTER TABLE",
+        "CREATE TABLE",
+        "DROP TABLE",
+        "OPTIMIZE TABLE",
+        " FINAL",
+        "GROUP BY",
+    ];
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[test]
+    fn the_literal_scanner_finds_sql_in_every_kind_of_string() {
+        let src = "// SELECT in a comment\nlet c = '\"'; let a = \"SELECT x \\\" FROM t\";\n\
+                   let b = r#\"INSERT INTO t\"#; let d = 'x';";
+        let found = literals(src);
+        assert_eq!(found, ["SELECT x \" FROM t", "INSERT INTO t"]);
+    }
+
+    /// Every SQL statement the dashboard sends is in the report layer: no SQL keyword in a
+    /// string literal anywhere else in `dashboard/src`.
+    #[test]
+    fn no_sql_outside_the_report_layer() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let reports = src.join("reports");
+        let mut files = vec![];
+        rust_files(&src, &mut files);
+        assert!(files.len() > 50, "{} files", files.len());
+        let mut offenders = vec![];
+        for f in files.iter().filter(|f| !f.starts_with(&reports)) {
+            let text = std::fs::read_to_string(f).unwrap();
+            for l in literals(&text) {
+                if SQL.iter().any(|k| l.contains(k)) {
+                    offenders.push(format!("{}: {l:?}", f.display()));
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "SQL outside reports/: {offenders:#?}");
+    }
+
     #[test]
     fn every_statement_binds_exactly_its_placeholders() {
         let all = super::sampled();

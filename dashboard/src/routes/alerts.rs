@@ -1,5 +1,6 @@
 //! `/alerts` and `GET /api/v1/alerts`: open alerts and those opened in the last 30 days, of the
 //! sites in the caller's scope only.
+use super::alert_rules::{self, RuleLine};
 use super::PageCaller;
 use crate::alerts::rules::Rule;
 use crate::alerts::state::{self, AlertRow};
@@ -9,11 +10,11 @@ use crate::pages::Chrome;
 use crate::scope::Registry;
 use crate::state::AppState;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub const RECENT_DAYS: u32 = 30;
 const LIMIT: u32 = 1_000;
@@ -106,17 +107,49 @@ pub struct AlertsPage {
     pub c: Chrome,
     pub open: Vec<AlertView>,
     pub recent: Vec<AlertView>,
+    /// The sites in scope, for the rule settings' chooser: (code, name).
+    pub sites: Vec<(String, String)>,
+    /// The site whose rule settings are shown (`?site=`), empty when none.
+    pub site: String,
+    pub rules: Vec<RuleLine>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AlertsQuery {
+    #[serde(default)]
+    pub site: Option<String>,
 }
 
 pub async fn page(
     State(state): State<AppState>,
     PageCaller(caller): PageCaller,
+    Query(q): Query<AlertsQuery>,
     headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, PageError> {
     let c = Chrome::new(&headers, &uri, Some(&caller));
-    let all = in_scope(&state, &caller, c.t.lang == "vi").await?;
+    let vi = c.t.lang == "vi";
+    let all = in_scope(&state, &caller, vi).await?;
     let (open, recent) = all.into_iter().partition(|a| a.state == "open");
-    let page = AlertsPage { c, open, recent };
+    let reg = Registry::load(&state.db).await?;
+    let sites = reg
+        .sites_in_scope(&caller.who)
+        .into_iter()
+        .map(|s| (s.code.clone(), s.name.clone()))
+        .collect();
+    let site = q.site.unwrap_or_default();
+    let rules = if site.is_empty() {
+        vec![]
+    } else {
+        alert_rules::lines(&state, &caller, &site, vi).await?
+    };
+    let page = AlertsPage {
+        c,
+        open,
+        recent,
+        sites,
+        site,
+        rules,
+    };
     Ok(Html(page.render()?).into_response())
 }

@@ -2,6 +2,7 @@
 //! `ranking`, `compliance` (with connection health), `retention` (admin page), `open_data` (public),
 //! `scans` (the scanner's results).
 pub mod admin;
+pub mod alert_rules;
 pub mod alerts;
 pub mod annotations;
 pub mod api;

@@ -58,7 +58,12 @@ pub async fn insert_log(db: &Db, rows: &[ConnectionLogRow]) {
     ins.end().await.unwrap();
 }
 
-async fn put_json(router: &axum::Router, uri: &str, token: &str, body: serde_json::Value) -> Reply {
+pub async fn put_json(
+    router: &axum::Router,
+    uri: &str,
+    token: &str,
+    body: serde_json::Value,
+) -> Reply {
     let req = Request::put(uri)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "application/json")

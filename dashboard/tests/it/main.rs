@@ -1,5 +1,6 @@
 //! Dashboard integration tests against a real ClickHouse (one server per test process, one
 //! database per test). Known visits go in through the collector's own pipeline and importer.
+mod alert_rules;
 mod alerts;
 mod annotations;
 mod breakdowns;
