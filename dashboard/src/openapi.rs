@@ -5,8 +5,8 @@
 pub mod query;
 
 use crate::routes::{
-    alert_rules, alerts, annotations as annotation_routes, api, compliance, csv, goals as goal_routes,
-    ranking as ranking_routes, scans, subscriptions,
+    alert_rules, alerts, annotations as annotation_routes, api, compliance, csv,
+    goals as goal_routes, ranking as ranking_routes, scans, subscriptions,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
