@@ -29,6 +29,7 @@ pub mod retention;
 pub mod routes;
 pub mod scans;
 pub mod scope;
+pub mod site_page;
 pub mod state;
 pub mod words;
 
@@ -162,6 +163,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Post, "/sites/{code}/scan",          Manage,   Page, |m| on(m, scans_routes::request_scan)),
     r(Get,  "/scans",                      SignedIn, Page, |m| on(m, scans_routes::fleet)),
     r(Get,  "/agencies/{id}",              Scoped,   Page, |m| on(m, page_routes::agency_report)),
+    r(Get,  "/sites/{code}/details/{by}",  Scoped,   Page, |m| on(m, site_page::details::site)),
+    r(Get,  "/agencies/{id}/details/{by}", Scoped,   Page, |m| on(m, site_page::details::agency)),
     r(Get,  "/admin",                      Admin,    Page, |m| on(m, admin::admin)),
     r(Post, "/admin/agencies",             Admin,    Page, |m| on(m, admin::create_agency)),
     r(Post, "/admin/sites",                Admin,    Page, |m| on(m, admin::create_site)),

@@ -128,45 +128,11 @@ pub struct OverviewPage {
     pub scan_flags: Vec<(&'static str, Vec<(String, String)>)>,
 }
 
-pub struct Card {
-    pub label: &'static str,
-    pub value: String,
-    pub previous: String,
-    pub delta: String,
-    pub trend: &'static str,
-}
-
 pub struct ActiveFilter {
     pub label: &'static str,
     pub value: String,
     pub raw: String,
     pub remove_href: String,
-}
-
-pub struct Row {
-    pub label: String,
-    pub href: String,
-    pub visits: i64,
-    pub visitors: i64,
-    pub pageviews: i64,
-    pub bounce: String,
-}
-
-/// One row of the site-search table.
-pub struct SearchLine {
-    pub keyword: String,
-    pub category: String,
-    pub searches: i64,
-    pub visits: i64,
-    pub no_result: i64,
-    pub exit_share: String,
-}
-
-pub struct Section {
-    pub dim: &'static str,
-    pub title: &'static str,
-    pub rows: Vec<Row>,
-    pub csv: String,
 }
 
 pub struct Manage {
@@ -175,38 +141,6 @@ pub struct Manage {
     pub legacy: String,
     /// (field name, label, value)
     pub fields: Vec<(&'static str, String, String)>,
-}
-
-#[derive(Template)]
-#[template(path = "report.html")]
-pub struct ReportPage {
-    pub c: Chrome,
-    pub label: String,
-    pub base: String,
-    pub from: String,
-    pub to: String,
-    pub interval: &'static str,
-    pub is_portal: bool,
-    pub include_components: bool,
-    pub filters: Vec<ActiveFilter>,
-    pub realtime: i64,
-    pub cards: Vec<Card>,
-    pub chart: String,
-    pub csv_timeseries: String,
-    pub csv_stats: String,
-    pub sections: Vec<Section>,
-    /// The choropleth of visits by province (inline SVG) and the visits outside Vietnam.
-    pub map: Option<(String, String)>,
-    /// Site search: top keywords (no filter applies to it) and its CSV.
-    pub searches: Vec<SearchLine>,
-    pub csv_searches: String,
-    pub manage: Option<Manage>,
-    /// The tag's connection (a site's report only).
-    pub connection: Option<crate::routes::compliance::Connection>,
-    /// The goals card (`_goals.html`).
-    pub goals: crate::routes::goals::GoalsCard,
-    /// The notes under the chart (`_annotations.html`), numbered as its markers.
-    pub annotations: crate::routes::annotations::AnnotationsCard,
 }
 
 #[derive(Template)]

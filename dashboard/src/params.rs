@@ -97,7 +97,7 @@ impl By {
         }
     }
 
-    fn parse(v: &str) -> Option<By> {
+    pub fn parse(v: &str) -> Option<By> {
         if v == crate::reports::site_search::BY {
             Some(By::SearchKeyword)
         } else {

@@ -3,6 +3,26 @@
 use crate::i18n::Texts;
 
 const WORDS: &[(&str, &str, &str)] = &[
+    // The report page (site_page/): KPI row, chart, cards, details; the overview.
+    ("kpis", "Chỉ số chính", "Key figures"),
+    ("chart_table", "Bảng số liệu của biểu đồ", "The chart's figures as a table"),
+    ("period", "Thời gian", "Period"),
+    ("details", "Chi tiết", "Details"),
+    ("search_values", "Tìm trong danh sách", "Search the list"),
+    ("search", "Tìm", "Search"),
+    ("values", "giá trị", "values"),
+    ("first_1000", "1.000 giá trị đầu", "the first 1,000"),
+    ("page", "Trang", "Page"),
+    ("pages_nav", "Chuyển trang", "Pages"),
+    ("previous", "Trang trước", "Previous"),
+    ("next", "Trang sau", "Next"),
+    ("card_sources", "Nguồn", "Sources"),
+    ("card_pages", "Trang", "Pages"),
+    ("card_locations", "Vị trí", "Locations"),
+    ("card_devices", "Thiết bị", "Devices"),
+    ("tab_channels", "Kênh", "Channels"),
+    ("tab_top_pages", "Xem nhiều nhất", "Top pages"),
+    ("tab_map", "Bản đồ", "Map"),
     ("scan", "Kết quả quét", "Scan results"),
     ("scans", "Quét trang", "Site scans"),
     (

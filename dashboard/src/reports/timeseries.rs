@@ -20,6 +20,23 @@ pub struct Point {
     pub visits: i64,
     pub visitors: i64,
     pub pageviews: i64,
+    /// Bounces and the summed duration (seconds) of the bucket's visits: the site page's
+    /// bounce-rate and visit-duration charts (not in the API's JSON).
+    #[serde(skip)]
+    pub bounces: i64,
+    #[serde(skip)]
+    pub duration: i64,
+}
+
+impl Point {
+    /// Bounces / visits, 0 without visits.
+    pub fn bounce_rate(&self) -> f64 {
+        super::ratio(self.bounces, self.visits)
+    }
+    /// Mean visit duration in seconds, 0 without visits.
+    pub fn avg_duration(&self) -> f64 {
+        super::ratio(self.duration, self.visits)
+    }
 }
 
 binds! {
@@ -40,11 +57,14 @@ binds! {
 /// (bucket label, two figures) rows.
 type Buckets = Vec<(String, i64, i64)>;
 
+/// (bucket label, visits, page views, bounces, duration) rows.
+type SessionBuckets = Vec<(String, i64, i64, i64, i64)>;
+
 pub const SESSIONS_DAILY: Statement<With<Every, Daily>> = Statement::fixed(
     "dashboard.ts_sessions_daily",
     concat!(
         "SELECT if(:interval = 'month', toString(toStartOfMonth(day)), toString(day)) AS t, ",
-        "toInt64(sum(visits)), toInt64(sum(pageviews)) FROM sessions_daily WHERE ",
+        "toInt64(sum(visits)), toInt64(sum(pageviews)), toInt64(sum(bounces)), toInt64(sum(duration)) FROM sessions_daily WHERE ",
         daily_where!(),
         " GROUP BY t"
     ),
@@ -63,7 +83,8 @@ pub const EVENTS_DAILY: Statement<With<Every, Daily>> = Statement::fixed(
 
 pub const SESSIONS_HOURLY: Statement<With<Zone, Window>> = Statement::fixed(
     "dashboard.ts_sessions_hourly",
-    "SELECT toString(hour, :tz) AS t, toInt64(sum(visits)), toInt64(sum(pageviews)) FROM sessions_hourly \
+    "SELECT toString(hour, :tz) AS t, toInt64(sum(visits)), toInt64(sum(pageviews)), toInt64(sum(bounces)), \
+     toInt64(sum(duration)) FROM sessions_hourly \
      WHERE site IN (SELECT arrayJoin(:sites)) AND hour >= toDateTime(:start) AND hour < toDateTime(:end) GROUP BY t",
 );
 
@@ -85,7 +106,7 @@ pub fn dims() -> Statement<With<Every, With<Daily, DimValue>>> {
         "dashboard.ts_dims",
         format!(
             "SELECT if(:interval = 'month', toString(toStartOfMonth(day)), toString(day)) AS t, toInt64(sum(visits)), \
-             toInt64(sum(pageviews)), {v} FROM sessions_dims_daily WHERE {DAILY_WHERE} \
+             toInt64(sum(pageviews)), {v}, toInt64(sum(bounces)), toInt64(sum(duration)) FROM sessions_dims_daily WHERE {DAILY_WHERE} \
              AND dim = :dim AND value = :value GROUP BY t",
             v = merged!("visitors")
         ),
@@ -103,7 +124,8 @@ pub fn sessions_raw() -> Statement<With<Bucketing, Filtered>> {
     Statement::built(
         "dashboard.ts_sessions_raw",
         format!(
-            "SELECT {} AS t, toInt64(sum(sign)), toInt64(sum(sign * toInt64(pageviews))) FROM sessions WHERE {} GROUP BY t",
+            "SELECT {} AS t, toInt64(sum(sign)), toInt64(sum(sign * toInt64(pageviews))), \
+             toInt64(sum(sign * toInt64(is_bounce))), toInt64(sum(sign * toInt64(duration))) FROM sessions WHERE {} GROUP BY t",
             raw_bucket("start"),
             sessions_where()
         ),
@@ -145,7 +167,7 @@ pub async fn timeseries(
     let iv = interval.as_str();
     let one = rollup_filter(s.filters).filter(|_| interval != Interval::Hour);
     // (t, visits, page views) and (t, visitors, page views or -1 when the first has them).
-    let (sessions, events): (Buckets, Buckets) = if let Some((dim, value)) = one {
+    let (sessions, events): (SessionBuckets, Buckets) = if let Some((dim, value)) = one {
         let p = With(
             Every { interval: iv },
             With(
@@ -156,14 +178,17 @@ pub async fn timeseries(
                 },
             ),
         );
-        let rows: Vec<(String, i64, i64, i64)> = dims().query(db, &p)?.fetch_all().await?;
+        let rows: Vec<(String, i64, i64, i64, i64, i64)> =
+            dims().query(db, &p)?.fetch_all().await?;
         let sessions = rows
             .iter()
-            .map(|(t, v, pv, _)| (t.clone(), *v, *pv))
+            .map(|(t, v, pv, _, b, d)| (t.clone(), *v, *pv, *b, *d))
             .collect();
         (
             sessions,
-            rows.into_iter().map(|(t, _, _, u)| (t, u, -1)).collect(),
+            rows.into_iter()
+                .map(|(t, _, _, u, _, _)| (t, u, -1))
+                .collect(),
         )
     } else if !s.filters.is_empty() {
         let p = With(Bucketing { interval: iv, tz }, s.filtered());
@@ -173,23 +198,25 @@ pub async fn timeseries(
         )?
     } else if interval == Interval::Hour {
         let p = With(Zone { tz }, s.window());
-        let (sessions, ev): (Buckets, Vec<(String, i64)>) = tokio::try_join!(
+        let (sessions, ev): (SessionBuckets, Vec<(String, i64)>) = tokio::try_join!(
             SESSIONS_HOURLY.query(db, &p)?.fetch_all(),
             EVENTS_HOURLY.query(db, &p)?.fetch_all()
         )?;
         (sessions, ev.into_iter().map(|(t, v)| (t, v, -1)).collect())
     } else {
         let p = With(Every { interval: iv }, s.daily());
-        let (sessions, ev): (Buckets, Vec<(String, i64)>) = tokio::try_join!(
+        let (sessions, ev): (SessionBuckets, Vec<(String, i64)>) = tokio::try_join!(
             SESSIONS_DAILY.query(db, &p)?.fetch_all(),
             EVENTS_DAILY.query(db, &p)?.fetch_all()
         )?;
         (sessions, ev.into_iter().map(|(t, v)| (t, v, -1)).collect())
     };
-    for (t, visits, pageviews) in sessions {
+    for (t, visits, pageviews, bounces, duration) in sessions {
         if let Some(p) = points.get_mut(&label(&t, interval)) {
             p.visits = visits;
             p.pageviews = pageviews;
+            p.bounces = bounces;
+            p.duration = duration;
         }
     }
     for (t, visitors, pageviews) in events {

@@ -1,16 +1,15 @@
 //! HTML pages: sign-in, overview, site and agency reports, the admin page. Forms carry the
 //! session's CSRF token (the sign-in form a double-submit cookie); a post without it is refused.
-use super::{report, PageCaller, Report};
+use super::PageCaller;
 use crate::auth::{self, Caller};
-use crate::charts;
 use crate::error::{ApiError, PageError};
 use crate::i18n::Texts;
-use crate::map;
 use crate::pages::*;
-use crate::params::{self, Filters, Range, ReportParams};
+use crate::params::{self, Range, ReportParams};
 use crate::registry as ops;
-use crate::reports::{self, Dimension, SiteFigures, Stats};
+use crate::reports::{self, SiteFigures};
 use crate::scope::{self, Registry, Target};
+use crate::site_page;
 use crate::state::AppState;
 use askama::Template;
 use axum::body::Bytes;
@@ -286,7 +285,7 @@ pub async fn site_report(
     headers: HeaderMap,
     uri: Uri,
 ) -> PageResult {
-    report_page(
+    site_page::render(
         state,
         caller,
         Target::Site {
@@ -306,267 +305,18 @@ pub async fn agency_report(
     headers: HeaderMap,
     uri: Uri,
 ) -> PageResult {
-    report_page(state, caller, Target::Agency { id }, headers, uri).await
-}
-
-fn fmt_pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
-
-fn cards(t: &'static Texts, now: &Stats, prev: &Stats) -> Vec<Card> {
-    let card = |label, a: f64, b: f64, fmt: &dyn Fn(f64) -> String| {
-        let delta = if b == 0.0 {
-            String::new()
-        } else {
-            format!("{:+.0}%", (a - b) / b * 100.0)
-        };
-        let trend = if a > b {
-            "up"
-        } else if a < b {
-            "down"
-        } else {
-            ""
-        };
-        Card {
-            label,
-            value: fmt(a),
-            previous: fmt(b),
-            delta,
-            trend,
-        }
-    };
-    let int = |x: f64| format!("{x:.0}");
-    let secs = |x: f64| format!("{x:.0} s");
-    let s = &now.sources;
-    let p = &prev.sources;
-    vec![
-        card(t.visits, now.visits as f64, prev.visits as f64, &int),
-        card(
-            t.pageviews,
-            now.pageviews as f64,
-            prev.pageviews as f64,
-            &int,
-        ),
-        card(t.visitors, now.visitors as f64, prev.visitors as f64, &int),
-        card(t.bounce_rate, now.bounce_rate, prev.bounce_rate, &fmt_pct),
-        card(
-            t.avg_duration,
-            now.avg_session_duration,
-            prev.avg_session_duration,
-            &secs,
-        ),
-        card(t.hits, now.hits as f64, prev.hits as f64, &int),
-        card(t.direct, s.direct as f64, p.direct as f64, &int),
-        card(t.organic, s.organic as f64, p.organic as f64, &int),
-        card(t.social, s.social as f64, p.social as f64, &int),
-        card(t.referral, s.referral as f64, p.referral as f64, &int),
-        card(t.campaign, s.campaign as f64, p.campaign as f64, &int),
-    ]
-}
-
-/// `base?query` keeping everything of the current view but the filters, which are `filters`.
-fn view_href(base: &str, p: &ReportParams, filters: &Filters) -> String {
-    let mut ser = form_urlencoded::Serializer::new(String::new());
-    ser.append_pair("from", &p.range.from_str())
-        .append_pair("to", &p.range.to_str())
-        .append_pair("interval", p.interval.as_str());
-    if let Target::Site {
-        include_components: true,
-        ..
-    } = p.target
-    {
-        ser.append_pair("include_components", "true");
-    }
-    let f = filters.to_query();
-    let q = ser.finish();
-    if f.is_empty() {
-        format!("{base}?{q}")
-    } else {
-        format!("{base}?{q}&{f}")
-    }
-}
-
-async fn report_page(
-    state: AppState,
-    caller: Caller,
-    target: Target,
-    headers: HeaderMap,
-    uri: Uri,
-) -> PageResult {
-    let r = report(&state, &caller, uri.query(), Some(target)).await?;
-    let c = Chrome::new(&headers, &uri, Some(&caller));
-    let t = c.t;
-    let p = &r.params;
-    let base = uri.path().to_owned();
-    let (cur_scope, prev_scope) = (r.scope(), r.previous_scope());
-    let (now, prev) = tokio::try_join!(
-        reports::stats(&state.db, &cur_scope),
-        reports::stats(&state.db, &prev_scope)
-    )?;
-    let points = reports::timeseries(&state.db, &r.scope(), p.interval).await?;
-    let (annotations, markers) = super::annotations::notes(&state, &r, base.clone()).await?;
-    let chart = charts::annotated_svg(&points, t.chart_title, t.visits, t.pageviews, &markers);
-    let rt = reports::realtime(
-        &state.db,
-        &r.resolved.sites,
-        chrono::Utc::now().timestamp() as u32,
-    )
-    .await?;
-    let target_q = match &p.target {
-        Target::Site {
-            code,
-            include_components,
-        } => format!("site={}&include_components={include_components}", enc(code)),
-        Target::Agency { id } => format!("agency={}", enc(id)),
-        Target::Fleet | Target::Admin => String::new(),
-    };
-    let view_q = view_href("", p, &p.filters);
-    let csv = |report: &str, extra: &str| {
-        format!(
-            "/api/v1/export.csv?report={report}&{target_q}&{}{extra}",
-            &view_q[1..]
-        )
-    };
-    let mut sections = vec![];
-    for dim in Dimension::ALL {
-        let rows = reports::breakdown(&state.db, &r.scope(), dim, 10).await?;
-        let rows = rows
-            .into_iter()
-            .map(|b| {
-                let mut f = p.filters.clone();
-                let href = if f.set(dim, &b.key).is_ok() {
-                    view_href(&base, p, &f)
-                } else {
-                    view_href(&base, p, &p.filters)
-                };
-                let label = if dim == Dimension::Source {
-                    t.source(&b.key).to_owned()
-                } else {
-                    b.key.clone()
-                };
-                let label = if label.is_empty() {
-                    "(—)".to_owned()
-                } else {
-                    label
-                };
-                Row {
-                    label,
-                    href,
-                    visits: b.visits,
-                    visitors: b.visitors,
-                    pageviews: b.pageviews,
-                    bounce: fmt_pct(b.bounce_rate),
-                }
-            })
-            .collect();
-        sections.push(Section {
-            dim: dim.key(),
-            title: dim.label(t.lang),
-            rows,
-            csv: csv("breakdown", &format!("&by={}&limit=1000", dim.key())),
-        });
-    }
-    let map = province_map(&state, &r, &base, t).await?;
-    let searches = reports::site_search::keywords(&state.db, &r.scope(), 10)
-        .await?
-        .into_iter()
-        .map(|k| crate::pages::SearchLine {
-            keyword: k.key,
-            category: k.category,
-            searches: k.searches,
-            visits: k.visits,
-            no_result: k.no_result,
-            exit_share: fmt_pct(k.exit_share),
-        })
-        .collect();
-    let csv_searches = format!(
-        "/api/v1/export.csv?report=breakdown&by={}&limit=1000&{target_q}&from={}&to={}",
-        reports::site_search::BY,
-        p.range.from_str(),
-        p.range.to_str()
-    );
-    let filters = p
-        .filters
-        .active()
-        .into_iter()
-        .map(|(k, v)| {
-            let mut rest = Filters::default();
-            for (k2, v2) in p.filters.active() {
-                if k2 != k {
-                    let _ = rest.set(k2, v2);
-                }
-            }
-            ActiveFilter {
-                label: k.label(t.lang),
-                value: v.to_owned(),
-                raw: format!("{}:{v}", k.key()),
-                remove_href: view_href(&base, p, &rest),
-            }
-        })
-        .collect();
-    let (is_portal, include_components, manage, site) = match &p.target {
-        Target::Site {
-            code,
-            include_components,
-        } => {
-            let site = r.registry.site(code);
-            let manage = site
-                .filter(|s| scope::may_manage_site(&caller.who, s))
-                .map(|s| manage(&state, t, s));
-            (
-                site.is_some_and(|s| s.kind == "portal"),
-                *include_components,
-                manage,
-                site,
-            )
-        }
-        _ => (false, false, None, None),
-    };
-    let connection = match site {
-        Some(s) => Some(super::compliance::connection(&state, s, &p.range).await?),
-        None => None,
-    };
-    let goals = super::goals::card(
-        &state,
-        &r,
-        now.visits,
-        t.lang,
-        base.clone(),
-        &format!("{target_q}&{}", &view_q[1..]),
-    )
-    .await?;
-    let page = ReportPage {
-        c,
-        label: r.resolved.label.clone(),
-        base,
-        from: p.range.from_str(),
-        to: p.range.to_str(),
-        interval: p.interval.as_str(),
-        is_portal,
-        include_components,
-        filters,
-        realtime: rt.visitors,
-        cards: cards(t, &now, &prev),
-        chart,
-        map,
-        csv_timeseries: csv("timeseries", ""),
-        csv_stats: csv("stats", ""),
-        sections,
-        searches,
-        csv_searches,
-        manage,
-        connection,
-        goals,
-        annotations,
-    };
-    Ok(Html(page.render()?).into_response())
+    site_page::render(state, caller, Target::Agency { id }, headers, uri).await
 }
 
 fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-fn manage(state: &AppState, t: &'static Texts, s: &emc_sql::registry::SiteRow) -> Manage {
+pub(crate) fn manage(
+    state: &AppState,
+    t: &'static Texts,
+    s: &emc_sql::registry::SiteRow,
+) -> Manage {
     let values = [
         &s.legal_rep_name,
         &s.legal_rep_title,
@@ -623,46 +373,4 @@ pub fn contact_from(pairs: &[(String, String)]) -> ops::Contact {
         contact_email: f("contact_email"),
         contact_other: f("contact_other"),
     }
-}
-
-/// Visits by province on the map of the 34 units. A unit links to the region
-/// filter when its visits come from one region name; a merged unit whose visits
-/// carry several former names has no single filter (the title says so).
-async fn province_map(
-    state: &AppState,
-    r: &Report,
-    base: &str,
-    t: &'static Texts,
-) -> Result<Option<(String, String)>, ApiError> {
-    let rows = reports::breakdown::breakdown(&state.db, &r.scope(), Dimension::Region, 500).await?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
-    let (values, outside) = map::by_province(
-        rows.iter()
-            .map(|b| (b.key.as_str(), b.visits.max(0) as u64)),
-    );
-    let english = t.lang == "en";
-    let text = map::MapText {
-        title: t.word("map_title"),
-        none: t.word("map_none"),
-        thousands: if english { ',' } else { '.' },
-        english,
-    };
-    let p = &r.params;
-    let svg = map::choropleth_svg(&values, &text, |unit| {
-        let mut names = rows
-            .iter()
-            .filter(|b| map::Province::of_region(&b.key) == Some(unit))
-            .map(|b| b.key.as_str());
-        let (one, more) = (names.next()?, names.next());
-        let mut f = p.filters.clone();
-        (more.is_none() && f.set(Dimension::Region, one).is_ok()).then(|| view_href(base, p, &f))
-    });
-    let outside = format!(
-        "{}: {}",
-        t.word("map_outside"),
-        map::svg::group_digits(outside, text.thousands)
-    );
-    Ok(Some((svg, outside)))
 }

@@ -22,6 +22,7 @@ mod routes;
 mod scope;
 mod security;
 mod sign_in;
+mod site_page;
 mod site_search;
 mod stats;
 mod support;

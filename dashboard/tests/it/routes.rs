@@ -123,6 +123,8 @@ fn samples() -> Vec<((Verb, &'static str), Vec<Sample>)> {
         ((Post, "/sites/{code}/scan"), both(|s, _| form(&format!("/sites/{s}/scan"), "csrf={csrf}", 303))),
         ((Get, "/scans"), vec![get("/scans", 200)]),
         ((Get, "/agencies/{id}"), both(|_, a| get(&format!("/agencies/{a}?{Q}"), 200))),
+        ((Get, "/sites/{code}/details/{by}"), both(|s, _| get(&format!("/sites/{s}/details/page?{Q}&order=pageviews&dir=asc&q=a&page=2"), 200))),
+        ((Get, "/agencies/{id}/details/{by}"), both(|_, a| get(&format!("/agencies/{a}/details/search_keyword?{Q}"), 200))),
         ((Get, "/admin"), vec![get("/admin", 200)]),
         ((Post, "/admin/agencies"), vec![form("/admin/agencies", "csrf={csrf}&id=so-form&name=S%E1%BB%9F&group=province&parent=", 200)]),
         ((Post, "/admin/sites"), vec![form("/admin/sites", "csrf={csrf}&name=C%E1%BB%95ng&domains=form.gov.vn&kind=portal&parent=&agency=bo-a&code=", 200)]),

@@ -168,5 +168,5 @@ async fn search_keyword_breakdowns_match_the_truth() {
     let (cookie, _) = browser_login(&router, "admin").await;
     let page = get_page(&router, "/sites/227?from=2026-03-02&to=2026-03-02", &cookie).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("id=\"site-search\"") && page.body.contains("hộ chiếu"));
+    assert!(page.body.contains("id=\"panel-search_keyword\"") && page.body.contains("hộ chiếu"));
 }
