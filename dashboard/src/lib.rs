@@ -19,6 +19,7 @@ pub mod notify;
 pub mod numbers;
 pub mod open_data;
 pub mod openapi;
+pub mod overview_page;
 pub mod owned;
 pub mod pages;
 pub mod params;
@@ -156,7 +157,7 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Post, "/login",                      Public,   Page, |m| on(m, page_routes::login)),
     r(Post, "/logout",                     SignedIn, Page, |m| on(m, page_routes::logout)),
     r(Get,  "/lang",                       Public,   Page, |m| on(m, page_routes::lang)),
-    r(Get,  "/",                           SignedIn, Page, |m| on(m, page_routes::overview)),
+    r(Get,  "/",                           SignedIn, Page, |m| on(m, overview_page::page)),
     r(Get,  "/sites/{code}",               Scoped,   Page, |m| on(m, page_routes::site_report)),
     r(Post, "/sites/{code}/contact",       Manage,   Page, |m| on(m, page_routes::site_contact)),
     r(Get,  "/sites/{code}/scan",          Scoped,   Page, |m| on(m, scans_routes::scorecard)),

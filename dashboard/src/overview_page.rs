@@ -79,7 +79,11 @@ pub async fn page(
     let c = Chrome::new(&headers, &uri, Some(&caller));
     let t = c.t;
     let reg = Registry::load(&state.db).await?;
-    let in_scope: Vec<_> = reg.sites_in_scope(&caller.who).into_iter().cloned().collect();
+    let in_scope: Vec<_> = reg
+        .sites_in_scope(&caller.who)
+        .into_iter()
+        .cloned()
+        .collect();
     let codes: Vec<String> = in_scope.iter().map(|s| s.code.clone()).collect();
     let names: Vec<(String, String)> = in_scope
         .iter()
@@ -112,10 +116,11 @@ pub async fn page(
             filters: &no_filter,
         };
         async move {
+            let (now, before) = (scope(range), scope(prev_range));
             tokio::try_join!(
-                reports::stats(db, &scope(range)),
-                reports::stats(db, &scope(prev_range)),
-                reports::timeseries(db, &scope(range), interval)
+                reports::stats(db, &now),
+                reports::stats(db, &before),
+                reports::timeseries(db, &now, interval)
             )
         }
     }));
@@ -271,8 +276,11 @@ fn national_map(
     if regions.is_empty() {
         return None;
     }
-    let (values, outside) =
-        map::by_province(regions.iter().map(|b| (b.key.as_str(), b.visits.max(0) as u64)));
+    let (values, outside) = map::by_province(
+        regions
+            .iter()
+            .map(|b| (b.key.as_str(), b.visits.max(0) as u64)),
+    );
     let text = crate::site_page::map_text(t);
     let svg = map::choropleth_svg(&values, &text, |_| None);
     let outside = format!(

@@ -113,21 +113,6 @@ pub struct SortHeader {
     pub aria: &'static str,
 }
 
-#[derive(Template)]
-#[template(path = "overview.html")]
-pub struct OverviewPage {
-    pub c: Chrome,
-    pub from: String,
-    pub to: String,
-    pub headers: Vec<SortHeader>,
-    pub rows: Vec<crate::reports::SiteFigures>,
-    pub agencies: Vec<(String, String)>,
-    /// Sites in scope silent longer than EMC_SILENCE_SECS: (code, name, last seen or "").
-    pub silent: Vec<(String, String, String)>,
-    /// From the latest scans: (flag key, [(code, name)]) — down, untagged, wrongly tagged.
-    pub scan_flags: Vec<(&'static str, Vec<(String, String)>)>,
-}
-
 pub struct ActiveFilter {
     pub label: &'static str,
     pub value: String,

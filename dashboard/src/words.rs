@@ -23,6 +23,16 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("tab_channels", "Kênh", "Channels"),
     ("tab_top_pages", "Xem nhiều nhất", "Top pages"),
     ("tab_map", "Bản đồ", "Map"),
+    ("attention", "Cần chú ý", "Needs attention"),
+    ("sites_count", "trang", "sites"),
+    ("top_movers", "Thay đổi nhiều nhất", "Top movers"),
+    ("risers", "Tăng nhiều nhất", "Largest rises"),
+    ("fallers", "Giảm nhiều nhất", "Largest falls"),
+    (
+        "movers_note",
+        "Lượt truy cập so với kỳ trước có cùng độ dài.",
+        "Visits against the previous period of the same length.",
+    ),
     ("scan", "Kết quả quét", "Scan results"),
     ("scans", "Quét trang", "Site scans"),
     (

@@ -348,6 +348,8 @@ struct CompliancePage {
     api: String,
     csv: String,
     csv_pages: String,
+    /// The silent sites: (code, name), longest silence first.
+    silent: Vec<(String, String)>,
 }
 
 pub async fn page(
@@ -388,8 +390,19 @@ pub async fn page(
         super::with_query("/api/v1/export.csv?report=compliance", uri.query()),
         super::with_query("/api/v1/export.csv?report=failing_pages", uri.query()),
     );
+    let silent = r
+        .silent_sites
+        .iter()
+        .map(|code| {
+            let name = reg
+                .site(code)
+                .map_or_else(|| code.clone(), |s| s.name.clone());
+            (code.clone(), name)
+        })
+        .collect();
     let page = CompliancePage {
         c,
+        silent,
         r,
         total,
         lines,

@@ -266,7 +266,8 @@ struct FleetPage {
     agencies: Vec<(String, String, bool)>,
     /// (group key, selected)
     groups: Vec<(&'static str, bool)>,
-    flags: Vec<(&'static str, Vec<String>)>,
+    /// (flag key, [(code, name)])
+    flags: Vec<(&'static str, Vec<(String, String)>)>,
 }
 
 pub async fn fleet(
@@ -325,7 +326,18 @@ pub async fn fleet(
         .collect();
     let flags = scans::flags(&latest)
         .into_iter()
-        .map(|(f, sites)| (f.key(), sites))
+        .map(|(f, sites)| {
+            let named = sites
+                .into_iter()
+                .map(|code| {
+                    let name = reg
+                        .site(&code)
+                        .map_or_else(|| code.clone(), |s| s.name.clone());
+                    (code, name)
+                })
+                .collect();
+            (f.key(), named)
+        })
         .collect();
     let page = FleetPage {
         agencies: reg

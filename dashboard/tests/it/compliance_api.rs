@@ -248,9 +248,17 @@ async fn compliance_and_health_api_over_crafted_beacons() {
     let (cookie, _) = browser_login(&router, "admin").await;
     let o = get_page(&router, "/", &cookie).await;
     assert!(
-        o.body.contains("Trang mất kết nối (1)") && o.body.contains("/sites/102"),
-        "{}",
         o.body
+            .contains("data-flag=\"silent_sites\"><span class=\"v\">1</span>"),
+        "the overview counts the silent site and links to the list: {}",
+        o.body
+    );
+    let list = get_page(&router, "/compliance", &cookie).await;
+    assert!(
+        list.body.contains("Trang mất kết nối (1)")
+            && list.body.contains("<a href=\"/sites/102\">Cổng 102</a>"),
+        "the list names the silent site: {}",
+        list.body
     );
     let s = get_page(&router, "/sites/101", &cookie).await;
     assert!(

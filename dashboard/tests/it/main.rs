@@ -12,6 +12,7 @@ mod mail;
 mod mailbox;
 mod open_data;
 mod openapi;
+mod overview_page;
 mod prometheus;
 mod ranking;
 mod ranking_api;
