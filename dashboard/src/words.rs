@@ -5,6 +5,7 @@ use crate::i18n::Texts;
 const WORDS: &[(&str, &str, &str)] = &[
     // The report page (site_page/): KPI row, chart, cards, details; the overview.
     ("kpis", "Chỉ số chính", "Key figures"),
+    ("over_time", "theo thời gian", "over time"),
     ("chart_table", "Bảng số liệu của biểu đồ", "The chart's figures as a table"),
     ("period", "Thời gian", "Period"),
     ("details", "Chi tiết", "Details"),
@@ -24,6 +25,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("tab_top_pages", "Xem nhiều nhất", "Top pages"),
     ("tab_map", "Bản đồ", "Map"),
     ("attention", "Cần chú ý", "Needs attention"),
+    ("scroll_table", "Bảng (cuộn ngang)", "Table (scrolls sideways)"),
     ("sites_count", "trang", "sites"),
     ("top_movers", "Thay đổi nhiều nhất", "Top movers"),
     ("risers", "Tăng nhiều nhất", "Largest rises"),

@@ -223,7 +223,7 @@ pub async fn render(
         filters: active_filters(t, &view),
         realtime: g.realtime,
         kpis: kpis(t, &view, &g),
-        chart_title: format!("{} — {}", t.chart_title, m.label(t)),
+        chart_title: format!("{} {}", m.label(t), t.word("over_time")),
         chart,
         points,
         csv_timeseries: csv("timeseries"),

@@ -2,6 +2,7 @@
 mod browser;
 mod cluster;
 mod dashboard_browser;
+mod dashboard_pages;
 mod faults;
 mod haproxy;
 mod matomo_client;
