@@ -148,11 +148,14 @@ pub fn metric_svg(s: &Series, markers: &[Marker]) -> String {
     }
 }
 
+/// The main chart's points and its placed markers, in pixels.
+type Drawn<'a> = (Vec<(i32, i32)>, Vec<Placed<'a>>);
+
 fn draw_metric<'a, DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     s: &Series,
     markers: &'a [Marker],
-) -> Result<(Vec<(i32, i32)>, Vec<Placed<'a>>), DrawingAreaErrorKind<DB::ErrorType>> {
+) -> Result<Drawn<'a>, DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
     let n = s.values.len().max(1);
     let max = s.values.iter().copied().fold(0.0, f64::max);
