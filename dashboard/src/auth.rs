@@ -93,7 +93,7 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
-fn token_hash(token: &str) -> String {
+pub fn token_hash(token: &str) -> String {
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
@@ -224,13 +224,7 @@ pub async fn check_login(
     password: &str,
 ) -> Result<Principal, ApiError> {
     let key = username.to_lowercase();
-    let t = now();
-    if let Some(e) = state.throttle.get(&key) {
-        let (fails, since) = *e;
-        if fails >= MAX_FAILURES && t - since < THROTTLE_WINDOW_SECS {
-            return Err(ApiError::Throttled);
-        }
-    }
+    check_throttle(state, &key)?;
     let user = find_user(&state.db, username).await?;
     let ok = match &user {
         Some(u) => verify_password(password, &u.password_hash),
@@ -246,18 +240,36 @@ pub async fn check_login(
             Ok(p)
         }
         _ => {
-            let mut e = state.throttle.entry(key).or_insert((0, t));
-            if t - e.1 >= THROTTLE_WINDOW_SECS {
-                *e = (0, t);
-            }
-            e.0 += 1;
-            tracing::info!(username, failures = e.0, "failed sign-in");
+            let failures = count_failure(state, key);
+            tracing::info!(username, failures, "failed sign-in");
             Err(ApiError::Unauthorized)
         }
     }
 }
 
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
+/// `429` while `key` (a user name, or a shared link's `share:ID`) has [`MAX_FAILURES`] failures
+/// in the current window.
+pub fn check_throttle(state: &AppState, key: &str) -> Result<(), ApiError> {
+    match state.throttle.get(key) {
+        Some(e) if e.0 >= MAX_FAILURES && now() - e.1 < THROTTLE_WINDOW_SECS => {
+            Err(ApiError::Throttled)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Counts a failed password for `key`; the failures in the current window.
+pub fn count_failure(state: &AppState, key: String) -> u32 {
+    let t = now();
+    let mut e = state.throttle.entry(key).or_insert((0, t));
+    if t - e.1 >= THROTTLE_WINDOW_SECS {
+        *e = (0, t);
+    }
+    e.0 += 1;
+    e.0
+}
+
+pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$9sTbSlTio3Biev89thdrlKKiCaYsjjYVJxGAL3swxpQ";
 
 /// Starts a browser session with a fresh id; returns (id, session).
 pub fn start_session(state: &AppState, who: &Principal) -> (String, WebSession) {

@@ -30,6 +30,7 @@ pub mod retention;
 pub mod routes;
 pub mod scans;
 pub mod scope;
+pub mod shares;
 pub mod site_page;
 pub mod state;
 pub mod words;
@@ -47,7 +48,7 @@ use routes::{
     admin, alert_rules, alerts as alert_routes, annotations as annotation_routes, api,
     compliance as compliance_routes, csv, digest as digest_routes, goals as goal_routes,
     open_data as open_data_routes, pages as page_routes, ranking as ranking_routes,
-    retention as retention_routes, scans as scans_routes, subscriptions,
+    retention as retention_routes, scans as scans_routes, shares as share_routes, subscriptions,
 };
 use tower_http::trace::TraceLayer;
 
@@ -220,6 +221,11 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Delete, "/api/v1/annotations/{id}",  Scoped,   Api,  |m| on(m, annotation_routes::delete)),
     r(Post, "/annotations",                Scoped,   Page, |m| on(m, annotation_routes::create_form)),
     r(Post, "/annotations/{id}/delete",    Scoped,   Page, |m| on(m, annotation_routes::delete_form)),
+    r(Get,  "/api/v1/shares",              Scoped,   Api,  |m| on(m, share_routes::list)),
+    r(Post, "/api/v1/shares",              Scoped,   Api,  |m| on(m, share_routes::create)),
+    r(Delete, "/api/v1/shares/{id}",       Scoped,   Api,  |m| on(m, share_routes::delete)),
+    r(Get,  "/share/{token}",              Public,   Page, |m| on(m, share_routes::page)),
+    r(Post, "/share/{token}",              Public,   Page, |m| on(m, share_routes::unlock)),
 ];
 
 /// Built from [`ROUTES`]: routes first, layers after (a layer wraps only the routes added

@@ -6,7 +6,7 @@ pub mod query;
 
 use crate::routes::{
     alert_rules, alerts, annotations as annotation_routes, api, compliance, csv,
-    goals as goal_routes, ranking as ranking_routes, scans, subscriptions,
+    goals as goal_routes, ranking as ranking_routes, scans, shares as share_routes, subscriptions,
 };
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -56,6 +56,9 @@ pub const BEARER: &str = "bearer";
         annotation_routes::list,
         annotation_routes::create,
         annotation_routes::delete,
+        share_routes::list,
+        share_routes::create,
+        share_routes::delete,
     ),
     modifiers(&Bearer),
     security(("bearer" = [])),

@@ -57,7 +57,7 @@ pub fn shard_key(table: &str) -> &'static str {
         "alert_settings" | "alert_rule_overrides" => "cityHash64(site, rule)",
         "alerts" => "cityHash64(id)",
         // Every version of a goal on one shard, so `FINAL` keeps the newest.
-        "goals" | "annotations" => "cityHash64(id)",
+        "goals" | "annotations" | "shares" => "cityHash64(id)",
         "schema_migrations" => "version",
         _ => "rand()",
     }

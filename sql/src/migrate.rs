@@ -98,6 +98,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "alert_rule_overrides",
         sql: include_str!("../migrations/0016_alert_rule_overrides.sql"),
     },
+    Migration {
+        version: 17,
+        name: "shares",
+        sql: include_str!("../migrations/0017_shares.sql"),
+    },
 ];
 
 /// The bootstrap statement: the table that records applied migrations.

@@ -29,6 +29,7 @@ pub mod ranking;
 pub mod ranking_scans;
 pub mod realtime;
 pub mod scope;
+pub mod shares;
 pub mod site_search;
 pub mod statement;
 pub mod stats;
@@ -123,6 +124,7 @@ pub fn sampled() -> Vec<Sampled> {
         deliveries::catalog(),
         subscriptions::catalog(),
         digest::catalog(),
+        shares::catalog(),
     ]
     .into_iter()
     .flatten()

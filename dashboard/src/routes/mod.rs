@@ -15,6 +15,7 @@ pub mod pages;
 pub mod ranking;
 pub mod retention;
 pub mod scans;
+pub mod shares;
 pub mod subscriptions;
 
 use crate::auth::{self, Caller};

@@ -198,6 +198,7 @@ pub async fn site_report(
         },
         headers,
         uri,
+        false,
     )
     .await
 }
@@ -209,7 +210,7 @@ pub async fn agency_report(
     headers: HeaderMap,
     uri: Uri,
 ) -> PageResult {
-    site_page::render(state, caller, Target::Agency { id }, headers, uri).await
+    site_page::render(state, caller, Target::Agency { id }, headers, uri, false).await
 }
 
 fn enc(s: &str) -> String {

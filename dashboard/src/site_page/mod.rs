@@ -72,6 +72,8 @@ pub struct ReportPage {
     pub goals: crate::routes::goals::GoalsCard,
     /// The notes under the chart (`_annotations.html`), numbered as its markers.
     pub annotations: crate::routes::annotations::AnnotationsCard,
+    /// A shared link's view: no forms, no CSV, details or API links.
+    pub read_only: bool,
 }
 
 /// Everything the page reads, fetched concurrently.
@@ -129,15 +131,25 @@ async fn gather(state: &AppState, r: &Report) -> Result<Gathered, ApiError> {
     })
 }
 
+/// A site's or agency's report. `read_only` (a shared link): exactly the route's site, no
+/// components, no user chrome, no forms, no CSV, details or API links, no management.
 pub async fn render(
     state: AppState,
     caller: Caller,
     target: Target,
     headers: HeaderMap,
     uri: Uri,
+    read_only: bool,
 ) -> Result<Response, PageError> {
-    let r = report(&state, &caller, uri.query(), Some(target)).await?;
-    let c = Chrome::new(&headers, &uri, Some(&caller));
+    let mut r = report(&state, &caller, uri.query(), Some(target.clone())).await?;
+    if read_only {
+        let Target::Site { code, .. } = &target else {
+            return Err(crate::error::ApiError::Forbidden.into());
+        };
+        r.params.target = target.clone();
+        r.resolved.sites = vec![code.clone()];
+    }
+    let c = Chrome::new(&headers, &uri, (!read_only).then_some(&caller));
     let t = c.t;
     let p = &r.params;
     let pairs = crate::params::pairs(uri.query());
@@ -194,7 +206,7 @@ pub async fn render(
         } => {
             let site = r.registry.site(code);
             let manage = site
-                .filter(|s| scope::may_manage_site(&caller.who, s))
+                .filter(|s| !read_only && scope::may_manage_site(&caller.who, s))
                 .map(|s| crate::routes::pages::manage(&state, t, s));
             (
                 site.is_some_and(|s| s.kind == "portal"),
@@ -230,9 +242,10 @@ pub async fn render(
         csv_stats: csv("stats"),
         cards,
         manage,
-        connection: g.connection,
+        connection: g.connection.filter(|_| !read_only),
         goals,
         annotations,
+        read_only,
         base: base.clone(),
         c,
     };

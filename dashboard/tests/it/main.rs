@@ -22,6 +22,7 @@ mod retention_cli;
 mod routes;
 mod scope;
 mod security;
+mod shares;
 mod sign_in;
 mod site_page;
 mod site_search;

@@ -180,6 +180,12 @@ fn samples() -> Vec<((Verb, &'static str), Vec<Sample>)> {
         ((Delete, "/api/v1/annotations/{id}"), both(|s, _| get(&format!("/api/v1/annotations/note-{s}"), 204))),
         ((Post, "/annotations"), both(|s, _| form("/annotations", &format!("csrf={{csrf}}&site={s}&date=2026-03-02&end=&text=S%E1%BB%B1+c%E1%BB%91"), 303))),
         ((Post, "/annotations/{id}/delete"), both(|s, _| form(&format!("/annotations/note-{s}/delete"), "csrf={csrf}", 303))),
+        ((Get, "/api/v1/shares"), both(|s, _| get(&format!("/api/v1/shares?site={s}"), 200))),
+        ((Post, "/api/v1/shares"), both(|s, _| json("/api/v1/shares", serde_json::json!({"site": s, "password": null}), 201))),
+        ((Delete, "/api/v1/shares/{id}"), both(|s, _| get(&format!("/api/v1/shares/share-{s}"), 204))),
+        // The fixture's link to site 227 (no password): its page, and the password form's redirect.
+        ((Get, "/share/{token}"), vec![get(&format!("/share/token-page?{Q}"), 200)]),
+        ((Post, "/share/{token}"), vec![form("/share/token-page", "password=x", 303)]),
     ]
 }
 
@@ -348,7 +354,27 @@ async fn every_route_answers_each_role_as_its_rule_says() {
         emc_dashboard::reports::annotations::write(&db, &note)
             .await
             .unwrap();
+        let share = emc_dashboard::reports::shares::ShareRow {
+            id: format!("share-{site}"),
+            site: site.into(),
+            token_hash: emc_dashboard::auth::token_hash(&format!("token-{site}")),
+            version: 1,
+            ..Default::default()
+        };
+        emc_dashboard::reports::shares::write(&db, &share)
+            .await
+            .unwrap();
     }
+    let page = emc_dashboard::reports::shares::ShareRow {
+        id: "share-page".into(),
+        site: "227".into(),
+        token_hash: emc_dashboard::auth::token_hash("token-page"),
+        version: 1,
+        ..Default::default()
+    };
+    emc_dashboard::reports::shares::write(&db, &page)
+        .await
+        .unwrap();
     let state = AppState::new(db.clone(), WebConfig::default());
     let router = emc_dashboard::router(state.clone());
 
