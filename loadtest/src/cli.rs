@@ -46,6 +46,36 @@ pub enum Command {
     /// the pipeline, multiplied inside ClickHouse), then every report timed over HTTP against
     /// `emc-dashboard serve`; a table and target/bench/reports.json.
     BenchReports(BenchReportsArgs),
+    /// What `make demo` runs: the demo agency `demo-data` ("Demo — dữ liệu mẫu"), a portal
+    /// and two components with a year of traffic through the collector's pipeline; once
+    /// (a second run does nothing unless --reseed); --remove deletes all of it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Delete the demo agency, its sites and all their rows.
+    #[arg(long, conflicts_with = "reseed")]
+    pub remove: bool,
+    /// Remove the demo data and seed it again.
+    #[arg(long)]
+    pub reseed: bool,
+    /// Events to generate in all.
+    #[arg(long, default_value_t = 250_000)]
+    pub events: u64,
+    /// Days of history, ending with --end.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// Last day (UTC, YYYY-MM-DD) [default: yesterday].
+    #[arg(long)]
+    pub end: Option<chrono::NaiveDate>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// A .mmdb city database for geo columns (as the collector's EMC_GEOIP_DB).
+    #[arg(long, env = "EMC_GEOIP_DB", value_delimiter = ',')]
+    pub geoip_db: Vec<PathBuf>,
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Where ClickHouse is (as the other EMC binaries find it).

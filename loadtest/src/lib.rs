@@ -9,6 +9,7 @@
 //! - [`report`]: the table and the JSON summary;
 //! - [`baseline`]: the bare endpoint the collector is measured against;
 //! - [`seed`]: historical traffic through the collector's pipeline library;
+//! - [`demo`]: `make demo`, the demo agency with a year of traffic, and its removal;
 //! - [`bench`]: `make bench`; [`bench_reports`]: `make bench-reports`; [`commits`]: the collector's spool commit latency during a phase.
 pub mod baseline;
 pub mod bench;
@@ -16,6 +17,7 @@ pub mod bench_reports;
 pub mod cli;
 pub mod client;
 pub mod commits;
+pub mod demo;
 pub mod driver;
 pub mod ledger;
 pub mod model;

@@ -1,6 +1,6 @@
 use clap::Parser;
 use emc_loadtest::cli::{Cli, Command};
-use emc_loadtest::{baseline, bench, bench_reports, run, seed};
+use emc_loadtest::{baseline, bench, bench_reports, demo, run, seed};
 use std::process::ExitCode;
 
 fn runtime(threads: Option<usize>) -> std::io::Result<tokio::runtime::Runtime> {
@@ -34,6 +34,9 @@ fn main() -> ExitCode {
         Some(Command::BenchReports(a)) => runtime(None)
             .map_err(Into::into)
             .and_then(|rt| rt.block_on(bench_reports::main(&a))),
+        Some(Command::Demo(a)) => runtime(None)
+            .map_err(Into::into)
+            .and_then(|rt| rt.block_on(demo::main(&a))),
         None => runtime(cli.run.threads)
             .map_err(Into::into)
             .and_then(|rt| rt.block_on(run_main(&cli.run))),

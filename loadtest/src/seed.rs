@@ -87,6 +87,11 @@ pub async fn main(a: &SeedArgs) -> anyhow::Result<bool> {
 }
 
 pub async fn seed(a: &SeedArgs) -> anyhow::Result<SeedReport> {
+    seed_as(a, &sites::LOADTEST).await
+}
+
+/// [`seed`] with the sites registered under `owner` (the demo agency, say).
+pub async fn seed_as(a: &SeedArgs, owner: &sites::Owner) -> anyhow::Result<SeedReport> {
     anyhow::ensure!(
         a.days >= 1 && a.events >= 1,
         "--events and --days must be positive"
@@ -95,7 +100,7 @@ pub async fn seed(a: &SeedArgs) -> anyhow::Result<SeedReport> {
     let (model, seed) = model(&a.traffic, &run_id)?;
     let model = Arc::new(model);
     let db = open_db(&a.db).await?;
-    sites::ensure_registered(&db, &model.sites).await?;
+    sites::ensure_registered_as(&db, &model.sites, owner).await?;
     let offline = Offline::start(
         &db,
         OfflineConfig {

@@ -8,6 +8,22 @@ use emc_sql::Db;
 use std::time::{Duration, Instant};
 
 pub const AGENCY: &str = "loadtest";
+
+/// Who owns the sites a seed registers, and how they are shaped.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    pub agency: &'static str,
+    pub agency_name: &'static str,
+    /// The first site a portal, the others its components (else every site a portal).
+    pub components: bool,
+}
+
+/// The load test's agency: every site a portal.
+pub const LOADTEST: Owner = Owner {
+    agency: AGENCY,
+    agency_name: "Load test (synthetic traffic)",
+    components: false,
+};
 /// A user agent the collector takes for a tool: a probe is answered 202 and stored nowhere
 /// but the connection log, once the site is known (404 before).
 pub const PROBE_UA: &str = "curl/8.5.0 (emc-loadtest probe)";
@@ -15,26 +31,36 @@ pub const PROBE_UA: &str = "curl/8.5.0 (emc-loadtest probe)";
 /// Registers the agency `loadtest` and every site of `sites` that is not registered yet.
 /// A code registered with other domains is an error (another run's sites, another prefix).
 pub async fn ensure_registered(db: &Db, sites: &[SiteModel]) -> anyhow::Result<usize> {
+    ensure_registered_as(db, sites, &LOADTEST).await
+}
+
+/// [`ensure_registered`] for the agency and site shapes of `owner`.
+pub async fn ensure_registered_as(
+    db: &Db,
+    sites: &[SiteModel],
+    owner: &Owner,
+) -> anyhow::Result<usize> {
     if !registry::list_agencies(db)
         .await?
         .iter()
-        .any(|a| a.id == AGENCY)
+        .any(|a| a.id == owner.agency)
     {
         registry::add_agency(
             db,
             NewAgency {
-                id: AGENCY.into(),
-                name: "Load test (synthetic traffic)".into(),
+                id: owner.agency.into(),
+                name: owner.agency_name.into(),
                 group: AgencyGroup::Other,
                 parent: None,
             },
         )
         .await
-        .context("registering the agency `loadtest`")?;
+        .with_context(|| format!("registering the agency `{}`", owner.agency))?;
     }
     let existing = registry::list_sites(db).await?;
     let mut added = 0;
-    for site in sites {
+    for (i, site) in sites.iter().enumerate() {
+        let component = owner.components && i > 0;
         match existing.iter().find(|s| s.code == site.code) {
             Some(s) if s.domains.contains(&site.domain) => {}
             Some(s) => anyhow::bail!(
@@ -47,9 +73,13 @@ pub async fn ensure_registered(db: &Db, sites: &[SiteModel]) -> anyhow::Result<u
                 let new = NewSite {
                     name: site.name.clone(),
                     domains: vec![site.domain.clone()],
-                    kind: SiteKind::Portal,
-                    parent: None,
-                    agency: AGENCY.into(),
+                    kind: if component {
+                        SiteKind::Component
+                    } else {
+                        SiteKind::Portal
+                    },
+                    parent: component.then(|| sites[0].code.clone()),
+                    agency: owner.agency.into(),
                     code: Some(site.code.clone()),
                 };
                 registry::add_site(db, new)

@@ -4,5 +4,6 @@
 mod baseline;
 mod bench_reports;
 mod collector;
+mod demo;
 mod seed;
 mod support;
