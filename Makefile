@@ -1,5 +1,5 @@
 # Thin: each target calls one script.
-.PHONY: up test bench bench-reports build fuzz
+.PHONY: up test bench bench-reports build fuzz demo
 
 up:
 	scripts/up.sh
@@ -18,3 +18,6 @@ bench-reports:
 
 fuzz:
 	scripts/fuzz.sh
+
+demo:
+	scripts/demo.sh $(ARGS)

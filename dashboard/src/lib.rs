@@ -15,6 +15,7 @@ pub mod health;
 pub mod i18n;
 pub mod map;
 pub mod metrics;
+pub mod notes_cli;
 pub mod notify;
 pub mod numbers;
 pub mod open_data;

@@ -1,9 +1,10 @@
 //! `emc-dashboard`: `serve` (pages, JSON API, CSV, the daily retention job), the registry
-//! commands (agency, site), and `retention`.
+//! commands (agency, site), `goal add` / `annotation add`, and `retention`.
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use emc_dashboard::alerts::{self, AlertConfig};
 use emc_dashboard::digest::{self, period::ReportPeriod, send::ReportConfig};
+use emc_dashboard::notes_cli::{self, AnnotationCommand, GoalCommand};
 use emc_dashboard::notify::{Notifier, NotifyConfig};
 use emc_dashboard::ranking::RankingConfig;
 use emc_dashboard::retention::{schedule, Policy};
@@ -61,6 +62,16 @@ enum Command {
     Site {
         #[command(subcommand)]
         command: SiteCommand,
+    },
+    /// Goals, as `POST /api/v1/goals` creates them.
+    Goal {
+        #[command(subcommand)]
+        command: GoalCommand,
+    },
+    /// Annotations, as `POST /api/v1/annotations` creates them.
+    Annotation {
+        #[command(subcommand)]
+        command: AnnotationCommand,
     },
     /// Serve the pages, the JSON API and CSV exports.
     Serve(ServeArgs),
@@ -273,6 +284,8 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Agency { command } => agency(&db, command).await,
         Command::Site { command } => site(&db, command, &cli.common.collector_url).await,
+        Command::Goal { command } => notes_cli::goal(&db, command).await,
+        Command::Annotation { command } => notes_cli::annotation(&db, command).await,
         Command::Serve(args) => serve(db, args, &cli.common).await,
         Command::Retention(args) => retention(&db, args, &cli.common.timezone).await,
         Command::Report {

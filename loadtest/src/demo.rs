@@ -14,6 +14,11 @@ pub const DEMO: Owner = Owner {
     agency: "demo-data",
     agency_name: "Demo — dữ liệu mẫu",
     components: true,
+    site_names: &[
+        "Cổng thông tin mẫu (dữ liệu demo)",
+        "Dịch vụ công mẫu (dữ liệu demo)",
+        "Tin tức mẫu (dữ liệu demo)",
+    ],
 };
 /// Site codes are `demo-data-001…`.
 pub const SITES: usize = 3;

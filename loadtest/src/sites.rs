@@ -16,6 +16,8 @@ pub struct Owner {
     pub agency_name: &'static str,
     /// The first site a portal, the others its components (else every site a portal).
     pub components: bool,
+    /// Names registered for the first sites instead of the model's.
+    pub site_names: &'static [&'static str],
 }
 
 /// The load test's agency: every site a portal.
@@ -23,6 +25,7 @@ pub const LOADTEST: Owner = Owner {
     agency: AGENCY,
     agency_name: "Load test (synthetic traffic)",
     components: false,
+    site_names: &[],
 };
 /// A user agent the collector takes for a tool: a probe is answered 202 and stored nowhere
 /// but the connection log, once the site is known (404 before).
@@ -71,7 +74,10 @@ pub async fn ensure_registered_as(
             ),
             None => {
                 let new = NewSite {
-                    name: site.name.clone(),
+                    name: owner
+                        .site_names
+                        .get(i)
+                        .map_or_else(|| site.name.clone(), |n| (*n).to_owned()),
                     domains: vec![site.domain.clone()],
                     kind: if component {
                         SiteKind::Component

@@ -1,8 +1,33 @@
 //! `make demo` at a small scale: the demo agency and its three sites registered, exactly the
 //! events asked for in ClickHouse, a second run doing nothing, and `--remove` leaving no row
 //! of the demo in any table while another agency's rows stay as they were.
+use emc_dashboard::notes_cli::{self, AnnotationCommand, GoalCommand, Owner};
 use emc_loadtest::cli::{DbArgs, DemoArgs, SeedArgs, TrafficArgs};
 use emc_loadtest::demo::{self, Outcome};
+
+fn goal(site: Option<&str>, agency: Option<&str>) -> GoalCommand {
+    GoalCommand::Add {
+        owner: Owner {
+            site: site.map(Into::into),
+            agency: agency.map(Into::into),
+        },
+        name: "Tải tài liệu".into(),
+        event: Some("download".into()),
+        page: None,
+    }
+}
+
+/// (goals, annotations) rows of the demo: its agency's or its sites'.
+async fn demo_notes(db: &emc_sql::Db) -> (u64, u64) {
+    db.client()
+        .query(
+            "SELECT (SELECT count() FROM goals WHERE agency = 'demo-data' OR site LIKE 'demo-data-%'), \
+             (SELECT count() FROM annotations WHERE agency = 'demo-data' OR site LIKE 'demo-data-%')",
+        )
+        .fetch_one()
+        .await
+        .unwrap()
+}
 
 fn db_args(db: &emc_sql::Db, dir: &std::path::Path) -> DbArgs {
     DbArgs {
@@ -109,7 +134,33 @@ async fn demo_is_seeded_once_and_removed_without_touching_other_sites() {
         .unwrap();
     assert_eq!(demo_events, 3000);
     assert!(days >= 5, "spread over the days: {days}");
+    // The script's goal (the agency's) and annotation (the portal's), plus another site's goal.
+    notes_cli::goal(db, goal(None, Some("demo-data")))
+        .await
+        .unwrap();
+    notes_cli::goal(db, goal(Some("demo-data-002"), None))
+        .await
+        .unwrap();
+    notes_cli::annotation(
+        db,
+        AnnotationCommand::Add {
+            owner: Owner {
+                site: Some("demo-data-001".into()),
+                agency: None,
+            },
+            date: "2026-02-28".into(),
+            end: None,
+            text: "Ra mắt giao diện mới".into(),
+        },
+    )
+    .await
+    .unwrap();
+    notes_cli::goal(db, goal(Some("other-001"), None))
+        .await
+        .unwrap();
+    assert_eq!(demo_notes(db).await, (2, 1));
     let others_before = rows_by_table(db, "other-%").await;
+    assert!(others_before.iter().any(|(t, n)| t == "goals" && *n == 1));
     assert!(others_before
         .iter()
         .any(|(t, n)| t == "events" && *n == 1500));
@@ -151,6 +202,7 @@ async fn demo_is_seeded_once_and_removed_without_touching_other_sites() {
         .await
         .unwrap();
     assert_eq!(registry_left, (0, 0));
+    assert_eq!(demo_notes(db).await, (0, 0));
     assert_eq!(rows_by_table(db, "other-%").await, others_before);
     assert_eq!(demo::run(&remove).await.unwrap(), Outcome::NothingToRemove);
 }
