@@ -109,6 +109,11 @@ export EMC_SCANNER_CONNECT_TO="${EMC_SCANNER_CONNECT_TO:-demo.gov.vn:80:127.0.0.
 EMC_SCANNER_SCAN_AT_START=true "$bin/emc-scanner" serve >"$EMC_DATA_DIR/scanner.log" 2>&1 &
 pids+=($!)
 
+if "$bin/emc-dashboard" agency list | grep -q '^demo-data '; then
+  demo_note="agency demo-data (a year of sample traffic) is loaded; remove it: make demo ARGS=--remove"
+else
+  demo_note="none; add a year of sample traffic (agency demo-data): make demo"
+fi
 ch_port=$(sed -n 's/.*"http":\([0-9]*\).*/\1/p' "$EMC_DATA_DIR/clickhouse/server.json" 2>/dev/null || true)
 
 cat <<MSG
@@ -125,6 +130,7 @@ EMC is running.
   mail:        $mail_note
                alerts every ${EMC_ALERT_EVAL_SECS:-300} s; the demo site is "silent" once it has sent
                nothing for EMC_SILENCE_SECS (${EMC_SILENCE_SECS:-86400} s): try EMC_SILENCE_SECS=120 make up
+  demo data:   $demo_note
   registry:    $bin/emc-dashboard site list
   logs:        $EMC_DATA_DIR/*.log
 Ctrl-C stops everything.
