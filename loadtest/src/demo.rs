@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 pub const DEMO: Owner = Owner {
     agency: "demo-data",
     agency_name: "Demo — dữ liệu mẫu",
+    // In the ranking's default group, so `/ranking` shows the demo portal at first sight.
+    group: registry::AgencyGroup::Ministry,
     components: true,
     site_names: &[
         "Cổng thông tin mẫu (dữ liệu demo)",

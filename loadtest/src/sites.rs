@@ -14,6 +14,7 @@ pub const AGENCY: &str = "loadtest";
 pub struct Owner {
     pub agency: &'static str,
     pub agency_name: &'static str,
+    pub group: AgencyGroup,
     /// The first site a portal, the others its components (else every site a portal).
     pub components: bool,
     /// Names registered for the first sites instead of the model's.
@@ -24,6 +25,7 @@ pub struct Owner {
 pub const LOADTEST: Owner = Owner {
     agency: AGENCY,
     agency_name: "Load test (synthetic traffic)",
+    group: AgencyGroup::Other,
     components: false,
     site_names: &[],
 };
@@ -53,7 +55,7 @@ pub async fn ensure_registered_as(
             NewAgency {
                 id: owner.agency.into(),
                 name: owner.agency_name.into(),
-                group: AgencyGroup::Other,
+                group: owner.group,
                 parent: None,
             },
         )

@@ -109,7 +109,10 @@ async fn demo_is_seeded_once_and_removed_without_touching_other_sites() {
     let db = &tdb;
     let agencies = emc_sql::registry::list_agencies(db).await.unwrap();
     let agency = agencies.iter().find(|a| a.id == "demo-data").unwrap();
-    assert_eq!(agency.name, "Demo — dữ liệu mẫu");
+    assert_eq!(
+        (agency.name.as_str(), agency.group_kind.as_str()),
+        ("Demo — dữ liệu mẫu", "ministry")
+    );
     let sites = emc_sql::registry::list_sites(db).await.unwrap();
     let mut shape: Vec<(String, String, String)> = sites
         .iter()
