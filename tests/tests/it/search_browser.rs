@@ -70,7 +70,15 @@ async fn the_tags_site_search_is_a_search_not_a_page_view() {
         ]
     );
     // (rows by name, then keyword bytes: beacons a few ms apart may arrive in any order)
-    // One visit holding the one real page view.
+    // One visit holding the one real page view (session rows are written after the events:
+    // wait for them).
+    wait_count(
+        &db,
+        "SELECT toUInt64(greatest(sum(sign), 0)) FROM sessions",
+        1,
+        &collector,
+    )
+    .await;
     let (visits, pageviews): (i64, i64) = db
         .client()
         .query("SELECT sum(sign), sum(sign * pageviews) FROM sessions")
