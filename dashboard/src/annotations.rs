@@ -106,7 +106,7 @@ pub async fn create(
     row.id = crate::auth::random_token()[..16].to_owned();
     row.created_by = who.username.clone();
     row.created_at = now.timestamp() as u32;
-    row.version = now.timestamp_micros().max(0) as u64;
+    row.version = emc_sql::registry::version_now();
     store::write(db, &row).await?;
     crate::audit::record(db, &who.username, "annotation.create", &row.id, &row.text).await?;
     Ok(row)
@@ -122,7 +122,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str) -> Result<AnnotationRow,
     if row.deleted == 0 {
         let mut gone = row.clone();
         gone.deleted = 1;
-        gone.version = (chrono::Utc::now().timestamp_micros().max(0) as u64).max(row.version + 1);
+        gone.version = emc_sql::registry::version_after(row.version);
         store::write(db, &gone).await?;
         crate::audit::record(db, &who.username, "annotation.delete", id, &row.text).await?;
     }

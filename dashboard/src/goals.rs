@@ -152,7 +152,7 @@ pub async fn create(db: &Db, who: &Principal, input: &GoalInput) -> Result<GoalR
     row.id = crate::auth::random_token()[..16].to_owned();
     row.created_by = who.username.clone();
     row.created_at = now.timestamp() as u32;
-    row.version = now.timestamp_micros().max(0) as u64;
+    row.version = emc_sql::registry::version_now();
     store::write(db, &row).await?;
     let what = format!(
         "{}={}{}",
@@ -175,7 +175,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str) -> Result<GoalRow, ApiEr
     if goal.deleted == 0 {
         let mut gone = goal.clone();
         gone.deleted = 1;
-        gone.version = (chrono::Utc::now().timestamp_micros().max(0) as u64).max(goal.version + 1);
+        gone.version = emc_sql::registry::version_after(goal.version);
         store::write(db, &gone).await?;
         crate::audit::record(db, &who.username, "goal.delete", id, &goal.name).await?;
     }

@@ -152,7 +152,7 @@ pub async fn update_contact(
 ) -> Result<SiteRow, ApiError> {
     let mut row = site.clone();
     contact.apply(&mut row);
-    row.version = (chrono::Utc::now().timestamp_micros().max(0) as u64).max(site.version + 1);
+    row.version = emc_sql::registry::version_after(site.version);
     write_site(db, &row).await?;
     audit::record(
         db,

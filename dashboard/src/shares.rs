@@ -92,7 +92,7 @@ pub async fn create(
         },
         created_by: who.username.clone(),
         created_at: now.timestamp() as u32,
-        version: now.timestamp_micros().max(0) as u64,
+        version: emc_sql::registry::version_now(),
         deleted: 0,
     };
     store::write(db, &row).await?;
@@ -110,7 +110,7 @@ pub async fn revoke(db: &Db, who: &Principal, id: &str) -> Result<ShareRow, ApiE
     if row.deleted == 0 {
         let mut gone = row.clone();
         gone.deleted = 1;
-        gone.version = (chrono::Utc::now().timestamp_micros().max(0) as u64).max(row.version + 1);
+        gone.version = emc_sql::registry::version_after(row.version);
         store::write(db, &gone).await?;
         crate::audit::record(db, &who.username, "share.revoke", id, &row.site).await?;
     }

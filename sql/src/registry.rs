@@ -124,7 +124,7 @@ pub async fn set_search_params(
 ) -> Result<SiteRow, SqlError> {
     let mut row = site.clone();
     row.search_params = normalize_search_params(params)?;
-    row.version = version_now().max(site.version + 1);
+    row.version = version_after(site.version);
     let mut insert = db.client().insert::<SiteRow>("sites").await?;
     insert.write(&row).await?;
     insert.end().await?;
@@ -149,8 +149,15 @@ pub struct NewSite {
     pub code: Option<String>,
 }
 
-fn version_now() -> u64 {
+/// The version of a row written now to a `ReplacingMergeTree(version)` table: the time in µs.
+pub fn version_now() -> u64 {
     chrono::Utc::now().timestamp_micros().max(0) as u64
+}
+
+/// The version of a row that replaces one of version `previous` (a tombstone or an edit):
+/// now, and never at or below `previous`, so the replacement wins even if clocks step back.
+pub fn version_after(previous: u64) -> u64 {
+    version_now().max(previous + 1)
 }
 
 fn bad(msg: impl Into<String>) -> SqlError {
