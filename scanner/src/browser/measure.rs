@@ -5,6 +5,7 @@ use chromiumoxide::cdp::browser_protocol::network::{
     EnableParams, EventResponseReceived, SetCacheDisabledParams,
 };
 use chromiumoxide::cdp::browser_protocol::page::SetBypassCspParams;
+use chromiumoxide::cdp::browser_protocol::target::CreateTargetParams;
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use emc_sql::scan::{Check, Outcome};
 use futures::StreamExt;
@@ -42,6 +43,10 @@ pub struct Load {
     pub fcp: Option<f64>,
     pub lcp: Option<f64>,
     pub load: Option<f64>,
+    /// The tab was not visible when the timings were read (a hidden page paints nothing, so
+    /// it has no FCP or LCP); every tab gets its own window so that this should not happen.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -60,18 +65,24 @@ pub struct FirstLoad {
     pub axe: Option<Result<Vec<Violation>, String>>,
 }
 
+/// Reads the timings once the load event has fired. First paint can come after `load` on a
+/// busy machine, so the paint entry is waited for (up to 3 s), not assumed.
 const TIMINGS_JS: &str = r#"new Promise(resolve => {
   let lcp = null;
   try {
     new PerformanceObserver(l => { const e = l.getEntries(); if (e.length) lcp = e[e.length - 1].startTime; })
       .observe({type: 'largest-contentful-paint', buffered: true});
   } catch (e) {}
-  setTimeout(() => {
+  const started = performance.now();
+  const read = () => {
     const n = performance.getEntriesByType('navigation')[0];
     const p = performance.getEntriesByName('first-contentful-paint')[0];
-    resolve({ttfb: n ? n.responseStart : null, load: n && n.loadEventEnd > 0 ? n.loadEventEnd : null,
-             fcp: p ? p.startTime : null, lcp: lcp});
-  }, 100);
+    if (!p && performance.now() - started < 3000) { setTimeout(read, 50); return; }
+    setTimeout(() => resolve({ttfb: n ? n.responseStart : null,
+      load: n && n.loadEventEnd > 0 ? n.loadEventEnd : null,
+      fcp: p ? p.startTime : null, lcp: lcp, hidden: document.visibilityState !== 'visible'}), 100);
+  };
+  read();
 })"#;
 
 const LOADED_JS: &str = "(() => { const n = performance.getEntriesByType('navigation')[0]; return !!n && n.loadEventEnd > 0; })()";
@@ -116,7 +127,15 @@ pub async fn load(
     collector: &Url,
     axe: Option<&Result<Arc<str>, String>>,
 ) -> anyhow::Result<(Load, FirstLoad)> {
-    let page = browser.new_page("about:blank").await.context("a new tab")?;
+    // A window per tab: two tabs in one window would hide one of them, and a hidden page
+    // reports no paint timings.
+    let target = CreateTargetParams {
+        new_window: Some(true),
+        width: Some(1366),
+        height: Some(768),
+        ..CreateTargetParams::new("about:blank")
+    };
+    let page = browser.new_page(target).await.context("a new tab")?;
     let result = measure(&page, url, collector, axe).await;
     let _ = page.close().await;
     result
@@ -224,6 +243,10 @@ pub fn timing_checks(loads: &[Load], t: &Thresholds) -> Vec<CheckResult> {
                 .collect::<Vec<_>>()
                 .join(", ");
             match median(values.clone()) {
+                None if loads.iter().any(|l| l.hidden) => CheckResult::error(
+                    *check,
+                    "not measured: the page was hidden in the browser (a hidden page paints nothing)",
+                ),
                 None => CheckResult::error(*check, "not measured by the browser"),
                 Some(m) => CheckResult::verdict(
                     *check,
@@ -316,6 +339,7 @@ mod tests {
             fcp: Some(fcp),
             lcp,
             load: Some(load),
+            hidden: false,
         };
         let loads = [
             l(100.0, 900.0, Some(5100.0), 5200.0),
