@@ -30,6 +30,8 @@ pub const USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36
 pub const LOADS: usize = 3;
 /// Tabs open at once.
 pub const TABS: usize = 2;
+/// The longest `--host-resolver-rules` handed to Chromium.
+pub const MAX_HOST_RULES_BYTES: usize = 32 * 1024;
 /// One page load may take this long.
 pub const LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -73,6 +75,14 @@ impl Browser {
             .launch_timeout(Duration::from_secs(60))
             .request_timeout(LOAD_TIMEOUT + Duration::from_secs(10));
         let rules = connect_to.chromium_rules();
+        // Chromium dies on a trap (no message) when its host rules are much longer than this
+        // (measured: 36 KB starts, 73 KB crashes): say so instead.
+        anyhow::ensure!(
+            rules.len() <= MAX_HOST_RULES_BYTES,
+            "EMC_SCANNER_CONNECT_TO gives Chromium {} bytes of host rules (at most {MAX_HOST_RULES_BYTES}): \
+             map every host of a port at once with the host left out (':443:address:port')",
+            rules.len()
+        );
         if !rules.is_empty() {
             config = config.arg(("host-resolver-rules", rules.as_str()));
         }

@@ -68,6 +68,28 @@ impl Chain {
     }
 }
 
+/// Name resolution for one of the clients (one per default port): an `EMC_SCANNER_CONNECT_TO`
+/// rule for the name and port wins (host-less rules included), else the system resolver.
+struct ConnectToResolver {
+    rules: Arc<ConnectTo>,
+    port: u16,
+}
+
+impl reqwest::dns::Resolve for ConnectToResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let mapped = self.rules.lookup(name.as_str(), self.port);
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: reqwest::dns::Addrs = match mapped {
+                // The rule's port is kept: the URLs checked carry no port of their own.
+                Some(to) => Box::new(std::iter::once(to)),
+                None => Box::new(tokio::net::lookup_host((host, 0)).await?),
+            };
+            Ok(addrs)
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct Net {
     http: reqwest::Client,
@@ -80,6 +102,7 @@ pub struct Net {
 
 impl Net {
     pub fn new(connect_to: ConnectTo, trust: tls::Trust, timeout: Duration) -> anyhow::Result<Net> {
+        let connect_to = Arc::new(connect_to);
         let build = |port: u16, tls: bool| -> anyhow::Result<reqwest::Client> {
             let mut b = reqwest::Client::builder()
                 .user_agent(USER_AGENT)
@@ -91,20 +114,17 @@ impl Net {
             if tls {
                 b = b.use_preconfigured_tls(trust.client_config());
             }
-            for rule in &connect_to.rules {
-                if let Some(host) = &rule.host {
-                    if rule.port.is_none_or(|p| p == port) {
-                        b = b.resolve(host, rule.to);
-                    }
-                }
-            }
-            Ok(b.build()?)
+            let resolver = ConnectToResolver {
+                rules: Arc::clone(&connect_to),
+                port,
+            };
+            Ok(b.dns_resolver(Arc::new(resolver)).build()?)
         };
         Ok(Net {
             http: build(80, false)?,
             https: build(443, true)?,
             trust,
-            connect_to: Arc::new(connect_to),
+            connect_to,
             hosts: Arc::new(DashMap::new()),
             timeout,
         })
