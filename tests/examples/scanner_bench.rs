@@ -2,8 +2,8 @@
 //! HTTPS, a CA made here), registered in a scratch database of the test ClickHouse, their tag
 //! pointing at a real `emc-collector`, scanned by `emc-scanner scan --no-store` — HTTP/HTML
 //! checks for all of them, then the browser checks for the first `BROWSER_SITES`. Prints wall
-//! time, sites per second and the peak RSS of the scanner and its children (Chromium
-//! included), sampled from /proc every 100 ms.
+//! time, sites per second and the peak memory (PSS and summed RSS) of the scanner and its
+//! children (Chromium included), sampled from /proc every 100 ms.
 //!
 //! The scanner measured is the one built with the same profile as this example:
 //! `cargo build --bins && cargo build --release -p emc-scanner &&
@@ -78,7 +78,12 @@ async fn main() {
     insert.end().await.unwrap();
     let ca = TestCa::new();
     let web = Fixtures::start(&ca, (0..sites).map(|i| portal(i, collector)).collect()).await;
-    let connect_to = web.connect_to(&[]);
+    // Every host on one port pair: a rule per host would be too long for Chromium at 1,000
+    // sites (the scanner refuses more than 32 KB of host rules).
+    let connect_to = format!(
+        ":80:127.0.0.1:{},:443:127.0.0.1:{}",
+        web.http_port, web.https_port
+    );
     let scanner = same_profile("emc-scanner");
     let run = |browser: bool, only: Vec<String>| {
         let mut cmd = tokio::process::Command::new(&scanner);
@@ -96,7 +101,9 @@ async fn main() {
                 "EMC_SCANNER_AXE",
                 emc_e2e::workspace_root().join("scanner/js/node_modules/axe-core/axe.min.js"),
             )
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         cmd
     };
     for (label, browser, only) in [
@@ -110,7 +117,7 @@ async fn main() {
         let started = Instant::now();
         let child = run(browser, only).spawn().unwrap();
         let pid = child.id().unwrap() as i32;
-        let peak = tokio::spawn(peak_rss_kib(pid));
+        let peak = tokio::spawn(peak_memory_kib(pid));
         let out = child.wait_with_output().await.unwrap();
         let elapsed = started.elapsed().as_secs_f64();
         let scanned = String::from_utf8_lossy(&out.stdout).lines().count();
@@ -119,21 +126,23 @@ async fn main() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let (rss, pss) = peak.await.unwrap();
         println!(
-            "{label}: {scanned} sites in {elapsed:.1} s ({:.2} sites/s), peak RSS {} MiB (scanner + children); load average {}",
+            "{label}: {scanned} sites in {elapsed:.1} s ({:.2} sites/s), peak memory (scanner + children) PSS {} MiB, summed RSS {} MiB; load average {}",
             scanned as f64 / elapsed,
-            peak.await.unwrap() / 1024,
+            pss / 1024,
+            rss / 1024,
             std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
         );
         println!("  not passing: {}", not_passing(&out.stdout));
     }
 }
 
-/// `check outcome × count` of the results that are neither `pass` nor `n/a`: the portals lack
+/// `check outcome × count (e.g. the first detail)` of the results that are neither `pass` nor `n/a`: the portals lack
 /// HSTS, security headers and a sitemap; anything else (a timeout, a tag that did not fire) is
 /// the scanner or the machine struggling.
 fn not_passing(stdout: &[u8]) -> String {
-    let mut counts = std::collections::BTreeMap::<(String, String), usize>::new();
+    let mut counts = std::collections::BTreeMap::<(String, String), (usize, String)>::new();
     for line in String::from_utf8_lossy(stdout).lines() {
         let scan: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
         for c in scan["checks"].as_array().into_iter().flatten() {
@@ -143,7 +152,10 @@ fn not_passing(stdout: &[u8]) -> String {
                     c["check"].as_str().unwrap_or_default().to_owned(),
                     outcome.to_owned(),
                 );
-                *counts.entry(key).or_default() += 1;
+                let e = counts
+                    .entry(key)
+                    .or_insert_with(|| (0, c["detail"].as_str().unwrap_or_default().to_owned()));
+                e.0 += 1;
             }
         }
     }
@@ -152,7 +164,7 @@ fn not_passing(stdout: &[u8]) -> String {
     }
     counts
         .iter()
-        .map(|((check, outcome), n)| format!("{check} {outcome} ×{n}"))
+        .map(|((check, outcome), (n, detail))| format!("{check} {outcome} ×{n} (e.g. {detail})"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -173,21 +185,29 @@ fn same_profile(name: &str) -> std::path::PathBuf {
     path
 }
 
-/// Samples the RSS of `pid` and its descendants every 100 ms until it exits.
-async fn peak_rss_kib(pid: i32) -> u64 {
-    let mut peak = 0;
+/// Peak memory of the scanner and its children (Chromium's processes), sampled every 100 ms
+/// until it exits, in KiB: (summed RSS, summed PSS). RSS counts the pages Chromium's processes
+/// share once per process; PSS (`/proc/PID/smaps_rollup`) divides each shared page among its
+/// sharers, so its sum is the memory the tree really holds.
+async fn peak_memory_kib(pid: i32) -> (u64, u64) {
+    let field = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let (mut peak_rss, mut peak_pss) = (0, 0);
     loop {
-        let mut total = 0;
+        let (mut rss, mut pss) = (0, 0);
         let mut todo = vec![pid];
         let mut alive = false;
         while let Some(p) = todo.pop() {
             if let Ok(status) = std::fs::read_to_string(format!("/proc/{p}/status")) {
                 alive |= p == pid;
-                total += status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                    .unwrap_or(0);
+                rss += field(&status, "VmRSS:");
+            }
+            if let Ok(rollup) = std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")) {
+                pss += field(&rollup, "Pss:");
             }
             if let Ok(children) = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")) {
                 todo.extend(
@@ -197,9 +217,10 @@ async fn peak_rss_kib(pid: i32) -> u64 {
                 );
             }
         }
-        peak = peak.max(total);
+        peak_rss = peak_rss.max(rss);
+        peak_pss = peak_pss.max(pss);
         if !alive {
-            return peak;
+            return (peak_rss, peak_pss);
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
