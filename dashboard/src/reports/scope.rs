@@ -101,9 +101,12 @@ impl Binds for Filtered {
 }
 
 /// Filters on `sessions` rows (binds: [`Filtered`]). `page` keeps the visits that viewed it.
+/// ClickHouse builds an `IN` subquery's set even when the `OR` before it is already true, so
+/// the subquery repeats `:page != ''` itself: unfiltered, its constant-false `WHERE` reads no
+/// part (measured at 100 M events: 6 ms instead of 390 ms for the largest portal's year).
 pub fn session_filters() -> String {
     let mut s = format!(
-        "(:page = '' OR session_id IN (SELECT session_id FROM events WHERE {SITES_IN} \
+        "(:page = '' OR session_id IN (SELECT session_id FROM events WHERE :page != '' AND {SITES_IN} \
          AND timestamp >= toDateTime(:start) AND timestamp < toDateTime(:end_events) \
          AND name = 'pageview' AND pathname = :page))"
     );
