@@ -110,6 +110,9 @@ const OWN_RULES: &[(BotKind, &[&str])] = &[
             "masscan",
             "nmap",
             "nuclei",
+            // EMC's own scanner: its browser loads every registered homepage daily and lets the
+            // tag fire (to check it answers 202); monitoring is not a visit.
+            "emc-scanner",
         ],
     ),
 ];

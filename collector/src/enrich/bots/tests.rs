@@ -76,6 +76,8 @@ fn own_rules_name_the_kind() {
         ("curl/8.5.0", Some(BotKind::Tool)),
         ("python-requests/2.32.3", Some(BotKind::Tool)),
         ("Mozilla/5.0 zgrab/0.x", Some(BotKind::Crawler)),
+        // emc-scanner's browser (scanner/src/browser/mod.rs USER_AGENT).
+        ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 EMC-Scanner/0.1 (Vietnamese government website monitoring)", Some(BotKind::Crawler)),
         ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", None),
     ];
     for (ua, want) in cases {
