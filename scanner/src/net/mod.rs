@@ -222,3 +222,46 @@ fn describe(e: &reqwest::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A rule without a host (`:80:address:port`) sends every host of its port to the address:
+    /// the HTTP checks follow it as Chromium does, and the request still names its own host.
+    #[tokio::test]
+    async fn a_host_less_rule_maps_every_host_of_its_port() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let mut hosts = vec![];
+            for _ in 0..2 {
+                let (mut sock, _) = listener.accept().await.unwrap();
+                let mut buf = vec![0u8; 4096];
+                let n = sock.read(&mut buf).await.unwrap();
+                let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                let host = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+                    .unwrap_or_default();
+                hosts.push(host);
+                sock.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                )
+                .await
+                .unwrap();
+            }
+            hosts
+        });
+        let rules = ConnectTo::parse(&format!(":80:127.0.0.1:{port}")).unwrap();
+        let trust = tls::Trust::new(None).unwrap();
+        let net = Net::new(rules, trust, Duration::from_secs(5)).unwrap();
+        for host in ["a.gov.vn", "b.gov.vn"] {
+            let url = Url::parse(&format!("http://{host}/")).unwrap();
+            let r = net.get(&url).await.unwrap();
+            assert_eq!((r.status, r.body.as_str()), (200, "ok"), "{host}");
+        }
+        assert_eq!(server.await.unwrap(), ["a.gov.vn", "b.gov.vn"]);
+    }
+}
