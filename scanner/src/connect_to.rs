@@ -4,16 +4,18 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rule {
+struct Rule {
     /// Lowercase host name, or `None` for any.
-    pub host: Option<String>,
-    pub port: Option<u16>,
-    pub to: SocketAddr,
+    host: Option<String>,
+    port: Option<u16>,
+    to: SocketAddr,
 }
 
+/// The rules, read through [`ConnectTo::lookup`] (the HTTP checks) and
+/// [`ConnectTo::chromium_rules`] (the browser), so both follow the same mapping.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConnectTo {
-    pub rules: Vec<Rule>,
+    rules: Vec<Rule>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

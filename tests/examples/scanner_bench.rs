@@ -80,10 +80,7 @@ async fn main() {
     let web = Fixtures::start(&ca, (0..sites).map(|i| portal(i, collector)).collect()).await;
     // Every host on one port pair: a rule per host would be too long for Chromium at 1,000
     // sites (the scanner refuses more than 32 KB of host rules).
-    let connect_to = format!(
-        ":80:127.0.0.1:{},:443:127.0.0.1:{}",
-        web.http_port, web.https_port
-    );
+    let connect_to = web.connect_to_every_host();
     let scanner = same_profile("emc-scanner");
     let run = |browser: bool, only: Vec<String>| {
         let mut cmd = tokio::process::Command::new(&scanner);
@@ -138,9 +135,9 @@ async fn main() {
     }
 }
 
-/// `check outcome × count (e.g. the first detail)` of the results that are neither `pass` nor `n/a`: the portals lack
-/// HSTS, security headers and a sitemap; anything else (a timeout, a tag that did not fire) is
-/// the scanner or the machine struggling.
+/// `check outcome × count (e.g. the first detail)` of the results that are neither `pass` nor
+/// `n/a`: the portals lack HSTS, security headers and a sitemap; anything else (a timeout, a
+/// tag that did not fire) is the scanner or the machine struggling.
 fn not_passing(stdout: &[u8]) -> String {
     let mut counts = std::collections::BTreeMap::<(String, String), (usize, String)>::new();
     for line in String::from_utf8_lossy(stdout).lines() {

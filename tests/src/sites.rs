@@ -233,6 +233,16 @@ impl Fixtures {
         rules.join(",")
     }
 
+    /// `EMC_SCANNER_CONNECT_TO` for every host at once: ports 80 and 443 of any name to ours
+    /// (host-less rules). For a large fleet, where a rule per host would be too long for
+    /// Chromium; every site must then serve both HTTP and HTTPS.
+    pub fn connect_to_every_host(&self) -> String {
+        format!(
+            ":80:127.0.0.1:{},:443:127.0.0.1:{}",
+            self.http_port, self.https_port
+        )
+    }
+
     /// Replaces one page of a site (to make a check flip between two scans).
     pub fn set_page(&self, domain: &str, path: &str, page: Page) {
         let mut sites = self.sites.write().unwrap();
