@@ -4,7 +4,10 @@
 //! host of the cluster; the initiator waits `distributed_ddl_task_timeout` seconds for all of
 //! them. When a replica is down, the wait ends with code 159 ("There are 1 unfinished hosts"):
 //! the runner then reads the task's `finished` list in ZooKeeper, names the hosts that did
-//! not answer, and fails without recording the migration. The statement stays queued: the
+//! not answer, and fails without recording the migration — unless every unfinished host is
+//! still executing the statement (a slow `ALTER` of a replicated table on a busy machine): then
+//! the runner keeps watching the task's `finished` list for as long again before it gives up.
+//! The statement stays queued: the
 //! host executes it when it comes back, and the next run re-applies the migration (every
 //! statement is idempotent) and records it. A database whose migrations are all recorded
 //! sends no DDL at all, so services start while a replica is down.
@@ -26,6 +29,46 @@ pub fn timed_out_task(err: &clickhouse::error::Error) -> Option<String> {
     let rest = &text[text.find("Watching task ")? + "Watching task ".len()..];
     let path = rest.split_whitespace().next()?;
     path.starts_with('/').then(|| path.to_owned())
+}
+
+/// True when a code-159 error says every unfinished host is still executing the task:
+/// "There are 1 unfinished hosts (1 of them are currently active)".
+pub fn unfinished_hosts_all_active(err: &clickhouse::error::Error) -> bool {
+    let clickhouse::error::Error::BadResponse(text) = err else {
+        return false;
+    };
+    let count_before = |marker: &str| -> Option<u64> {
+        let head = &text[..text.find(marker)?];
+        head.rsplit(|c: char| !c.is_ascii_digit())
+            .find(|w| !w.is_empty())?
+            .parse()
+            .ok()
+    };
+    match (
+        count_before(" unfinished hosts"),
+        count_before(" of them are currently active"),
+    ) {
+        (Some(unfinished), Some(active)) => unfinished > 0 && active == unfinished,
+        _ => false,
+    }
+}
+
+/// Watches the task at `task` until every host of `cluster` has finished it or `bound` has
+/// passed; answers the hosts that still have not.
+pub async fn wait_for_hosts(
+    client: &Client,
+    cluster: &str,
+    task: &str,
+    bound: std::time::Duration,
+) -> Result<Vec<String>, clickhouse::error::Error> {
+    let deadline = std::time::Instant::now() + bound;
+    loop {
+        let left = unfinished_hosts(client, cluster, task).await?;
+        if left.is_empty() || std::time::Instant::now() >= deadline {
+            return Ok(left);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
 }
 
 /// The `host:port` of every host of `cluster` that has not finished the DDL task at `task`.
@@ -98,5 +141,15 @@ mod tests {
             "Code: 60, e.displayText() = DB::Exception: Watching task /x".into(),
         );
         assert_eq!(timed_out_task(&other), None);
+        assert!(!unfinished_hosts_all_active(&e));
+        assert!(!unfinished_hosts_all_active(&other));
+    }
+
+    #[test]
+    fn hosts_still_executing_are_told_from_hosts_that_are_down() {
+        let busy = clickhouse::error::Error::BadResponse("Code: 159, e.displayText() = DB::Exception: Watching task /clickhouse/task_queue/ddl/query-0000000012 is executing longer than distributed_ddl_task_timeout (=120) seconds. There are 2 unfinished hosts (2 of them are currently active), they are going to execute the query in background".into());
+        assert!(unfinished_hosts_all_active(&busy));
+        let mixed = clickhouse::error::Error::BadResponse("Code: 159, e.displayText() = DB::Exception: Watching task /x is executing longer than distributed_ddl_task_timeout (=120) seconds. There are 2 unfinished hosts (1 of them are currently active), they are going to execute the query in background".into());
+        assert!(!unfinished_hosts_all_active(&mixed));
     }
 }

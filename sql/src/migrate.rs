@@ -246,7 +246,7 @@ pub async fn apply_with_ddl_timeout(
         sql: SCHEMA_MIGRATIONS,
     };
     for (index, stmt) in render(&boot, opts, database)?.iter().enumerate() {
-        if let Err(source) = client.query(stmt).execute().await {
+        if let Err(source) = execute(client, opts, stmt, ddl_timeout).await {
             return Err(failed(client, opts, &boot, index, source).await);
         }
     }
@@ -267,7 +267,7 @@ pub async fn apply_with_ddl_timeout(
             continue;
         }
         for (index, stmt) in render(m, opts, database)?.iter().enumerate() {
-            match client.query(stmt).execute().await {
+            match execute(client, opts, stmt, ddl_timeout).await {
                 Ok(()) => {}
                 Err(e) if already_applied(stmt, &e) => {
                     tracing::info!(
@@ -293,6 +293,34 @@ pub async fn apply_with_ddl_timeout(
         report.applied.push(m.version);
     }
     Ok(report)
+}
+
+/// Runs one statement. On a cluster, a DDL timeout while every unfinished host is still
+/// executing the statement is not a failure yet: the task is watched for `ddl_timeout` more,
+/// and the statement succeeds if every host finishes it by then.
+async fn execute(
+    client: &Client,
+    opts: &MigrateOptions,
+    stmt: &str,
+    ddl_timeout: std::time::Duration,
+) -> Result<(), clickhouse::error::Error> {
+    let source = match client.query(stmt).execute().await {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    let (Topology::Cluster { name }, Some(task)) =
+        (&opts.topology, cluster_ddl::timed_out_task(&source))
+    else {
+        return Err(source);
+    };
+    if !cluster_ddl::unfinished_hosts_all_active(&source) {
+        return Err(source);
+    }
+    tracing::warn!(%task, "hosts still executing a DDL statement after the timeout; waiting for them");
+    match cluster_ddl::wait_for_hosts(client, name, &task, ddl_timeout).await {
+        Ok(left) if left.is_empty() => Ok(()),
+        _ => Err(source),
+    }
 }
 
 /// The error of a failed statement; on a cluster, a DDL timeout names the hosts that did not
