@@ -97,7 +97,10 @@ if curl -fsS -o /dev/null -H "authorization: Bearer $token" -H 'content-type: ap
 fi
 # The demo site's homepage (tag, label, Dublin Core, footer), served on 127.0.0.1 and reached
 # by the scanner under demo.gov.vn through EMC_SCANNER_CONNECT_TO (port 443 goes nowhere: the
-# demo has no HTTPS, and the scanner says so).
+# demo has no HTTPS, and the scanner says so). Its tag carries data-allow-local, since the tag
+# counts nothing on localhost otherwise: opened at http://localhost:PORT/ (localhost is one of
+# the demo site's domains) it records a visit, and the scanner's tag_fires passes for both
+# domains.
 demo_port="${EMC_DEMO_PORT:-8090}"
 demo_dir="$EMC_DATA_DIR/demo-site"
 mkdir -p "$demo_dir"
@@ -122,7 +125,8 @@ EMC is running.
   dashboard:   http://$EMC_DASHBOARD_ADDR/   login: admin / $EMC_ADMIN_PASSWORD
   collector:   http://$EMC_COLLECTOR_ADDR/   (/healthz, /readyz, /metrics, /tracker.js)
   clickhouse:  http://127.0.0.1:${ch_port:-?}/  database emc, data in $EMC_DATA_DIR/clickhouse
-  demo site:   code $code (demo.gov.vn, localhost), homepage http://127.0.0.1:$demo_port/
+  demo site:   code $code (demo.gov.vn, localhost), homepage http://localhost:$demo_port/
+               (open it: your visit shows on http://$EMC_DASHBOARD_ADDR/sites/$code)
   scanner:     scans the demo site now, then every day; http://$EMC_DASHBOARD_ADDR/sites/$code/scan
   tag snippet: <script defer data-site="$code" data-allow-local src="$EMC_COLLECTOR_PUBLIC_URL/tracker.js"></script>
   analyst:     analyst / $ANALYST_PASSWORD (agency demo; subscribed to the weekly and monthly
