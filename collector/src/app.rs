@@ -212,8 +212,12 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let registry = RegistryCache::with_snapshot(common.data_dir.join(SNAPSHOT_FILE));
         load_registry(&registry, &db).await?;
-        let salts =
-            SaltStore::open(&common.data_dir.join("salts")).context("opening the salt store")?;
+        let salt_dir = serve
+            .salt_dir
+            .clone()
+            .unwrap_or_else(|| common.data_dir.join("salts"));
+        let salts = SaltStore::open(&salt_dir)
+            .with_context(|| format!("opening the salt store {}", salt_dir.display()))?;
         let pipeline = Arc::new(Pipeline::new(PipelineParts {
             registry: registry.clone(),
             geo: open_geo(&common.geoip_db)?,

@@ -78,6 +78,12 @@ pub struct ServeConfig {
     /// Largest accepted request body, bytes.
     #[arg(long, env = "EMC_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
     pub max_body_bytes: usize,
+    /// The daily salts of visitor ids; unset: `EMC_DATA_DIR/salts`. Collectors behind one load
+    /// balancer that share this folder (a filesystem with atomic hard links: local disk, NFS)
+    /// give a visitor one id whichever of them answers, so a failover does not count the
+    /// visitor twice. Keys older than yesterday are deleted from it.
+    #[arg(long, env = "EMC_SALT_DIR")]
+    pub salt_dir: Option<PathBuf>,
     /// The Matomo `token_auth` of bulk imports: only a bulk request carrying it may set a
     /// hit's time with `cdt`. Unset: `cdt` is always ignored.
     #[arg(long, env = "EMC_MATOMO_TOKEN", hide_env_values = true)]

@@ -123,8 +123,13 @@ impl SaltStore {
         state.keys.retain(|day, _| *day >= oldest);
         for (day, path) in key_files(&self.dir)? {
             if day < oldest {
-                if let Err(error) = fs::remove_file(&path) {
-                    tracing::warn!(path = %path.display(), %error, "could not delete stale salt");
+                match fs::remove_file(&path) {
+                    Ok(()) => {}
+                    // Another collector sharing the folder (EMC_SALT_DIR) deleted it first.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(error) => {
+                        tracing::warn!(path = %path.display(), %error, "could not delete stale salt")
+                    }
                 }
             } else if let std::collections::btree_map::Entry::Vacant(slot) = state.keys.entry(day) {
                 if let Some(key) = read_key(&path)? {

@@ -74,6 +74,7 @@ pub async fn collector(db: &Db, spool: SpoolConfig) -> (App, Router, tempfile::T
         registry_refresh_secs: 1,
         max_body_bytes: 16 * 1024,
         matomo_token: None,
+        salt_dir: None,
         limits: LimitsConfig::no_rate_limit(),
     };
     let app = App::start_with_spool(&common(db, data_dir.path()), &serve, &spool, db.clone())

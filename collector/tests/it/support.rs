@@ -87,6 +87,7 @@ impl Harness {
             registry_refresh_secs: 1,
             max_body_bytes: 16 * 1024,
             matomo_token: Some(MATOMO_TOKEN.into()),
+            salt_dir: None,
             limits,
         };
         let app = App::start(&common(&db, data_dir.path()), &serve, db.clone())

@@ -41,6 +41,7 @@ pub fn serve_config() -> ServeConfig {
         registry_refresh_secs: 1,
         max_body_bytes: 16 * 1024,
         matomo_token: None,
+        salt_dir: None,
         limits: emc_collector::limits::LimitsConfig::no_rate_limit(),
     }
 }

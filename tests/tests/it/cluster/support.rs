@@ -40,10 +40,23 @@ pub struct Collector {
     pub data_dir: PathBuf,
     db: Db,
     cluster: bool,
+    /// `EMC_SALT_DIR`; `None`: the collector's own `EMC_DATA_DIR/salts`.
+    salt_dir: Option<PathBuf>,
 }
 
 impl Collector {
     pub async fn start(db: &Db, data_dir: PathBuf, cluster: bool) -> Collector {
+        Collector::start_sharing_salts(db, data_dir, cluster, None).await
+    }
+
+    /// [`Collector::start`] with the daily salts in `salt_dir` (`EMC_SALT_DIR`), which other
+    /// collectors may share.
+    pub async fn start_sharing_salts(
+        db: &Db,
+        data_dir: PathBuf,
+        cluster: bool,
+        salt_dir: Option<PathBuf>,
+    ) -> Collector {
         std::fs::create_dir_all(&data_dir).unwrap();
         let port = free_port();
         let mut c = Collector {
@@ -53,6 +66,7 @@ impl Collector {
             data_dir,
             db: db.clone(),
             cluster,
+            salt_dir,
         };
         c.spawn().await;
         c
@@ -85,6 +99,9 @@ impl Collector {
             .stderr(log);
         if self.cluster {
             cmd.env("EMC_CLICKHOUSE_CLUSTER", CLUSTER);
+        }
+        if let Some(dir) = &self.salt_dir {
+            cmd.env("EMC_SALT_DIR", dir);
         }
         self.child = Some(cmd.spawn().expect("starting emc-collector"));
         let http = reqwest::Client::new();
