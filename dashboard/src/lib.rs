@@ -225,6 +225,8 @@ pub const ROUTES: &[RouteSpec] = &[
     r(Get,  "/api/v1/shares",              Scoped,   Api,  |m| on(m, share_routes::list)),
     r(Post, "/api/v1/shares",              Scoped,   Api,  |m| on(m, share_routes::create)),
     r(Delete, "/api/v1/shares/{id}",       Scoped,   Api,  |m| on(m, share_routes::delete)),
+    r(Post, "/shares",                     Scoped,   Page, |m| on(m, share_routes::create_form)),
+    r(Post, "/shares/{id}/revoke",         Scoped,   Page, |m| on(m, share_routes::revoke_form)),
     r(Get,  "/share/{token}",              Public,   Page, |m| on(m, share_routes::page)),
     r(Post, "/share/{token}",              Public,   Page, |m| on(m, share_routes::unlock)),
 ];

@@ -268,6 +268,32 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("annotation_text", "Nội dung", "Text"),
     ("end_date", "Đến ngày (không bắt buộc)", "Until (optional)"),
     ("date", "Ngày", "Date"),
+    ("shared_links", "Liên kết chia sẻ", "Shared links"),
+    (
+        "shared_links_hint",
+        "Một liên kết chỉ đọc tới báo cáo của trang này, không cần đăng nhập; có thể đặt mật khẩu và thu hồi bất kỳ lúc nào.",
+        "A read-only link to this site's report, no sign-in needed; it may carry a password and can be revoked at any time.",
+    ),
+    ("no_shared_links", "Chưa có liên kết chia sẻ nào.", "No shared link yet."),
+    ("created_at", "Tạo lúc", "Created"),
+    ("created_by", "Người tạo", "Created by"),
+    ("revoke", "Thu hồi", "Revoke"),
+    (
+        "share_password",
+        "Mật khẩu (không bắt buộc, ít nhất 8 ký tự)",
+        "Password (optional, at least 8 characters)",
+    ),
+    ("create_link", "Tạo liên kết", "Create a link"),
+    ("link_created", "Đã tạo liên kết chia sẻ", "Shared link created"),
+    (
+        "link_once",
+        "Hãy sao chép liên kết ngay: nó chỉ hiện một lần này (hệ thống chỉ lưu giá trị băm của nó).",
+        "Copy the link now: it is shown this once (only its hash is stored).",
+    ),
+    ("link", "Liên kết", "Link"),
+    ("open_link", "Mở liên kết", "Open the link"),
+    ("link_has_password", "cần mật khẩu để mở", "opens with its password"),
+    ("back_to_site", "Quay lại báo cáo của trang", "Back to the site's report"),
 ];
 
 impl Texts {

@@ -1,9 +1,11 @@
 //! Shared links: `GET|POST /api/v1/shares`, `DELETE /api/v1/shares/{id}` for signed-in users
-//! in scope, and the link itself, `GET /share/{token}` (the site's report, read-only, no
-//! sign-in) with `POST /share/{token}` for a link's password (throttled like sign-in).
+//! in scope, the site page's card (`POST /shares` creates and shows the link once, `POST
+//! /shares/{id}/revoke`), and the link itself, `GET /share/{token}` (the site's report,
+//! read-only, no sign-in) with `POST /share/{token}` for a link's password (throttled like
+//! sign-in).
 use super::api::check_write;
-use super::pages::{field, form};
-use super::ApiJson;
+use super::pages::{check_csrf, field, form};
+use super::{ApiJson, PageCaller};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ApiErrors, PageError};
 use crate::pages::Chrome;
@@ -64,6 +66,111 @@ pub async fn delete(
     check_write(&caller, &headers)?;
     shares::revoke(&state.db, &caller.who, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The shared links card of a site's report page (`templates/_shares.html`).
+pub struct SharesCard {
+    pub site: String,
+    pub rows: Vec<ShareLine>,
+}
+
+/// One live link as the card lists it.
+pub struct ShareLine {
+    pub id: String,
+    /// When it was created, in the dashboard's time zone.
+    pub created: String,
+    pub created_by: String,
+    pub password: bool,
+}
+
+/// The live links to `code` that `caller` may see.
+pub async fn card(state: &AppState, caller: &Caller, code: &str) -> Result<SharesCard, ApiError> {
+    let tz = state.cfg.tz;
+    let rows = shares::list(&state.db, &caller.who, Some(code)).await?;
+    Ok(SharesCard {
+        site: code.to_owned(),
+        rows: rows
+            .iter()
+            .map(|s| ShareLine {
+                id: s.id.clone(),
+                created: super::admin::local_time(s.created_at, tz),
+                created_by: s.created_by.clone(),
+                password: !s.password_hash.is_empty(),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "share_created.html")]
+struct CreatedPage {
+    c: Chrome,
+    site: String,
+    label: String,
+    url: String,
+    password: bool,
+}
+
+/// The card's form: `site`, optional `password`. The answer is a page that shows the link
+/// this once (only its hash is stored), not a redirect, so the token is never in a URL the
+/// browser keeps in its history.
+pub async fn create_form(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let pairs = form(&body);
+    check_csrf(&caller, &pairs)?;
+    let input = ShareInput {
+        site: field(&pairs, "site").to_owned(),
+        password: Some(field(&pairs, "password").to_owned()).filter(|p| !p.is_empty()),
+    };
+    let (row, token) = shares::create(&state.db, &caller.who, &input).await?;
+    let reg = Registry::load(&state.db).await?;
+    let label = reg
+        .site(&row.site)
+        .map_or_else(|| row.site.clone(), |s| s.name.clone());
+    let path = format!("{}{token}", shares::PREFIX);
+    let url = match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        Some(host) => {
+            let https = headers
+                .get("x-forwarded-proto")
+                .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"))
+                || state.cfg.secure_cookies;
+            format!("{}://{host}{path}", if https { "https" } else { "http" })
+        }
+        None => path,
+    };
+    let page = CreatedPage {
+        c: Chrome::new(&headers, &uri, Some(&caller)),
+        site: row.site.clone(),
+        label,
+        url,
+        password: !row.password_hash.is_empty(),
+    };
+    let mut response = (StatusCode::CREATED, Html(page.render()?)).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// The card's revoke button; back to the site's card.
+pub async fn revoke_form(
+    State(state): State<AppState>,
+    PageCaller(caller): PageCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let pairs = form(&body);
+    check_csrf(&caller, &pairs)?;
+    let row = shares::revoke(&state.db, &caller.who, &id).await?;
+    let code: String = form_urlencoded::byte_serialize(row.site.as_bytes()).collect();
+    let back = format!("/sites/{code}#shares");
+    Ok(Redirect::to(&back).into_response())
 }
 
 #[derive(Template)]

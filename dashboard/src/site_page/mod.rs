@@ -72,6 +72,8 @@ pub struct ReportPage {
     pub goals: crate::routes::goals::GoalsCard,
     /// The notes under the chart (`_annotations.html`), numbered as its markers.
     pub annotations: crate::routes::annotations::AnnotationsCard,
+    /// The site's shared links (`_shares.html`): a site's page for a signed-in user only.
+    pub shares: Option<crate::routes::shares::SharesCard>,
     /// A shared link's view: no forms, no CSV, details or API links.
     pub read_only: bool,
 }
@@ -174,9 +176,20 @@ pub async fn render(
         target: target_query(p),
     };
     let goals_query = format!("{}&{}", links.target, links.query);
-    let ((annotations, markers), goals) = tokio::try_join!(
+    let shares = async {
+        match &p.target {
+            Target::Site { code, .. } if !read_only => {
+                crate::routes::shares::card(&state, &caller, code)
+                    .await
+                    .map(Some)
+            }
+            _ => Ok(None),
+        }
+    };
+    let ((annotations, markers), goals, shares) = tokio::try_join!(
         crate::routes::annotations::notes(&state, &r, base.clone()),
         crate::routes::goals::card(&state, &r, g.now.visits, t.lang, base.clone(), &goals_query),
+        shares,
     )?;
     let map = province_map(&r, &g.regions, &view, t);
     let data = cards::CardData {
@@ -245,6 +258,7 @@ pub async fn render(
         connection: g.connection.filter(|_| !read_only),
         goals,
         annotations,
+        shares,
         read_only,
         base: base.clone(),
         c,

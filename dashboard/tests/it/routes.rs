@@ -183,6 +183,8 @@ fn samples() -> Vec<((Verb, &'static str), Vec<Sample>)> {
         ((Get, "/api/v1/shares"), both(|s, _| get(&format!("/api/v1/shares?site={s}"), 200))),
         ((Post, "/api/v1/shares"), both(|s, _| json("/api/v1/shares", serde_json::json!({"site": s, "password": null}), 201))),
         ((Delete, "/api/v1/shares/{id}"), both(|s, _| get(&format!("/api/v1/shares/share-{s}"), 204))),
+        ((Post, "/shares"), both(|s, _| form("/shares", &format!("csrf={{csrf}}&site={s}&password="), 201))),
+        ((Post, "/shares/{id}/revoke"), both(|s, _| form(&format!("/shares/share-{s}/revoke"), "csrf={csrf}", 303))),
         // The fixture's link to site 227 (no password): its page, and the password form's redirect.
         ((Get, "/share/{token}"), vec![get(&format!("/share/token-page?{Q}"), 200)]),
         ((Post, "/share/{token}"), vec![form("/share/token-page", "password=x", 303)]),

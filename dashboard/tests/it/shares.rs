@@ -352,3 +352,80 @@ async fn a_password_is_asked_for_refused_when_wrong_and_throttled() {
     let r = anonymous(&router, "POST", &url, "", &format!("password={secret}")).await;
     assert_eq!(r.status, 429, "{}", r.body);
 }
+
+/// The site page's card: a signed-in analyst creates a link with the form (shown once, never
+/// stored), sees it listed without its token, and revokes it with its button; the form wants
+/// the page's CSRF token and a site in scope, and the shared page carries no such card.
+#[tokio::test]
+async fn the_site_page_creates_lists_and_revokes_links() {
+    let (router, _db) = load("dash_share_card").await;
+    let (cookie, _) = browser_login(&router, "analyst-a").await;
+
+    let page = get_page(&router, "/sites/227", &cookie).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // The page's CSRF token, as the card's forms carry it.
+    let csrf = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form with the CSRF token")
+        .to_owned();
+    assert!(!csrf.is_empty());
+    assert!(page.body.contains("id=\"shares\""), "no card");
+    assert!(page.body.contains("action=\"/shares\""));
+    assert!(!page.body.contains("/revoke\""), "no link yet");
+
+    // Refused: without the page's CSRF token, and for a site outside the analyst's scope.
+    let r = anonymous(&router, "POST", "/shares", &cookie, "site=227").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let body = format!("csrf={csrf}&site=300&password=");
+    let r = anonymous(&router, "POST", "/shares", &cookie, &body).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let body = format!("csrf={csrf}&site=227&password=short");
+    let r = anonymous(&router, "POST", "/shares", &cookie, &body).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    // Created: the answer shows the link this once, and is not to be cached.
+    let body = format!("csrf={csrf}&site=227&password=");
+    let created = anonymous(&router, "POST", "/shares", &cookie, &body).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.headers[header::CACHE_CONTROL], "no-store");
+    let token: String = created
+        .body
+        .split("/share/")
+        .nth(1)
+        .expect("the link is on the page")
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(token.len(), 64, "{}", created.body);
+    let url = format!("/share/{token}");
+    assert_eq!(anonymous(&router, "GET", &url, "", "").await.status, 200);
+
+    // Listed on the page, without its token; the shared page itself has no card.
+    let page = get_page(&router, "/sites/227", &cookie).await;
+    let revoke = page
+        .body
+        .split("action=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|a| a.starts_with("/shares/") && a.ends_with("/revoke"))
+        .expect("a revoke button")
+        .to_owned();
+    assert!(!page.body.contains(&token));
+    let shared = anonymous(&router, "GET", &url, "", "").await;
+    assert!(!shared.body.contains("id=\"shares\""));
+
+    // Revoked with the button: back to the card, and the link is gone.
+    let r = anonymous(&router, "POST", &revoke, &cookie, "").await;
+    assert_eq!(r.status, 403, "no CSRF token: {}", r.body);
+    let r = anonymous(&router, "POST", &revoke, &cookie, &format!("csrf={csrf}")).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.headers[header::LOCATION], "/sites/227#shares");
+    assert_eq!(anonymous(&router, "GET", &url, "", "").await.status, 404);
+    let page = get_page(&router, "/sites/227", &cookie).await;
+    assert!(
+        !page.body.contains("/revoke\""),
+        "revoked links are not listed"
+    );
+}
