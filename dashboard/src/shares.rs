@@ -119,9 +119,18 @@ pub async fn revoke(db: &Db, who: &Principal, id: &str) -> Result<ShareRow, ApiE
 
 /// The live links to the sites `who` may read (of one site when `site` is given).
 pub async fn list(db: &Db, who: &Principal, site: Option<&str>) -> Result<Vec<ShareRow>, ApiError> {
-    let reg = Registry::load(db).await?;
+    list_in(db, &Registry::load(db).await?, who, site).await
+}
+
+/// [`list`] with a registry already loaded.
+pub async fn list_in(
+    db: &Db,
+    reg: &Registry,
+    who: &Principal,
+    site: Option<&str>,
+) -> Result<Vec<ShareRow>, ApiError> {
     if let Some(code) = site {
-        scope::authorize(who, &reg, &site_target(code))?;
+        scope::authorize(who, reg, &site_target(code))?;
     }
     Ok(store::live(db)
         .await?

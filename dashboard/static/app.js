@@ -5,7 +5,9 @@
 //   with arrow keys between tabs as the ARIA tabs pattern has it;
 // - the main chart shows the value of the point under the pointer, and of the point
 //   chosen with the arrow keys once the chart has keyboard focus;
-// - the details table narrows to the rows matching the search box as one types.
+// - the details table narrows to the rows matching the search box as one types;
+// - a collapsed <details> card named by the URL's #fragment (e.g. #shares, where
+//   revoking a shared link returns) opens.
 (function () {
   "use strict";
 
@@ -107,10 +109,17 @@
     });
   }
 
+  function openTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var el = id && document.getElementById(id);
+    if (el && el.tagName === "DETAILS") { el.open = true; }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     interval();
     tabs();
     chart();
     rowFilter();
+    openTarget();
   });
 })();

@@ -32,17 +32,17 @@ pub fn timed_out_task(err: &clickhouse::error::Error) -> Option<String> {
 }
 
 /// True when a code-159 error says every unfinished host is still executing the task:
-/// "There are 1 unfinished hosts (1 of them are currently active)".
+/// "There are 1 unfinished hosts (1 of them are currently active)" (18.16's words; a server
+/// that words it otherwise gets no second wait).
 pub fn unfinished_hosts_all_active(err: &clickhouse::error::Error) -> bool {
     let clickhouse::error::Error::BadResponse(text) = err else {
         return false;
     };
+    // The number written right before `marker` ("There are 2| unfinished hosts").
     let count_before = |marker: &str| -> Option<u64> {
         let head = &text[..text.find(marker)?];
-        head.rsplit(|c: char| !c.is_ascii_digit())
-            .find(|w| !w.is_empty())?
-            .parse()
-            .ok()
+        let digits = head.len() - head.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        head[head.len() - digits..].parse().ok()
     };
     match (
         count_before(" unfinished hosts"),
@@ -53,22 +53,89 @@ pub fn unfinished_hosts_all_active(err: &clickhouse::error::Error) -> bool {
     }
 }
 
-/// Watches the task at `task` until every host of `cluster` has finished it or `bound` has
-/// passed; answers the hosts that still have not.
+/// How the hosts of a DDL task stood when the runner stopped watching it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskState {
+    /// Every host finished it without error.
+    Done,
+    /// These hosts have not finished it.
+    Unfinished(Vec<String>),
+    /// A host finished it with an error: (`host:port`, ClickHouse code, message).
+    Failed(String, u32, String),
+}
+
+/// Watches the task at `task` until every host of `cluster` has finished it (or one failed
+/// it) or `bound` has passed.
 pub async fn wait_for_hosts(
     client: &Client,
     cluster: &str,
     task: &str,
     bound: std::time::Duration,
-) -> Result<Vec<String>, clickhouse::error::Error> {
+) -> Result<TaskState, clickhouse::error::Error> {
     let deadline = std::time::Instant::now() + bound;
     loop {
-        let left = unfinished_hosts(client, cluster, task).await?;
-        if left.is_empty() || std::time::Instant::now() >= deadline {
-            return Ok(left);
+        let (left, failed) = task_hosts(client, cluster, task).await?;
+        if let Some((host, code, message)) = failed.into_iter().next() {
+            return Ok(TaskState::Failed(host, code, message));
+        }
+        if left.is_empty() {
+            return Ok(TaskState::Done);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(TaskState::Unfinished(left));
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
+}
+
+/// A `finished` node's value is the host's result: its exception code, a newline, the message
+/// (`0` and an empty message when it succeeded).
+fn parse_result(value: &str) -> (u32, &str) {
+    let (code, message) = value.split_once('\n').unwrap_or((value, ""));
+    (code.trim().parse().unwrap_or(0), message.trim())
+}
+
+/// The hosts of `cluster` that have not finished the task at `task`, and those that finished
+/// it with an error.
+async fn task_hosts(
+    client: &Client,
+    cluster: &str,
+    task: &str,
+) -> Result<(Vec<String>, Vec<(String, u32, String)>), clickhouse::error::Error> {
+    let hosts = cluster_hosts(client, cluster).await?;
+    let finished: Vec<(String, String)> = client
+        .query("SELECT name, value FROM system.zookeeper WHERE path = ?")
+        .bind(format!("{task}/finished"))
+        .fetch_all()
+        .await?;
+    let finished: Vec<(String, String)> = finished
+        .iter()
+        .map(|(n, v)| (unescape(n), v.clone()))
+        .collect();
+    let failed = finished
+        .iter()
+        .filter_map(|(host, value)| {
+            let (code, message) = parse_result(value);
+            (code != 0).then(|| (host.clone(), code, message.to_owned()))
+        })
+        .collect();
+    let left = hosts
+        .into_iter()
+        .filter(|h| !finished.iter().any(|(f, _)| f == h))
+        .collect();
+    Ok((left, failed))
+}
+
+async fn cluster_hosts(
+    client: &Client,
+    cluster: &str,
+) -> Result<Vec<String>, clickhouse::error::Error> {
+    let hosts: Vec<(String, u16)> = client
+        .query("SELECT host_name, toUInt16(port) FROM system.clusters WHERE cluster = ? ORDER BY shard_num, replica_num")
+        .bind(cluster)
+        .fetch_all()
+        .await?;
+    Ok(hosts.into_iter().map(|(h, p)| format!("{h}:{p}")).collect())
 }
 
 /// The `host:port` of every host of `cluster` that has not finished the DDL task at `task`.
@@ -77,23 +144,7 @@ pub async fn unfinished_hosts(
     cluster: &str,
     task: &str,
 ) -> Result<Vec<String>, clickhouse::error::Error> {
-    let hosts: Vec<(String, u16)> = client
-        .query("SELECT host_name, toUInt16(port) FROM system.clusters WHERE cluster = ? ORDER BY shard_num, replica_num")
-        .bind(cluster)
-        .fetch_all()
-        .await?;
-    let finished: Vec<String> = client
-        .query("SELECT name FROM system.zookeeper WHERE path = ?")
-        .bind(format!("{task}/finished"))
-        .fetch_all()
-        .await?;
-    // ZooKeeper node names escape '.' and other characters as %XX.
-    let finished: Vec<String> = finished.iter().map(|n| unescape(n)).collect();
-    Ok(hosts
-        .into_iter()
-        .map(|(h, p)| format!("{h}:{p}"))
-        .filter(|h| !finished.contains(h))
-        .collect())
+    Ok(task_hosts(client, cluster, task).await?.0)
 }
 
 /// `127%2E0%2E0%2E1:9000` → `127.0.0.1:9000`.
@@ -143,6 +194,26 @@ mod tests {
         assert_eq!(timed_out_task(&other), None);
         assert!(!unfinished_hosts_all_active(&e));
         assert!(!unfinished_hosts_all_active(&other));
+    }
+
+    #[test]
+    fn a_finished_hosts_result_is_its_code_and_message() {
+        assert_eq!(parse_result("0\n"), (0, ""));
+        assert_eq!(
+            parse_result("44\nCode: 44, e.displayText() = DB::Exception: Cannot add column\n"),
+            (
+                44,
+                "Code: 44, e.displayText() = DB::Exception: Cannot add column"
+            )
+        );
+        assert_eq!(parse_result(""), (0, ""));
+    }
+
+    #[test]
+    fn the_counts_are_the_numbers_next_to_their_words() {
+        // "(=120)" is not the count of unfinished hosts.
+        let odd = clickhouse::error::Error::BadResponse("Code: 159, … timeout (=120) seconds. There are unfinished hosts (120 of them are currently active)".into());
+        assert!(!unfinished_hosts_all_active(&odd));
     }
 
     #[test]

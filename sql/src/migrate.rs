@@ -318,8 +318,14 @@ async fn execute(
     }
     tracing::warn!(%task, "hosts still executing a DDL statement after the timeout; waiting for them");
     match cluster_ddl::wait_for_hosts(client, name, &task, ddl_timeout).await {
-        Ok(left) if left.is_empty() => Ok(()),
-        _ => Err(source),
+        Ok(cluster_ddl::TaskState::Done) => Ok(()),
+        // Reported as the statement's own error, naming the host.
+        Ok(cluster_ddl::TaskState::Failed(host, code, message)) => {
+            Err(clickhouse::error::Error::BadResponse(format!(
+                "Code: {code}, the ON CLUSTER statement failed on {host}: {message}"
+            )))
+        }
+        Ok(cluster_ddl::TaskState::Unfinished(_)) | Err(_) => Err(source),
     }
 }
 

@@ -83,10 +83,15 @@ pub struct ShareLine {
     pub password: bool,
 }
 
-/// The live links to `code` that `caller` may see.
-pub async fn card(state: &AppState, caller: &Caller, code: &str) -> Result<SharesCard, ApiError> {
+/// The live links to `code` that `caller` may see (`reg`: the page's registry).
+pub async fn card(
+    state: &AppState,
+    reg: &Registry,
+    caller: &Caller,
+    code: &str,
+) -> Result<SharesCard, ApiError> {
     let tz = state.cfg.tz;
-    let rows = shares::list(&state.db, &caller.who, Some(code)).await?;
+    let rows = shares::list_in(&state.db, reg, &caller.who, Some(code)).await?;
     Ok(SharesCard {
         site: code.to_owned(),
         rows: rows
@@ -132,17 +137,12 @@ pub async fn create_form(
     let label = reg
         .site(&row.site)
         .map_or_else(|| row.site.clone(), |s| s.name.clone());
-    let path = format!("{}{token}", shares::PREFIX);
-    let url = match headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(host) => {
-            let https = headers
-                .get("x-forwarded-proto")
-                .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"))
-                || state.cfg.secure_cookies;
-            format!("{}://{host}{path}", if https { "https" } else { "http" })
-        }
-        None => path,
-    };
+    // The address the browser used (as the open-data page's links are made).
+    let url = format!(
+        "{}{}{token}",
+        super::open_data::base_url(&headers),
+        shares::PREFIX
+    );
     let page = CreatedPage {
         c: Chrome::new(&headers, &uri, Some(&caller)),
         site: row.site.clone(),

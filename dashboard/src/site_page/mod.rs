@@ -179,7 +179,7 @@ pub async fn render(
     let shares = async {
         match &p.target {
             Target::Site { code, .. } if !read_only => {
-                crate::routes::shares::card(&state, &caller, code)
+                crate::routes::shares::card(&state, &r.registry, &caller, code)
                     .await
                     .map(Some)
             }
