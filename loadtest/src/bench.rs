@@ -135,8 +135,7 @@ async fn quiesce(db: &DbArgs) {
 }
 
 pub(crate) fn free_addr() -> anyhow::Result<String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.to_string())
+    Ok(format!("127.0.0.1:{}", emc_sql::server::free_port()?))
 }
 
 pub(crate) async fn wait_healthy(

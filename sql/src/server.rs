@@ -22,11 +22,7 @@ pub struct Ports {
 impl Ports {
     pub fn free() -> Result<Ports, SqlError> {
         // Hold all three listeners until all are chosen so they differ.
-        let bind = || {
-            TcpListener::bind("127.0.0.1:0")
-                .map_err(|e| SqlError::io("binding a free port on", "127.0.0.1", e))
-        };
-        let (a, b, c) = (bind()?, bind()?, bind()?);
+        let (a, b, c) = (free_listener()?, free_listener()?, free_listener()?);
         let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
         Ok(Ports {
             http: port(&a),
@@ -34,6 +30,52 @@ impl Ports {
             interserver: port(&c),
         })
     }
+}
+
+/// Where [`free_listener`] looks first: from here up to the kernel's ephemeral range.
+const QUIET_PORTS_FROM: u16 = 10_000;
+
+/// A port free now for a test's server, which will bind it a moment later. Taken below the
+/// kernel's ephemeral range (`/proc/sys/net/ipv4/ip_local_port_range`), where `bind(:0)` and
+/// every outgoing connection take theirs: a port from that range can be taken in that moment
+/// by any connection a parallel test opens (seen: a cluster node failing with "Address already
+/// in use"). Never the same port twice in one process. Falls back to `bind(:0)` when the
+/// range leaves no room below it.
+pub fn free_listener() -> Result<TcpListener, SqlError> {
+    use rand::Rng;
+    use std::sync::Mutex;
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let err = |e| SqlError::io("binding a free port on", "127.0.0.1", e);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    if ephemeral_low > QUIET_PORTS_FROM + 1_000 {
+        let mut rng = rand::rng();
+        for _ in 0..256 {
+            let port = rng.random_range(QUIET_PORTS_FROM..ephemeral_low);
+            if given.contains(&port) {
+                continue;
+            }
+            if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+                given.push(port);
+                return Ok(listener);
+            }
+        }
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(err)?;
+    given.push(listener.local_addr().map_err(err)?.port());
+    Ok(listener)
+}
+
+/// The port of a [`free_listener`], released for the caller's server to bind.
+pub fn free_port() -> Result<u16, SqlError> {
+    let listener = free_listener()?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| SqlError::io("binding a free port on", "127.0.0.1", e))
 }
 
 /// How to start a server.
@@ -235,5 +277,31 @@ pub(crate) fn die_with_parent(cmd: &mut Command) {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             Ok(())
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_ports_differ_and_stay_below_the_ephemeral_range() {
+        let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|r| r.split_whitespace().next()?.parse().ok())
+            .unwrap_or(32_768);
+        let ports: Vec<u16> = (0..50).map(|_| free_port().unwrap()).collect();
+        let mut distinct = ports.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), ports.len(), "{ports:?}");
+        if low > QUIET_PORTS_FROM + 1_000 {
+            assert!(
+                ports.iter().all(|p| (QUIET_PORTS_FROM..low).contains(p)),
+                "{ports:?}"
+            );
+        }
+        let p = Ports::free().unwrap();
+        assert!(p.http != p.tcp && p.tcp != p.interserver && p.http != p.interserver);
     }
 }

@@ -29,11 +29,9 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// A port for a server a test starts (below the ephemeral range: `emc_sql::server::free_port`).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    emc_sql::server::free_port().expect("a free port")
 }
 
 /// Runs `emc-dashboard` / `emc-collector` subcommands against `db`.

@@ -97,11 +97,7 @@ async fn mail_email_arrives_as_mime_with_both_parts_and_the_attachment() {
 async fn mail_smtp_down_is_retried_then_logged_as_failed() {
     let db = emc_sql::testing::test_db("mail_smtp_down").await;
     // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = emc_sql::server::free_port().unwrap();
     let cfg = NotifyConfig {
         smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
         retry: quick_retry(3),

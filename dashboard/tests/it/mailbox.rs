@@ -19,11 +19,7 @@ pub struct SmtpServer {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    emc_sql::server::free_port().unwrap()
 }
 
 impl SmtpServer {

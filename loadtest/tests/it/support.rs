@@ -22,8 +22,7 @@ pub fn collector_bin() -> PathBuf {
 }
 
 pub fn free_addr() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().to_string()
+    format!("127.0.0.1:{}", emc_sql::server::free_port().unwrap())
 }
 
 pub struct Collector {
