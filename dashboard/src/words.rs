@@ -293,7 +293,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("link", "Liên kết", "Link"),
     ("open_link", "Mở liên kết", "Open the link"),
     ("link_has_password", "cần mật khẩu để mở", "opens with its password"),
-    ("back_to_site", "Quay lại báo cáo của trang", "Back to the site's report"),
 ];
 
 impl Texts {
