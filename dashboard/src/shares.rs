@@ -70,6 +70,16 @@ pub async fn create(
     who: &Principal,
     input: &ShareInput,
 ) -> Result<(ShareRow, String), ApiError> {
+    create_in(db, &Registry::load(db).await?, who, input).await
+}
+
+/// [`create`] with a registry already loaded.
+pub async fn create_in(
+    db: &Db,
+    reg: &Registry,
+    who: &Principal,
+    input: &ShareInput,
+) -> Result<(ShareRow, String), ApiError> {
     let code = input.site.trim();
     if code.is_empty() {
         return Err(ApiError::bad("site", "missing"));
@@ -78,8 +88,7 @@ pub async fn create(
     if password.is_some_and(|p| p.chars().count() < 8) {
         return Err(ApiError::bad("password", "at least 8 characters"));
     }
-    let reg = Registry::load(db).await?;
-    scope::authorize(who, &reg, &site_target(code))?;
+    scope::authorize(who, reg, &site_target(code))?;
     let token = auth::random_token();
     let now = chrono::Utc::now();
     let row = ShareRow {

@@ -58,8 +58,8 @@ pub fn unfinished_hosts_all_active(err: &clickhouse::error::Error) -> bool {
 pub enum TaskState {
     /// Every host finished it without error.
     Done,
-    /// These hosts have not finished it.
-    Unfinished(Vec<String>),
+    /// Some host has not finished it ([`unfinished_hosts`] names them).
+    Unfinished,
     /// A host finished it with an error: (`host:port`, ClickHouse code, message).
     Failed(String, u32, String),
 }
@@ -73,8 +73,9 @@ pub async fn wait_for_hosts(
     bound: std::time::Duration,
 ) -> Result<TaskState, clickhouse::error::Error> {
     let deadline = std::time::Instant::now() + bound;
+    let hosts = cluster_hosts(client, cluster).await?;
     loop {
-        let (left, failed) = task_hosts(client, cluster, task).await?;
+        let (left, failed) = task_hosts(client, &hosts, task).await?;
         if let Some((host, code, message)) = failed.into_iter().next() {
             return Ok(TaskState::Failed(host, code, message));
         }
@@ -82,7 +83,7 @@ pub async fn wait_for_hosts(
             return Ok(TaskState::Done);
         }
         if std::time::Instant::now() >= deadline {
-            return Ok(TaskState::Unfinished(left));
+            return Ok(TaskState::Unfinished);
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
@@ -95,22 +96,21 @@ fn parse_result(value: &str) -> (u32, &str) {
     (code.trim().parse().unwrap_or(0), message.trim())
 }
 
-/// The hosts of `cluster` that have not finished the task at `task`, and those that finished
-/// it with an error.
+/// Of `hosts` (`host:port`), those that have not finished the task at `task`, and those that
+/// finished it with an error.
 async fn task_hosts(
     client: &Client,
-    cluster: &str,
+    hosts: &[String],
     task: &str,
 ) -> Result<(Vec<String>, Vec<(String, u32, String)>), clickhouse::error::Error> {
-    let hosts = cluster_hosts(client, cluster).await?;
     let finished: Vec<(String, String)> = client
         .query("SELECT name, value FROM system.zookeeper WHERE path = ?")
         .bind(format!("{task}/finished"))
         .fetch_all()
         .await?;
     let finished: Vec<(String, String)> = finished
-        .iter()
-        .map(|(n, v)| (unescape(n), v.clone()))
+        .into_iter()
+        .map(|(n, v)| (unescape(&n), v))
         .collect();
     let failed = finished
         .iter()
@@ -120,8 +120,9 @@ async fn task_hosts(
         })
         .collect();
     let left = hosts
-        .into_iter()
-        .filter(|h| !finished.iter().any(|(f, _)| f == h))
+        .iter()
+        .filter(|h| !finished.iter().any(|(f, _)| f == *h))
+        .cloned()
         .collect();
     Ok((left, failed))
 }
@@ -144,7 +145,8 @@ pub async fn unfinished_hosts(
     cluster: &str,
     task: &str,
 ) -> Result<Vec<String>, clickhouse::error::Error> {
-    Ok(task_hosts(client, cluster, task).await?.0)
+    let hosts = cluster_hosts(client, cluster).await?;
+    Ok(task_hosts(client, &hosts, task).await?.0)
 }
 
 /// `127%2E0%2E0%2E1:9000` → `127.0.0.1:9000`.

@@ -325,7 +325,7 @@ async fn execute(
                 "Code: {code}, the ON CLUSTER statement failed on {host}: {message}"
             )))
         }
-        Ok(cluster_ddl::TaskState::Unfinished(_)) | Err(_) => Err(source),
+        Ok(cluster_ddl::TaskState::Unfinished) | Err(_) => Err(source),
     }
 }
 

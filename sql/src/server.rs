@@ -21,7 +21,7 @@ pub struct Ports {
 
 impl Ports {
     pub fn free() -> Result<Ports, SqlError> {
-        // Hold all three listeners until all are chosen so they differ.
+        // Held until all three are chosen (free_listener never repeats a port anyway).
         let (a, b, c) = (free_listener()?, free_listener()?, free_listener()?);
         let port = |l: &TcpListener| l.local_addr().map(|a| a.port()).unwrap_or(0);
         Ok(Ports {
@@ -45,11 +45,7 @@ pub fn free_listener() -> Result<TcpListener, SqlError> {
     use rand::Rng;
     use std::sync::Mutex;
     static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
-    let err = |e| SqlError::io("binding a free port on", "127.0.0.1", e);
-    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|r| r.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32_768);
+    let ephemeral_low = ephemeral_low();
     let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
     if ephemeral_low > QUIET_PORTS_FROM + 1_000 {
         let mut rng = rand::rng();
@@ -64,18 +60,32 @@ pub fn free_listener() -> Result<TcpListener, SqlError> {
             }
         }
     }
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(err)?;
-    given.push(listener.local_addr().map_err(err)?.port());
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(bind_error)?;
+    given.push(listener.local_addr().map_err(bind_error)?.port());
     Ok(listener)
+}
+
+/// The first port of the kernel's ephemeral range (read once; 32768 when unknown).
+fn ephemeral_low() -> u16 {
+    static LOW: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *LOW.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .ok()
+            .and_then(|r| r.split_whitespace().next()?.parse().ok())
+            .unwrap_or(32_768)
+    })
+}
+
+fn bind_error(e: std::io::Error) -> SqlError {
+    SqlError::io("binding a free port on", "127.0.0.1", e)
 }
 
 /// The port of a [`free_listener`], released for the caller's server to bind.
 pub fn free_port() -> Result<u16, SqlError> {
-    let listener = free_listener()?;
-    listener
+    free_listener()?
         .local_addr()
         .map(|a| a.port())
-        .map_err(|e| SqlError::io("binding a free port on", "127.0.0.1", e))
+        .map_err(bind_error)
 }
 
 /// How to start a server.
@@ -286,10 +296,7 @@ mod tests {
 
     #[test]
     fn test_ports_differ_and_stay_below_the_ephemeral_range() {
-        let low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-            .ok()
-            .and_then(|r| r.split_whitespace().next()?.parse().ok())
-            .unwrap_or(32_768);
+        let low = ephemeral_low();
         let ports: Vec<u16> = (0..50).map(|_| free_port().unwrap()).collect();
         let mut distinct = ports.clone();
         distinct.sort_unstable();

@@ -132,8 +132,8 @@ pub async fn create_form(
         site: field(&pairs, "site").to_owned(),
         password: Some(field(&pairs, "password").to_owned()).filter(|p| !p.is_empty()),
     };
-    let (row, token) = shares::create(&state.db, &caller.who, &input).await?;
     let reg = Registry::load(&state.db).await?;
+    let (row, token) = shares::create_in(&state.db, &reg, &caller.who, &input).await?;
     let label = reg
         .site(&row.site)
         .map_or_else(|| row.site.clone(), |s| s.name.clone());
@@ -168,8 +168,7 @@ pub async fn revoke_form(
     let pairs = form(&body);
     check_csrf(&caller, &pairs)?;
     let row = shares::revoke(&state.db, &caller.who, &id).await?;
-    let code: String = form_urlencoded::byte_serialize(row.site.as_bytes()).collect();
-    let back = format!("/sites/{code}#shares");
+    let back = super::goals::back_to(&pairs, &crate::owned::owner_of(&row.site, ""), "shares");
     Ok(Redirect::to(&back).into_response())
 }
 
